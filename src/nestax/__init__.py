@@ -1,0 +1,29 @@
+"""nestax: NEST's spiking-network models and semantics as compiled JAX programs.
+
+    import brainunit as u
+    import nestax as nx
+    sim = nx.Simulator(dt=0.1 * u.ms)
+    pop = sim.create(nx.iaf_psc_exp, 10, I_e=400. * u.pA)
+    sr = sim.create(nx.spike_recorder)
+    sim.connect(pop, sr)
+    res = sim.simulate(100. * u.ms)
+    res.rate(sr)
+"""
+from . import random
+from .connect import (all_to_all, fixed_indegree, fixed_outdegree, fixed_total_number, one_to_one,
+                      pairwise_bernoulli, pairwise_poisson, symmetric_pairwise_bernoulli)
+from .errors import (BadParameterError, ConnectionError_, NestaxError, UnitError, UnknownModelError,
+                     UnknownParameterError)
+from .models.devices.generators import (ac_generator, dc_generator, noise_generator, poisson_generator,
+                                        spike_generator, step_current_generator)
+from .models.devices.recorders import multimeter, spike_recorder, voltmeter
+from .models.neurons.iaf_psc import iaf_psc_alpha, iaf_psc_delta, iaf_psc_exp
+from .models.neurons.parrot import parrot_neuron
+from .models.registry import models
+from .models.synapses.static import static_synapse
+from .nodes import NodeCollection
+from .result import Result
+from .simulator import Simulator
+from . import plot
+
+__version__ = "0.1.0"

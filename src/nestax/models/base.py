@@ -1,0 +1,122 @@
+"""The shape every nestax model takes.
+
+A model is a class with no instance state of its own that matters at run time:
+
+- ``parameters``: NEST's parameter names, each a :class:`Param` with NEST's default and unit.
+- ``state``: the dynamic variables, each a :class:`State` with its unit and initial value (a number
+  or the name of the parameter it starts from, e.g. V_m starts at E_L).
+- ``check(p)``: host-side validation of a parameter record (dict of float arrays), raising
+  :class:`~nestax.errors.BadParameterError` that names model, parameter, value and constraint.
+- ``prepare(p, dt)``: derived constants (propagators), pure JAX.
+- ``update(p, d, s, inp)``: one step, pure JAX, returns the new state and the spike counts.
+
+Calling a model class with keyword arguments gives a :class:`ModelSpec`: the model plus parameter
+overrides, usable wherever the model is (``sim.create(nx.iaf_psc_exp(tau_m=20.), 10)``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..errors import BadParameterError, unknown_parameter
+
+
+@dataclass(frozen=True)
+class Param:
+    default: Any
+    unit: str = "1"
+    doc: str = ""
+    kind: str = "float"  # float | int | bool | array | str | list
+
+
+@dataclass(frozen=True)
+class State:
+    unit: str
+    init: Any  # a number, or the name of a parameter to start from
+    doc: str = ""
+
+
+class ModelMeta(type):
+    def __repr__(cls):
+        return f"nestax.{cls.__name__}"
+
+
+class Model(metaclass=ModelMeta):
+    name: ClassVar[str] = "model"
+    kind: ClassVar[str] = "neuron"  # neuron | spike_source | current_source | recorder | synapse
+    parameters: ClassVar[dict] = {}
+    state: ClassVar[dict] = {}
+    ports: ClassVar[tuple] = ()
+
+    def __new__(cls, **overrides):
+        return ModelSpec(cls, overrides)
+
+    # ---- names -------------------------------------------------------------------------------
+    @classmethod
+    def recordables(cls) -> tuple:
+        return tuple(cls.state)
+
+    @classmethod
+    def unit_of(cls, name: str) -> str:
+        if name in cls.parameters:
+            return cls.parameters[name].unit
+        if name in cls.state:
+            return cls.state[name].unit
+        raise unknown_parameter(cls.name, name, list(cls.parameters) + list(cls.state))
+
+    # ---- host-side checks --------------------------------------------------------------------
+    @classmethod
+    def check(cls, p: dict) -> None:
+        """Validate a parameter record; subclasses add model constraints."""
+
+    # helpers for subclasses' check()
+    @classmethod
+    def _require(cls, p, name, ok, expected):
+        ok = np.asarray(ok)
+        if not np.all(ok):
+            bad = np.asarray(p[name])
+            if bad.ndim:
+                bad = bad[np.nonzero(~ok)[0][0]] if ok.shape == bad.shape else bad.ravel()[0]
+            raise BadParameterError(
+                f"{cls.name}: parameter {name!r} = {bad} {cls.parameters[name].unit} is invalid; expected {expected}."
+            )
+
+    @classmethod
+    def _positive(cls, p, *names):
+        for n in names:
+            cls._require(p, n, np.asarray(p[n]) > 0, "a value > 0 " + cls.parameters[n].unit)
+
+    @classmethod
+    def _nonnegative(cls, p, *names):
+        for n in names:
+            cls._require(p, n, np.asarray(p[n]) >= 0, "a value >= 0 " + cls.parameters[n].unit)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model with parameter overrides (brainpy.state style ``nx.iaf_psc_exp(tau_m=...)``)."""
+
+    model: type
+    params: dict = field(default_factory=dict)
+
+    @property
+    def name(self):
+        return self.model.name
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{self.model.name}({args})"
+
+
+def resolve_model(model):
+    """Model class, ModelSpec or name string -> (model class, overrides)."""
+    from . import registry
+    if isinstance(model, ModelSpec):
+        return model.model, dict(model.params)
+    if isinstance(model, str):
+        return registry.lookup(model), {}
+    if isinstance(model, type) and issubclass(model, Model):
+        return model, {}
+    raise TypeError(f"expected a nestax model, a model spec or a NEST model name, got {model!r}")

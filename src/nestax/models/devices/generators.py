@@ -1,0 +1,428 @@
+"""Stimulation devices: current generators and spike generators (NEST's names, defaults, timing).
+
+Timing, in steps relative to ``origin`` (NEST 3.10):
+
+- Current generators produce an amplitude a(s) for stamps s with start <= s < stop (and s >= 1, so a
+  generator with start = 0 begins one step late, as in NEST). The engine applies a(s) to the target
+  during its step s + d (d: connection delay in steps), so V_m first moves at (start + d + 1) * dt.
+  The recordable ``I`` at stamp s is a(s).
+- Spike generators emit during engine step k spikes stamped (k + 1) * dt; poisson_generator is active
+  for start < k <= stop, spike_generator emits each spike time t with start < t <= stop.
+
+Each current/spike source implements ``emit(p, st, k, key, src, n_conn)`` returning the per-connection
+value for engine step k (``src``: the generator index of every connection), and ``state0``/``advance``
+for any state it keeps.
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..base import Model, Param
+from ..registry import register
+from ...errors import BadParameterError
+
+_WINDOW = {
+    "start": Param(0.0, "ms", "Activation time, relative to origin"),
+    "stop": Param(np.inf, "ms", "Deactivation time, relative to origin"),
+    "origin": Param(0.0, "ms", "Time origin of start and stop"),
+}
+
+
+class _Device(Model):
+    """Common parts: start/stop/origin in steps, checks."""
+
+    parameters = dict(_WINDOW)
+    per_connection_random = False
+
+    @classmethod
+    def check(cls, p):
+        cls._require(p, "stop", np.asarray(p["stop"]) >= np.asarray(p["start"]), "stop >= start")
+
+    @classmethod
+    def window_steps(cls, p, dt):
+        """(origin, start, stop) in integer steps; stop = +inf stays a large number."""
+        def steps(x):
+            x = np.asarray(x, dtype=float)
+            big = np.where(np.isfinite(x), x, 0.0)
+            return np.where(np.isfinite(x), np.floor(big / dt + 0.5), np.iinfo(np.int32).max // 2).astype(np.int64)
+        return steps(p["origin"]), steps(p["start"]), steps(p["stop"])
+
+    @classmethod
+    def host_arrays(cls, p, dt):
+        """Per-generator integer arrays for the run (window bounds in steps)."""
+        o, s0, s1 = cls.window_steps(p, dt)
+        return {"t_lo": o + s0, "t_hi": o + s1}
+
+
+class CurrentSource(_Device):
+    kind = "current_source"
+
+    @classmethod
+    def active(cls, h, s):
+        """Current generators: stamps s with origin+start <= s < origin+stop and s >= 1."""
+        return (s >= h["t_lo"]) & (s < h["t_hi"]) & (s >= 1)
+
+    @classmethod
+    def emit(cls, p, h, s, dt, key, src):
+        a = cls.amplitude(p, h, s, dt)
+        return jnp.where(cls.active(h, s), a, 0.0)[src]
+
+    @classmethod
+    def recordables(cls):
+        return ("I",)
+
+
+@register
+class dc_generator(CurrentSource):
+    """Constant current (NEST: dc_generator).
+
+    Parameters: amplitude (pA, 0), start (ms, 0), stop (ms, inf), origin (ms, 0).
+    Recordable: I (the current at each stamp, 0 outside the active window).
+    """
+
+    name = "dc_generator"
+    parameters = {"amplitude": Param(0.0, "pA", "Current amplitude"), **_WINDOW}
+
+    @classmethod
+    def amplitude(cls, p, h, s, dt):
+        return p["amplitude"]
+
+
+@register
+class ac_generator(CurrentSource):
+    """Sinusoidal current I(t) = offset + amplitude * sin(2 pi frequency t + phase) (NEST: ac_generator).
+
+    t is the stamp time measured from the start of the simulation; ``phase`` is in degrees.
+    Parameters: amplitude (pA, 0), offset (pA, 0), phase (deg, 0), frequency (Hz, 0), start, stop, origin.
+    Recordable: I.
+    """
+
+    name = "ac_generator"
+    parameters = {
+        "amplitude": Param(0.0, "pA", "Amplitude of the sine"),
+        "offset": Param(0.0, "pA", "Constant offset"),
+        "phase": Param(0.0, "deg", "Phase in degrees"),
+        "frequency": Param(0.0, "Hz", "Frequency"),
+        **_WINDOW,
+    }
+
+    @classmethod
+    def amplitude(cls, p, h, s, dt):
+        # NEST advances an exact rotation once per step from t = 0; the value used for stamp s is the
+        # phase reached after s - 1 steps.
+        t = (s - 1) * dt
+        om = 2.0 * np.pi * p["frequency"] / 1000.0
+        return p["offset"] + p["amplitude"] * jnp.sin(om * t + p["phase"] * np.pi / 180.0)
+
+
+@register
+class step_current_generator(CurrentSource):
+    """Piecewise-constant current (NEST: step_current_generator).
+
+    The current is amplitude_values[i] from amplitude_times[i] until the next change. Times must be
+    strictly increasing and on the time grid, unless ``allow_offgrid_times`` (then rounded up to the
+    grid end of the step they fall in, as in NEST).
+    Parameters: amplitude_times (ms, []), amplitude_values (pA, []), allow_offgrid_times (False),
+    start, stop, origin. Recordable: I.
+    """
+
+    name = "step_current_generator"
+    parameters = {
+        "amplitude_times": Param((), "ms", "Times of amplitude changes", "array"),
+        "amplitude_values": Param((), "pA", "Amplitudes from each change on", "array"),
+        "allow_offgrid_times": Param(False, "1", "Round off-grid times up to the grid", "bool"),
+        **_WINDOW,
+    }
+
+    @classmethod
+    def check(cls, p):
+        super().check(p)
+        for t, v in zip(p["amplitude_times"], p["amplitude_values"]):
+            if len(t) != len(v):
+                raise BadParameterError(
+                    f"step_current_generator: amplitude_times ({len(t)} values) and amplitude_values "
+                    f"({len(v)} values) must have the same length.")
+            if len(t) > 1 and not np.all(np.diff(t) > 0):
+                raise BadParameterError(
+                    f"step_current_generator: amplitude_times = {list(t)} must be strictly increasing.")
+
+    @classmethod
+    def host_arrays(cls, p, dt):
+        h = super().host_arrays(p, dt)
+        n = len(p["amplitude_times"])
+        L = max(1, max((len(t) for t in p["amplitude_times"]), default=1))
+        steps = np.full((n, L), np.iinfo(np.int32).max // 2, dtype=np.int64)
+        vals = np.zeros((n, L))
+        for i, (t, v, off) in enumerate(zip(p["amplitude_times"], p["amplitude_values"],
+                                            np.broadcast_to(p["allow_offgrid_times"], (n,)))):
+            t = np.asarray(t, float)
+            x = t / dt
+            st = np.round(x)
+            offgrid = np.abs(x - st) > 1e-9 * np.maximum(1.0, np.abs(x))
+            if offgrid.any():
+                if not off:
+                    raise BadParameterError(
+                        f"step_current_generator: amplitude_times value {t[offgrid][0]} ms is not a multiple "
+                        f"of the resolution {dt} ms; set allow_offgrid_times=True to round it up to the grid.")
+                st = np.where(offgrid, np.ceil(x), st)
+            if len(st) > 1 and not np.all(np.diff(st) > 0):
+                raise BadParameterError(
+                    f"step_current_generator: amplitude_times {list(t)} fall on the same grid step at "
+                    f"resolution {dt} ms.")
+            steps[i, :len(t)] = st.astype(np.int64)
+            vals[i, :len(v)] = v
+        # times are absolute (relative to origin 0 of the simulation), as in NEST
+        h["amp_steps"] = steps
+        h["amp_vals"] = vals
+        return h
+
+    @classmethod
+    def amplitude(cls, p, h, s, dt):
+        idx = jnp.sum(h["amp_steps"] <= s, axis=1) - 1
+        val = jnp.take_along_axis(h["amp_vals"], jnp.maximum(idx, 0)[:, None], axis=1)[:, 0]
+        return jnp.where(idx >= 0, val, 0.0)
+
+
+@register
+class noise_generator(CurrentSource):
+    """Gaussian white-noise current, piecewise constant over intervals of ``dt`` (NEST: noise_generator).
+
+    I(t) = mean + std * xi, with xi ~ N(0, 1) drawn anew every ``dt`` ms and independently for each
+    target (one generator connected to N neurons gives N independent currents). With std_mod > 0 the
+    standard deviation is std + std_mod * sin(2 pi frequency t + phase) (phase in degrees).
+    Parameters: mean (pA, 0), std (pA, 0, >= 0), dt (ms, 1.0, a multiple of the resolution),
+    std_mod (pA, 0), frequency (Hz, 0), phase (deg, 0), start, stop, origin. Recordable: I is not
+    provided per target (NEST records the last target's value; nestax does not).
+    """
+
+    name = "noise_generator"
+    per_connection_random = True
+    parameters = {
+        "mean": Param(0.0, "pA", "Mean current"),
+        "std": Param(0.0, "pA", "Standard deviation of the noise"),
+        "dt": Param(1.0, "ms", "Interval between new draws"),
+        "std_mod": Param(0.0, "pA", "Modulation amplitude of the standard deviation"),
+        "frequency": Param(0.0, "Hz", "Frequency of the std modulation"),
+        "phase": Param(0.0, "deg", "Phase of the std modulation"),
+        **_WINDOW,
+    }
+
+    @classmethod
+    def recordables(cls):
+        return ()
+
+    @classmethod
+    def check(cls, p):
+        super().check(p)
+        cls._nonnegative(p, "std", "std_mod")
+        cls._positive(p, "dt")
+        cls._require(p, "std_mod", np.asarray(p["std_mod"]) <= np.asarray(p["std"]), "std_mod <= std")
+
+    @classmethod
+    def host_arrays(cls, p, dt):
+        h = super().host_arrays(p, dt)
+        x = np.asarray(p["dt"], float) / dt
+        st = np.round(x)
+        if np.any(np.abs(x - st) > 1e-9 * np.maximum(1, x)) or np.any(st < 1):
+            bad = np.asarray(p["dt"]).ravel()[0]
+            raise BadParameterError(
+                f"noise_generator: parameter 'dt' = {bad} ms must be a positive multiple of the resolution {dt} ms.")
+        h["dt_steps"] = st.astype(np.int64)
+        return h
+
+    @classmethod
+    def emit(cls, p, h, s, dt, key, src):
+        n_steps = h["dt_steps"][src]
+        # a new value at every multiple of dt_steps (counted from t = 0); constant in between
+        block = (s - 1) // n_steps
+        kk = jax.random.fold_in(key, 0)
+        # one draw per (connection, block): fold the block index per connection
+        keys = jax.vmap(lambda b: jax.random.fold_in(kk, b))(block)
+        xi = jax.vmap(lambda k_, i: jax.random.normal(jax.random.fold_in(k_, i), ()))(keys, jnp.arange(src.shape[0]))
+        t = (s - 1) * dt
+        std = p["std"][src] + p["std_mod"][src] * jnp.sin(
+            2 * np.pi * p["frequency"][src] / 1000.0 * t + p["phase"][src] * np.pi / 180.0)
+        val = p["mean"][src] + std * xi
+        return jnp.where(cls.active(h, s)[src], val, 0.0)
+
+
+class SpikeSource(_Device):
+    kind = "spike_source"
+
+
+@register
+class poisson_generator(SpikeSource):
+    """Poisson spike trains (NEST: poisson_generator).
+
+    Each connection receives its own independent train of the given ``rate``: one generator connected
+    to N targets gives N independent realisations. Several spikes in one step arrive as one event with
+    that multiplicity. Active during engine steps k with start < k <= stop (relative to origin); the
+    spikes of step k are stamped (k+1)*dt.
+    Parameters: rate (Hz, 0, >= 0), start, stop, origin, rng_seed (optional; any integer >= 0: the
+    stream of this generator then depends on it instead of on the Simulator's seed).
+    """
+
+    name = "poisson_generator"
+    per_connection_random = True
+    parameters = {"rate": Param(0.0, "Hz", "Mean firing rate"), **_WINDOW,
+                  "rng_seed": Param(-1, "1", "Seed of this generator's stream (-1: the kernel's)", "int")}
+
+    @classmethod
+    def recordables(cls):
+        return ()
+
+    @classmethod
+    def check(cls, p):
+        super().check(p)
+        cls._nonnegative(p, "rate")
+        seeds = np.asarray(p["rng_seed"])
+        cls._require(p, "rng_seed", (seeds >= -1) & (seeds == np.round(seeds)), "an integer >= 0")
+
+    @classmethod
+    def emit(cls, p, h, k, dt, key, src):
+        lam = p["rate"][src] * (dt / 1000.0)
+        on = (k > h["t_lo"]) & (k <= h["t_hi"])
+        counts = poisson_counts(key, lam)
+        return jnp.where(on[src], counts, 0)
+
+
+@register
+class spike_generator(SpikeSource):
+    """Spikes at given times (NEST: spike_generator).
+
+    spike_times (ms) must be sorted and, unless ``precise_times`` or ``allow_offgrid_times``, lie on
+    the time grid; with ``allow_offgrid_times`` an off-grid time is rounded up to the grid. A spike at
+    time t is emitted with stamp t (arrival t + delay) if origin+start < t <= origin+stop.
+    ``spike_multiplicities`` (optional, one integer per spike) sends several spikes at once;
+    ``spike_weights`` (optional, one per spike) replaces the connection weight for that spike, as
+    NEST does. ``precise_times`` is not supported (nestax has no off-grid models yet).
+    Parameters: spike_times (ms, []), spike_weights ([]), spike_multiplicities ([]),
+    precise_times (False), allow_offgrid_times (False), shift_now_spikes (False), start, stop, origin.
+    """
+
+    name = "spike_generator"
+    parameters = {
+        "spike_times": Param((), "ms", "Spike times", "array"),
+        "spike_weights": Param((), "1", "Weight of each spike (replaces the connection weight)", "array"),
+        "spike_multiplicities": Param((), "1", "Multiplicity of each spike", "array"),
+        "precise_times": Param(False, "1", "Keep off-grid times (not supported)", "bool"),
+        "allow_offgrid_times": Param(False, "1", "Round off-grid times up to the grid", "bool"),
+        "shift_now_spikes": Param(False, "1", "Shift spikes at the present time by one step", "bool"),
+        **_WINDOW,
+    }
+
+    @classmethod
+    def recordables(cls):
+        return ()
+
+    @classmethod
+    def check(cls, p):
+        super().check(p)
+        for i, (t, w, m, pr) in enumerate(zip(p["spike_times"], p["spike_weights"], p["spike_multiplicities"],
+                                              np.broadcast_to(p["precise_times"], (len(p["spike_times"]),)))):
+            t = np.asarray(t, float)
+            if len(t) > 1 and np.any(np.diff(t) < 0):
+                raise BadParameterError(f"spike_generator: spike_times = {list(t)} must be sorted (non-decreasing).")
+            if len(w) and len(w) != len(t):
+                raise BadParameterError(f"spike_generator: spike_weights has {len(w)} values but spike_times has "
+                                        f"{len(t)}; expected one weight per spike or none.")
+            if len(m) and len(m) != len(t):
+                raise BadParameterError(f"spike_generator: spike_multiplicities has {len(m)} values but spike_times "
+                                        f"has {len(t)}; expected one multiplicity per spike or none.")
+            if len(m) and (np.any(np.asarray(m) < 0) or np.any(np.asarray(m) != np.round(m))):
+                raise BadParameterError(f"spike_generator: spike_multiplicities = {list(m)} must be integers >= 0.")
+            if pr:
+                raise BadParameterError("spike_generator: precise_times=True is not supported by nestax "
+                                        "(no precise-spike-time models yet); use allow_offgrid_times=True to "
+                                        "round times up to the grid.")
+
+    @classmethod
+    def host_arrays(cls, p, dt):
+        h = super().host_arrays(p, dt)
+        n = len(p["spike_times"])
+        per = []
+        for i in range(n):
+            t = np.asarray(p["spike_times"][i], float)
+            x = t / dt
+            st = np.round(x)
+            offgrid = np.abs(x - st) > 1e-9 * np.maximum(1.0, np.abs(x))
+            if offgrid.any():
+                if not np.broadcast_to(p["allow_offgrid_times"], (n,))[i]:
+                    raise BadParameterError(
+                        f"spike_generator: spike time {t[offgrid][0]} ms is not a multiple of the resolution "
+                        f"{dt} ms; set allow_offgrid_times=True to round it up to the grid.")
+                st = np.where(offgrid, np.ceil(x), st)
+            st = st.astype(np.int64)
+            m = np.asarray(p["spike_multiplicities"][i], float) if len(p["spike_multiplicities"][i]) else np.ones(len(t))
+            w = np.asarray(p["spike_weights"][i], float) if len(p["spike_weights"][i]) else np.full(len(t), np.nan)
+            keep = (st > h["t_lo"][i]) & (st <= h["t_hi"][i]) & (st >= 1)
+            st, m, w = st[keep], m[keep], w[keep]
+            uniq, inv = np.unique(st, return_inverse=True)
+            cnt = np.bincount(inv, weights=m, minlength=len(uniq))
+            has_w = ~np.isnan(w)
+            wsum = np.bincount(inv, weights=np.where(has_w, w * m, 0.0), minlength=len(uniq))
+            wflag = np.bincount(inv, weights=has_w.astype(float), minlength=len(uniq)) > 0
+            per.append((uniq, cnt, wsum, wflag))
+        L = max([len(x[0]) for x in per] + [1]) + 1
+        steps = np.full((n, L), np.iinfo(np.int32).max // 2, np.int64)
+        cnts = np.zeros((n, L))
+        wsums = np.zeros((n, L))
+        wflags = np.zeros((n, L), bool)
+        for i, (uq, c, ws, wf) in enumerate(per):
+            steps[i, :len(uq)] = uq
+            cnts[i, :len(uq)] = c
+            wsums[i, :len(uq)] = ws
+            wflags[i, :len(uq)] = wf
+        h.update(sg_steps=steps, sg_counts=cnts, sg_wsum=wsums, sg_wflag=wflags)
+        return h
+
+    @classmethod
+    def init_pointer(cls, h, k_now):
+        """Index of the first pending spike for each generator at engine step k_now."""
+        return np.array([np.searchsorted(row, k_now + 1) for row in h["sg_steps"]], dtype=np.int32)
+
+    @classmethod
+    def emit_sg(cls, h, ptr, k):
+        """(counts, weight_sums, has_weight) per generator for engine step k, and the advanced pointer."""
+        cur = jnp.take_along_axis(h["sg_steps"], ptr[:, None], axis=1)[:, 0]
+        hit = cur == k + 1
+        c = jnp.take_along_axis(h["sg_counts"], ptr[:, None], axis=1)[:, 0]
+        w = jnp.take_along_axis(h["sg_wsum"], ptr[:, None], axis=1)[:, 0]
+        f = jnp.take_along_axis(h["sg_wflag"], ptr[:, None], axis=1)[:, 0]
+        return jnp.where(hit, c, 0.0), jnp.where(hit, w, 0.0), hit & f, ptr + hit.astype(ptr.dtype)
+
+
+def poisson_counts(key, lam):
+    """Exact Poisson draws with per-element means ``lam`` (array).
+
+    Inverse transform of one uniform per element, walking the CDF; elements whose mean is large
+    (>= 30, where exp(-lam) loses precision for the walk) use jax.random.poisson instead.
+    """
+    k1, k2 = jax.random.split(key)
+    small = lam < 30.0
+    lam_s = jnp.where(small, lam, 0.0)
+    u = jax.random.uniform(k1, lam.shape, dtype=lam.dtype)
+    p0 = jnp.exp(-lam_s)
+
+    def cond(c):
+        n, pk, cdf, done, cnt = c
+        return ~jnp.all(done)
+
+    def body(c):
+        n, pk, cdf, done, cnt = c
+        done_now = done | (u < cdf)
+        cnt = jnp.where(done_now, cnt, n + 1)
+        pk = pk * lam_s / (n + 1)
+        cdf = cdf + pk
+        # guard against a CDF that rounds below u forever
+        done_now = done_now | (pk <= 0) & (n > lam_s)
+        return n + 1, pk, cdf, done_now, cnt
+
+    init = (jnp.zeros((), lam.dtype), p0, p0, jnp.zeros(lam.shape, bool), jnp.zeros(lam.shape, lam.dtype))
+    _, _, _, _, cnt = jax.lax.while_loop(cond, body, init)
+    big = jax.lax.cond(jnp.any(~small),
+                       lambda: jax.random.poisson(k2, jnp.where(small, 1.0, lam), lam.shape).astype(lam.dtype),
+                       lambda: jnp.zeros(lam.shape, lam.dtype))
+    return jnp.where(small, cnt, big)

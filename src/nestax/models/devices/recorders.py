@@ -1,0 +1,103 @@
+"""Recording devices: spike_recorder, multimeter, voltmeter (NEST's names, defaults and windows).
+
+- spike_recorder records spikes stamped t with origin+start < t <= origin+stop. Connect the
+  senders to it: ``sim.connect(pop, sr)``.
+- multimeter samples the variables in ``record_from`` at t = offset + j*interval (t > 0, j >= 0) within
+  origin+start < t <= origin+stop; it observes its targets: ``sim.connect(mm, pop)``. The value at t is
+  the state at the end of the step that ends at t. nestax returns every sample up to the end of each
+  simulate call (NEST holds back the last min_delay of samples until the next call).
+- voltmeter is a multimeter with record_from = ['V_m'].
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..base import Model, Param
+from ..registry import register
+from ...errors import BadParameterError
+
+_WINDOW = {
+    "start": Param(0.0, "ms", "Begin of recording, relative to origin"),
+    "stop": Param(np.inf, "ms", "End of recording, relative to origin"),
+    "origin": Param(0.0, "ms", "Time origin of start and stop"),
+}
+
+
+class Recorder(Model):
+    kind = "recorder"
+
+    @classmethod
+    def recordables(cls):
+        return ()
+
+    @classmethod
+    def check(cls, p):
+        cls._require(p, "stop", np.asarray(p["stop"]) >= np.asarray(p["start"]), "stop >= start")
+
+
+@register
+class spike_recorder(Recorder):
+    """Records the spikes of the nodes connected to it: ``sim.connect(senders, spike_recorder)``.
+
+    Parameters: start (ms, 0), stop (ms, inf), origin (ms, 0), label (''), time_in_steps (False).
+    Read the data from the Result: ``res.events(sr)``, ``res.spikes(sr)``, ``res.n_events(sr)``.
+    """
+
+    name = "spike_recorder"
+    parameters = {**_WINDOW, "label": Param("", "1", "Label", "str"),
+                  "time_in_steps": Param(False, "1", "Report event times in steps", "bool")}
+    direction = "in"  # senders -> recorder
+
+
+@register
+class multimeter(Recorder):
+    """Samples state variables of the nodes it is connected to: ``sim.connect(multimeter, targets)``.
+
+    Parameters: record_from (list of names, []), interval (ms, 1.0, a multiple of the resolution),
+    offset (ms, 0), start (ms, 0), stop (ms, inf), origin (ms, 0), label ('').
+    Read the data from the Result: ``res.trace(mm, 'V_m')``, ``res.trace_times(mm)``, ``res.events(mm)``.
+    """
+
+    name = "multimeter"
+    parameters = {
+        "record_from": Param((), "1", "Names of the variables to record", "list"),
+        "interval": Param(1.0, "ms", "Sampling interval"),
+        "offset": Param(0.0, "ms", "Time of the first sample"),
+        **_WINDOW,
+        "label": Param("", "1", "Label", "str"),
+    }
+    direction = "out"  # recorder -> observed nodes
+
+    @classmethod
+    def check(cls, p):
+        super().check(p)
+        cls._positive(p, "interval")
+        cls._nonnegative(p, "offset")
+
+    @classmethod
+    def sample_grid(cls, p, dt):
+        """(interval, offset, lo, hi) in steps; samples at offset + j*interval in (lo, hi]."""
+        def to_steps(name, v):
+            x = float(v) / dt
+            s = round(x)
+            if abs(x - s) > 1e-9 * max(1.0, abs(x)):
+                raise BadParameterError(
+                    f"{cls.name}: parameter {name!r} = {v} ms must be a multiple of the resolution {dt} ms.")
+            return s
+        interval = to_steps("interval", p["interval"])
+        if interval < 1:
+            raise BadParameterError(f"{cls.name}: parameter 'interval' = {p['interval']} ms must be at least the "
+                                    f"resolution {dt} ms.")
+        offset = to_steps("offset", p["offset"])
+        origin = to_steps("origin", p["origin"])
+        start = to_steps("start", p["start"])
+        stop = np.inf if not np.isfinite(p["stop"]) else to_steps("stop", p["stop"])
+        return interval, offset, origin + start, origin + stop
+
+
+@register
+class voltmeter(multimeter):
+    """A multimeter preset to record V_m (NEST: voltmeter). Parameters as multimeter."""
+
+    name = "voltmeter"
+    parameters = {**multimeter.parameters, "record_from": Param(("V_m",), "1", "Names of the variables", "list")}

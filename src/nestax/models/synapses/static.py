@@ -1,0 +1,23 @@
+"""static_synapse: fixed weight and delay (NEST: static_synapse).
+
+Parameters: weight (1, in the target's unit: pA for current-based, nS for conductance-based,
+mV for iaf_psc_delta), delay (ms, 1.0, >= the resolution; rounded to the nearest step as NEST does),
+receptor_type (0; the target's port for multi-receptor models).
+"""
+from __future__ import annotations
+
+from ..base import Model, Param
+from ..registry import register
+
+
+@register
+class static_synapse(Model):
+    """A connection with a fixed weight and delay."""
+
+    name = "static_synapse"
+    kind = "synapse"
+    parameters = {
+        "weight": Param(1.0, "1", "Synaptic weight, in the target model's unit"),
+        "delay": Param(1.0, "ms", "Transmission delay"),
+        "receptor_type": Param(0, "1", "Receptor port of the target", "int"),
+    }

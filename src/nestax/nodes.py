@@ -1,0 +1,82 @@
+"""NodeCollection: an ordered selection of nodes by 1-based global id, as NEST's NodeCollection."""
+from __future__ import annotations
+
+import numpy as np
+
+
+class NodeCollection:
+    """Global ids of nodes of one Simulator; supports ``len``, indexing, slicing, ``+`` and iteration."""
+
+    __slots__ = ("_sim", "_gids")
+
+    def __init__(self, sim, gids):
+        self._sim = sim
+        self._gids = np.asarray(gids, dtype=np.int64).reshape(-1)
+
+    @property
+    def global_ids(self) -> np.ndarray:
+        return self._gids.copy()
+
+    # NEST spells it tolist() / .global_id
+    def tolist(self):
+        return self._gids.tolist()
+
+    @property
+    def global_id(self):
+        return int(self._gids[0]) if len(self._gids) == 1 else self._gids.tolist()
+
+    @property
+    def model(self):
+        names = [self._sim._block_of(g).model.name for g in self._gids[:1]] if len(self) else []
+        return names[0] if names else None
+
+    def __len__(self):
+        return len(self._gids)
+
+    def __iter__(self):
+        for g in self._gids:
+            yield NodeCollection(self._sim, [g])
+
+    def __getitem__(self, key):
+        if isinstance(key, (int, np.integer)):
+            if not -len(self) <= key < len(self):
+                raise IndexError(f"node index {key} out of range for a collection of {len(self)} nodes")
+            return NodeCollection(self._sim, [self._gids[key]])
+        return NodeCollection(self._sim, self._gids[key])
+
+    def __add__(self, other):
+        if not isinstance(other, NodeCollection):
+            return NotImplemented
+        if other._sim is not self._sim:
+            raise ValueError("cannot join node collections of two different Simulators")
+        joined = np.concatenate([self._gids, other._gids])
+        if len(np.unique(joined)) != len(joined):
+            raise ValueError("cannot join node collections that share nodes")
+        return NodeCollection(self._sim, joined)
+
+    def __eq__(self, other):
+        return isinstance(other, NodeCollection) and other._sim is self._sim and np.array_equal(self._gids, other._gids)
+
+    def __hash__(self):
+        return hash((id(self._sim), self._gids.tobytes()))
+
+    def __contains__(self, item):
+        g = item._gids if isinstance(item, NodeCollection) else np.atleast_1d(item)
+        return bool(np.isin(g, self._gids).all())
+
+    def index(self, gid):
+        return int(np.nonzero(self._gids == gid)[0][0])
+
+    def get(self, *names):
+        return self._sim.get(self, *names)
+
+    def set(self, **params):
+        return self._sim.set(self, **params)
+
+    def __repr__(self):
+        g = self._gids
+        if len(g) == 0:
+            return "NodeCollection(<empty>)"
+        if len(g) > 1 and np.all(np.diff(g) == 1):
+            return f"NodeCollection(model={self.model}, size={len(g)}, first={g[0]}, last={g[-1]})"
+        return f"NodeCollection(model={self.model}, size={len(g)}, ids={g.tolist() if len(g) < 10 else '...'})"

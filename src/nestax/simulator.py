@@ -1,0 +1,820 @@
+"""Simulator: create / connect / set / get / simulate, NEST's workflow in one object.
+
+Build phase (host, NumPy): ``create`` records populations ("blocks") and their parameters,
+``connect`` generates connections with the rules of :mod:`nestax.connect`. Run phase (JAX):
+``simulate`` compiles one step function for the network's structure (cached until the structure
+changes) and runs it in chunks with :mod:`nestax.engine.run`.
+"""
+from __future__ import annotations
+
+import math
+import time as _time
+from dataclasses import dataclass, field
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import connect as cr
+from .engine import delivery as dl
+from .engine import run as er
+from .errors import BadParameterError, ConnectionError_, NestaxError, did_you_mean, unknown_parameter
+from .models.base import Model, ModelSpec, resolve_model
+from .models.registry import lookup
+from .nodes import NodeCollection
+from .random import Distribution
+from .result import Result
+from .units import to_nest, with_unit
+
+_TICS_PER_MS = 1000
+
+
+def _enable_compile_cache():
+    import os
+    path = os.environ.get("NESTAX_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "nestax", "jax"))
+    try:
+        jax.config.update("jax_compilation_cache_dir", path)
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+    except Exception:  # pragma: no cover - older jax
+        pass
+
+
+_enable_compile_cache()
+
+
+@dataclass
+class Block:
+    """One ``create`` call: n nodes of one model with contiguous global ids."""
+    model: type
+    gid0: int
+    n: int
+    params: dict
+    state: dict = field(default_factory=dict)
+
+    @property
+    def gids(self):
+        return np.arange(self.gid0, self.gid0 + self.n)
+
+
+@dataclass
+class ConnRecord:
+    src: np.ndarray      # global ids
+    tgt: np.ndarray
+    weight: np.ndarray
+    delay: np.ndarray    # steps
+    receptor: np.ndarray
+    synapse: str = "static_synapse"
+
+
+class Simulator:
+    """A NEST-like network simulator.
+
+    Parameters
+    ----------
+    dt : Quantity or float
+        Resolution (ms). Every time in the network is a multiple of it.
+    seed : int
+        Kernel seed: connection sampling, random parameters and all random streams derive from it.
+    chunk_bytes : int
+        Memory budget of the recordings held on the device per chunk of steps.
+    """
+
+    def __init__(self, dt=0.1, seed: int = 1, *, chunk_bytes: int = 64 * 2**20, max_chunk: int = 10_000):
+        dt = float(np.asarray(to_nest(dt, "ms", "Simulator", "dt")))
+        if not dt > 0:
+            raise BadParameterError(f"Simulator: parameter 'dt' = {dt} ms is invalid; expected a value > 0 ms.")
+        tics = dt * _TICS_PER_MS
+        if abs(tics - round(tics)) > 1e-9 or round(tics) < 1:
+            raise BadParameterError(f"Simulator: parameter 'dt' = {dt} ms must be a multiple of 0.001 ms "
+                                    "(NEST's time base).")
+        if not (isinstance(seed, (int, np.integer)) and seed >= 0):
+            raise BadParameterError(f"Simulator: parameter 'seed' = {seed!r} is invalid; expected an integer >= 0.")
+        self.dt = dt
+        self._tics_per_step = int(round(tics))
+        self.seed = int(seed)
+        self.chunk_bytes = chunk_bytes
+        self.max_chunk = max_chunk
+        self._blocks: list[Block] = []
+        self._starts = np.zeros(0, np.int64)
+        self._conns: list[ConnRecord] = []
+        self._sr_links: dict[int, list] = {}
+        self._mm_links: dict[int, list] = {}
+        self._n_connect = 0
+        self._n_random = 0
+        self.k = 0                 # current step
+        self._structure_version = 0
+        self._compiled = None
+        self._run_state = None     # device state pytree (None: rebuild from blocks)
+        self._pending_row0 = {}    # spike recorder gid -> (gids, counts) stamped exactly at self.k
+        self.timings = {}
+
+    # ------------------------------------------------------------------ nodes
+    @property
+    def t(self):
+        """Current time in ms."""
+        return self.k * self.dt
+
+    def _block_index(self, gids):
+        gids = np.asarray(gids)
+        if len(self._blocks) == 0 or np.any(gids < 1) or np.any(gids >= self._blocks[-1].gid0 + self._blocks[-1].n):
+            raise NestaxError(f"unknown node id(s) {gids.tolist()[:5]}")
+        return np.searchsorted(self._starts, gids, side="right") - 1
+
+    def _block_of(self, gid):
+        return self._blocks[int(self._block_index([gid])[0])]
+
+    def _rng(self, purpose: str):
+        self._n_random += 1
+        return np.random.default_rng([self.seed, self._n_random, hash(purpose) % 2**31])
+
+    def create(self, model, n: int = 1, params: dict | None = None, **kwargs) -> NodeCollection:
+        """Create ``n`` nodes of ``model`` (class, spec or NEST name) with parameters ``params``/kwargs."""
+        cls, overrides = resolve_model(model)
+        if not (isinstance(n, (int, np.integer)) and n >= 1):
+            raise BadParameterError(f"create({cls.name}): n = {n!r} is invalid; expected an integer >= 1.")
+        n = int(n)
+        given = {**overrides, **(params or {}), **kwargs}
+        known = list(cls.parameters) + list(cls.state)
+        for name in given:
+            if name not in known:
+                raise unknown_parameter(cls.name, name, known)
+        p = {}
+        for name, spec in cls.parameters.items():
+            p[name] = self._param_values(cls, name, spec, given.get(name, spec.default), n)
+        cls.check(p)
+        block = Block(cls, self._next_gid(), n, p)
+        if cls.kind == "neuron":
+            block.state = self._initial_state(cls, p, n, given)
+        elif cls.kind == "recorder":
+            rf = p.get("record_from")
+            if rf is not None:
+                p["record_from"] = [tuple(x) for x in rf]
+        self._blocks.append(block)
+        self._starts = np.array([b.gid0 for b in self._blocks])
+        self._structure_changed()
+        return NodeCollection(self, block.gids)
+
+    def _next_gid(self):
+        return 1 if not self._blocks else self._blocks[-1].gid0 + self._blocks[-1].n
+
+    def _param_values(self, cls, name, spec, value, n):
+        where = cls.name
+        if spec.kind == "array":
+            v = to_nest(value, spec.unit, where, name)
+            arr = np.asarray(v, float).reshape(-1)
+            return [arr.copy() for _ in range(n)]
+        if spec.kind == "list":
+            if isinstance(value, str):
+                value = [value]
+            return [tuple(value) for _ in range(n)]
+        if spec.kind == "str":
+            return [value] * n
+        if isinstance(value, Distribution):
+            vals = value.sample(self._rng(f"param {name}"), n, spec.unit, f"{where}.{name}")
+        else:
+            v = to_nest(value, spec.unit, where, name)
+            vals = np.asarray(v, float if spec.kind == "float" else None)
+            if vals.ndim > 1 or (vals.ndim == 1 and len(vals) != n):
+                raise BadParameterError(f"{where}: parameter {name!r} has {vals.size} values; expected one value "
+                                        f"or {n} (one per node).")
+            if vals.dtype.kind not in "biuf":
+                raise BadParameterError(f"{where}: parameter {name!r} = {value!r} is invalid; expected a number "
+                                        f"in {spec.unit}.")
+        if spec.kind == "bool":
+            return np.broadcast_to(np.asarray(vals).astype(bool), (n,)).copy()
+        if spec.kind == "int":
+            vals = np.asarray(vals, float)
+            if np.any(vals != np.round(vals)):
+                raise BadParameterError(f"{where}: parameter {name!r} = {value!r} must be an integer.")
+            return np.broadcast_to(vals.astype(np.int64), (n,)).copy()
+        vals = np.asarray(vals, float)
+        if np.any(np.isnan(vals)):
+            raise BadParameterError(f"{where}: parameter {name!r} is NaN; expected a number in {spec.unit}.")
+        return np.broadcast_to(vals, (n,)).copy()
+
+    def _initial_state(self, cls, p, n, given):
+        s = {}
+        for name, st in cls.state.items():
+            if name in given:
+                v = given[name]
+                if isinstance(v, Distribution):
+                    v = v.sample(self._rng(f"state {name}"), n, st.unit, f"{cls.name}.{name}")
+                absval = np.broadcast_to(np.asarray(to_nest(v, st.unit, cls.name, name), float), (n,)).copy()
+            elif isinstance(st.init, str):
+                absval = np.asarray(p[st.init], float).copy()
+            else:
+                absval = np.full(n, st.init, dtype=int if isinstance(st.init, (int, np.integer)) and
+                                 not isinstance(st.init, bool) else float)
+            s[name] = np.asarray(cls.assign(p, s, name, absval)) if hasattr(cls, "assign") else absval
+        return s
+
+    # ------------------------------------------------------------------ connect
+    def connect(self, pre, post, conn_spec=None, syn_spec=None, *, rule=None, synapse_model=None, synapse=None,
+                weight=None, delay=None, receptor_type=None, **kwargs):
+        """Connect ``pre`` to ``post`` (NEST's Connect), or attach a recorder.
+
+        ``conn_spec``/``rule`` pick the rule (string, rule object or NEST dict; default all_to_all) and
+        its keywords (``indegree=10``, ``p=0.1``, ``allow_autapses=False``, ...). ``syn_spec`` (dict or
+        synapse spec) or ``synapse_model``/``synapse`` with ``weight``, ``delay`` (scalar, per-connection
+        array or nx.random distribution) and ``receptor_type`` set the synapses.
+        """
+        self._check_nodes(pre, "pre")
+        self._check_nodes(post, "post")
+        if rule is None and conn_spec is not None:
+            rule = conn_spec
+        syn = {}
+        if isinstance(syn_spec, dict):
+            syn.update(syn_spec)
+        elif syn_spec is not None:
+            synapse = syn_spec
+        if isinstance(synapse, ModelSpec):
+            syn = {**synapse.params, **syn}
+            synapse_model = synapse.model
+        elif synapse is not None:
+            synapse_model = synapse
+        syn_model = syn.pop("synapse_model", synapse_model) or "static_synapse"
+        scls = resolve_model(syn_model)[0]
+        if weight is not None:
+            syn["weight"] = weight
+        if delay is not None:
+            syn["delay"] = delay
+        if receptor_type is not None:
+            syn["receptor_type"] = receptor_type
+        for name in list(kwargs):
+            if name in scls.parameters:
+                syn[name] = kwargs.pop(name)
+        r = cr.make_rule(rule, kwargs)
+        if kwargs:
+            name = next(iter(kwargs))
+            options = list(r.__dataclass_fields__) + list(scls.parameters) + ["weight", "delay", "receptor_type"]
+            raise BadParameterError(f"connect: unknown argument {name!r} for rule {r.name} and synapse "
+                                    f"{scls.name}.{did_you_mean(name, options)}")
+        for name in syn:
+            if name not in scls.parameters:
+                raise unknown_parameter(scls.name, name, scls.parameters)
+
+        pre_g, post_g = pre._gids, post._gids
+        pre_kinds = {self._blocks[i].model.kind for i in np.unique(self._block_index(pre_g))}
+        post_kinds = {self._blocks[i].model.kind for i in np.unique(self._block_index(post_g))}
+        if "recorder" in pre_kinds or "recorder" in post_kinds:
+            return self._connect_recorder(pre, post, pre_kinds, post_kinds)
+        if pre_kinds & {"current_source"} and not pre_kinds <= {"current_source"}:
+            raise ConnectionError_("connect: mix current generators and spiking nodes in separate connect calls")
+
+        i_pre, i_post = cr.generate(r, pre_g, post_g, self._rng("connect"))
+        n_conn = len(i_pre)
+        src, tgt = pre_g[i_pre], post_g[i_post]
+        # weight: unit of the target model
+        tgt_blocks = np.unique(self._block_index(post_g))
+        tgt_models = {self._blocks[i].model for i in tgt_blocks}
+        for m in tgt_models:
+            if m.kind != "neuron":
+                raise ConnectionError_(f"connect: {m.name} cannot receive connections; only neurons (and "
+                                       "recorders, as sim.connect(neurons, spike_recorder)) can be targets.")
+        wunit = "pA" if pre_kinds == {"current_source"} else getattr(next(iter(tgt_models)), "weight_unit", "pA")
+        w = self._conn_values(scls, "weight", syn.get("weight", scls.parameters["weight"].default), wunit,
+                              n_conn, r, len(pre_g), len(post_g), i_pre, i_post)
+        dms = self._conn_values(scls, "delay", syn.get("delay", scls.parameters["delay"].default), "ms",
+                                n_conn, r, len(pre_g), len(post_g), i_pre, i_post)
+        d = self._delay_steps(dms, scls.name)
+        rec = np.broadcast_to(np.asarray(syn.get("receptor_type", 0)), (n_conn,)).astype(np.int64)
+        for m in tgt_models:
+            m.check_receptor(rec) if hasattr(m, "check_receptor") else self._check_receptor(m, rec)
+        self._conns.append(ConnRecord(src, tgt, w, d, rec, scls.name))
+        self._structure_changed()
+
+    def _check_receptor(self, model, rec):
+        nports = getattr(model, "n_receptors", 0)
+        bad = (rec < 0) | (rec > nports)
+        if np.any(bad):
+            ok = "0" if nports == 0 else f"0..{nports}"
+            raise ConnectionError_(f"connect: {model.name} has no receptor_type {int(rec[bad][0])}; expected {ok}.")
+
+    def _conn_values(self, scls, name, value, unit, n_conn, r, n_pre, n_post, i_pre, i_post):
+        where = f"{scls.name}"
+        if isinstance(value, Distribution):
+            return value.sample(self._rng(f"conn {name}"), n_conn, "1" if unit == "any" else unit,
+                                f"{where}.{name}")
+        if unit == "any":  # targets that ignore the weight's unit (parrot_neuron)
+            value = value.mantissa if hasattr(value, "mantissa") else value
+            unit = "1"
+        v = np.asarray(to_nest(value, unit, where, name), float)
+        if v.ndim == 0:
+            return np.full(n_conn, float(v))
+        if v.ndim == 2 and r.name == "all_to_all" and v.shape == (n_post, n_pre):
+            return v[i_post, i_pre]
+        if v.size == n_conn:
+            return v.reshape(-1).copy()
+        raise BadParameterError(f"{where}: {name} has {v.size} values but the rule {r.name} made {n_conn} "
+                                "connections; expected a scalar, one value per connection or a distribution.")
+
+    def _delay_steps(self, dms, model="static_synapse"):
+        if np.any(np.isnan(dms)):
+            raise BadParameterError(f"{model}: delay is NaN; expected a value >= the resolution {self.dt} ms.")
+        tics = np.round(dms * _TICS_PER_MS)
+        steps = np.floor(tics / self._tics_per_step + 0.5).astype(np.int64)
+        bad = steps < 1
+        if np.any(bad):
+            raise BadParameterError(f"{model}: delay = {dms[bad][0]} ms is invalid; expected a value >= the "
+                                    f"resolution {self.dt} ms.")
+        return steps
+
+    def _check_nodes(self, nodes, what):
+        if not isinstance(nodes, NodeCollection) or nodes._sim is not self:
+            raise TypeError(f"connect: {what} must be a NodeCollection of this Simulator, got {nodes!r}")
+        if len(nodes) == 0:
+            raise ConnectionError_(f"connect: {what} is empty")
+
+    def _connect_recorder(self, pre, post, pre_kinds, post_kinds):
+        if post_kinds == {"recorder"}:
+            for g in post._gids:
+                m = self._block_of(g).model
+                if getattr(m, "direction", "in") == "out":
+                    raise ConnectionError_(
+                        f"connect: a {m.name} observes its targets; connect it the other way round: "
+                        f"sim.connect({m.name}, neurons).")
+            if not pre_kinds <= {"neuron", "spike_source"}:
+                raise ConnectionError_("connect: a spike_recorder records neurons and spike generators only.")
+            for g in post._gids:
+                self._sr_links.setdefault(int(g), [])
+                self._sr_links[int(g)] = sorted(set(self._sr_links[int(g)]) | set(pre._gids.tolist()))
+        elif pre_kinds == {"recorder"}:
+            for g in pre._gids:
+                m = self._block_of(g).model
+                if getattr(m, "direction", "in") == "in":
+                    raise ConnectionError_(
+                        f"connect: a {m.name} receives spikes; connect the senders to it: "
+                        f"sim.connect(neurons, {m.name}).")
+                rf = self._blocks[int(self._block_index([g])[0])].params["record_from"][g - self._block_of(g).gid0]
+                for tg in post._gids:
+                    tm = self._block_of(tg).model
+                    rec = tm.recordables()
+                    for var in rf:
+                        if var not in rec:
+                            raise BadParameterError(
+                                f"{m.name}: cannot record {var!r} from {tm.name}.{did_you_mean(var, rec)} "
+                                f"{tm.name} records: {', '.join(rec) or 'nothing'}.")
+                self._mm_links.setdefault(int(g), [])
+                self._mm_links[int(g)] = self._mm_links[int(g)] + [x for x in post._gids.tolist()
+                                                                   if x not in self._mm_links[int(g)]]
+        else:
+            raise ConnectionError_("connect: recorders connect to neurons or generators, not to each other.")
+        self._structure_changed()
+
+    def _structure_changed(self):
+        self._structure_version += 1
+        self._compiled = None
+        self._sync_state_to_host()
+
+    # ------------------------------------------------------------------ set / get
+    def _groups(self, nodes):
+        """Yield (block, local indices) for the nodes, grouped by block."""
+        bi = self._block_index(nodes._gids)
+        for b in np.unique(bi):
+            blk = self._blocks[int(b)]
+            yield blk, nodes._gids[bi == b] - blk.gid0
+
+    def set(self, nodes, params: dict | None = None, **kwargs):
+        """Set parameters or state variables of ``nodes`` (NEST's SetStatus)."""
+        given = {**(params or {}), **kwargs}
+        self._sync_state_to_host()
+        for blk, idx in self._groups(nodes):
+            cls = blk.model
+            known = list(cls.parameters) + list(cls.state)
+            for name in given:
+                if name not in known:
+                    raise unknown_parameter(cls.name, name, known)
+            # absolute values of state variables before the change (V_m relative to E_L internally)
+            absolute = {n: np.asarray(self._observe(blk, n)) for n in blk.state}
+            newp = {k: (v.copy() if isinstance(v, np.ndarray) else list(v)) for k, v in blk.params.items()}
+            for name, value in given.items():
+                if name in cls.parameters:
+                    spec = cls.parameters[name]
+                    vals = self._param_values(cls, name, spec, value, len(idx))
+                    if isinstance(newp[name], list):
+                        for j, i in enumerate(idx):
+                            newp[name][i] = vals[j]
+                    else:
+                        newp[name][idx] = vals
+            cls.check(newp)
+            blk.params = newp
+            for name in blk.state:
+                if name in given:
+                    v = given[name]
+                    if isinstance(v, Distribution):
+                        v = v.sample(self._rng(f"state {name}"), len(idx), cls.state[name].unit, cls.name)
+                    absolute[name][idx] = np.asarray(to_nest(v, cls.state[name].unit, cls.name, name), float)
+                blk.state[name] = np.asarray(cls.assign(blk.params, blk.state, name, absolute[name])
+                                             ).astype(blk.state[name].dtype)
+            if cls.kind in ("spike_source", "current_source", "recorder"):
+                self._compiled = None  # host-side tables depend on these parameters
+        self._run_state = None
+
+    def _observe(self, blk, name):
+        if hasattr(blk.model, "observe"):
+            return blk.model.observe(blk.params, blk.state, name)
+        return blk.state[name]
+
+    def get(self, nodes, *names, unit=True):
+        """Parameters / state of ``nodes``: one name -> array (Quantity); several -> dict; none -> all."""
+        self._sync_state_to_host()
+        single = len(names) == 1
+        out = {}
+        for blk, idx in self._groups(nodes):
+            cls = blk.model
+            names_ = names or tuple(cls.parameters) + tuple(n for n in cls.recordables() if n in cls.state)
+            for name in names_:
+                if name in cls.parameters:
+                    v = blk.params[name]
+                    v = [v[i] for i in idx] if isinstance(v, list) else np.asarray(v)[idx]
+                    u_ = cls.parameters[name].unit
+                elif name in cls.state:
+                    v = np.asarray(self._observe(blk, name))[idx]
+                    u_ = cls.state[name].unit
+                else:
+                    raise unknown_parameter(cls.name, name, list(cls.parameters) + list(cls.state))
+                out.setdefault(name, []).append((v, u_))
+        res = {}
+        for name, parts in out.items():
+            if isinstance(parts[0][0], list):
+                vals = sum((p[0] for p in parts), [])
+                res[name] = vals[0] if len(vals) == 1 else vals
+                continue
+            v = np.concatenate([p[0] for p in parts])
+            v = v[0] if len(v) == 1 else v
+            res[name] = with_unit(v, parts[0][1]) if unit else v
+        return res[names[0]] if single else res
+
+    # ------------------------------------------------------------------ connections
+    def connections(self, source=None, target=None, synapse_model=None):
+        """Connections as a record with .sources .targets (global ids) .weights .delays (Quantity)."""
+        from .result import Connections
+        parts = [c for c in self._conns if synapse_model is None or c.synapse == resolve_model(synapse_model)[0].name]
+        if not parts:
+            return Connections(np.zeros(0, int), np.zeros(0, int), np.zeros(0), np.zeros(0), np.zeros(0, int),
+                               [], self.dt)
+        src = np.concatenate([c.src for c in parts])
+        tgt = np.concatenate([c.tgt for c in parts])
+        w = np.concatenate([c.weight for c in parts])
+        d = np.concatenate([c.delay for c in parts]) * self.dt
+        rec = np.concatenate([c.receptor for c in parts])
+        syn = sum(([c.synapse] * len(c.src) for c in parts), [])
+        keep = np.ones(len(src), bool)
+        if source is not None:
+            keep &= np.isin(src, source._gids)
+        if target is not None:
+            keep &= np.isin(tgt, target._gids)
+        return Connections(src[keep], tgt[keep], w[keep], d[keep], rec[keep],
+                           [s for s, k in zip(syn, keep) if k], self.dt)
+
+    # ------------------------------------------------------------------ run
+    def reset(self):
+        """Back to t = 0 with the same network and the initial state."""
+        self.k = 0
+        self._run_state = None
+        self._pending_row0 = {}
+        for blk in self._blocks:
+            if blk.model.kind == "neuron":
+                blk.state = self._initial_state(blk.model, blk.params, blk.n, {})
+
+    def cont(self, duration, **kw):
+        """Same as :meth:`simulate` (brainpy.state spelling)."""
+        return self.simulate(duration, **kw)
+
+    def run(self, duration, **kw):
+        return self.simulate(duration, **kw)
+
+    def simulate(self, duration, progress: bool = False) -> Result:
+        """Advance the network by ``duration`` and return the recordings of this window."""
+        T = float(np.asarray(to_nest(duration, "ms", "simulate", "duration")))
+        if T < 0 or not np.isfinite(T):
+            raise BadParameterError(f"simulate: duration = {T} ms is invalid; expected a finite value >= 0 ms.")
+        x = T / self.dt
+        n_steps = int(round(x))
+        if abs(x - n_steps) > 1e-9 * max(1.0, x):
+            raise BadParameterError(f"simulate: duration = {T} ms is not a multiple of the resolution {self.dt} ms.")
+        t_build = _time.perf_counter()
+        if self._compiled is None:
+            self._compile_plan()
+        if self._run_state is None:
+            self._run_state = self._initial_run_state()
+        self.timings["prepare_s"] = _time.perf_counter() - t_build
+        k0 = self.k
+        collector = _Collector(self, k0, n_steps)
+        plan, arrays, fn_cache, chunk = self._compiled
+        fn = fn_cache.get(chunk)
+        if fn is None:
+            fn = fn_cache[chunk] = er.make_chunk_fn(plan, self._models, chunk)
+        bar = None
+        if progress:
+            try:
+                from tqdm.auto import tqdm
+                bar = tqdm(total=n_steps, unit="step", desc="simulate")
+            except ImportError:  # pragma: no cover
+                bar = None
+        done = 0
+        t_compile = t_run = 0.0
+        while done < n_steps:
+            n_valid = min(chunk, n_steps - done)
+            t0 = _time.perf_counter()
+            carry, out = fn(arrays, self._run_state, jnp.asarray(self.k, jnp.int32), jnp.asarray(n_valid, jnp.int32))
+            out = jax.device_get(out)
+            carry = jax.block_until_ready(carry)
+            dt_ = _time.perf_counter() - t0
+            if not self.timings.get("compiled_" + str(chunk)):
+                t_compile += dt_
+                self.timings["compiled_" + str(chunk)] = True
+            else:
+                t_run += dt_
+            self._run_state = carry
+            collector.add(out, self.k, n_valid)
+            self.k += n_valid
+            done += n_valid
+            if bar is not None:
+                bar.update(n_valid)
+        if bar is not None:
+            bar.close()
+        self.timings.update(first_chunk_s=t_compile, run_s=t_run)
+        return collector.result()
+
+    # -------------------------------------------------------------- engine glue
+    def _sync_state_to_host(self):
+        """Copy the device state back into the blocks (before a structure change, set or get)."""
+        rs = self._run_state
+        if rs is None or self._compiled is None:
+            return
+        plan = self._compiled[0]
+        for i, nb in enumerate(plan.neurons):
+            blk = self._blocks[nb.block]
+            blk.state = {k: np.asarray(v) for k, v in rs["states"][i].items()}
+        self._ring_backup = {nb.block: np.asarray(rs["rings"][i]) for i, nb in enumerate(plan.neurons)}
+        self._ring_backup_D = plan.D
+        self._ptr_backup = {b: np.asarray(v) for b, v in rs["sg_ptr"].items()}
+
+    def _float(self):
+        return jnp.float64 if jax.config.jax_enable_x64 else jnp.float32
+
+    def _compile_plan(self):
+        self._sync_state_to_host()
+        blocks = self._blocks
+        self._models = {i: b.model for i, b in enumerate(blocks)}
+        fdt = np.float64 if jax.config.jax_enable_x64 else np.float32
+        # connections grouped by (source block, target block)
+        groups = {}
+        D = 2
+        for c in self._conns:
+            if len(c.src) == 0:
+                continue
+            D = max(D, int(c.delay.max()) + 1)
+            sb = self._block_index(c.src)
+            tb = self._block_index(c.tgt)
+            for key in set(zip(sb.tolist(), tb.tolist())):
+                m = (sb == key[0]) & (tb == key[1])
+                groups.setdefault(key, []).append((c, m))
+        neuron_blocks = [i for i, b in enumerate(blocks) if b.model.kind == "neuron"]
+        nb_index = {}
+        # recorders
+        rec_spk_gids = sorted({g for v in self._sr_links.values() for g in v})
+        rec_spk = {}
+        for g in rec_spk_gids:
+            b = int(self._block_index([g])[0])
+            rec_spk.setdefault(b, []).append(g - blocks[b].gid0)
+        mm_vars, mm_idx = {}, {}
+        rec_I = {}
+        for mg, targets in self._mm_links.items():
+            mb = self._block_of(mg)
+            rf = mb.params["record_from"][mg - mb.gid0]
+            for tg in targets:
+                b = int(self._block_index([tg])[0])
+                if blocks[b].model.kind == "current_source":
+                    rec_I[b] = True
+                    continue
+                mm_vars.setdefault(b, set()).update(rf)
+                mm_idx.setdefault(b, set()).add(tg - blocks[b].gid0)
+        neurons = []
+        for b in neuron_blocks:
+            blk = blocks[b]
+            nb_index[b] = len(neurons)
+            neurons.append(er.NeuronBlockPlan(b, blk.n, len(blk.model.ports), b in rec_spk,
+                                              tuple(sorted(mm_vars.get(b, ())))))
+        projections, proj_arrays = [], []
+        sources = {}
+        for (sb, tb), parts in sorted(groups.items()):
+            src_blk, tgt_blk = blocks[sb], blocks[tb]
+            src = np.concatenate([c.src[m] for c, m in parts]) - src_blk.gid0
+            tgt = np.concatenate([c.tgt[m] for c, m in parts]) - tgt_blk.gid0
+            w = np.concatenate([c.weight[m] for c, m in parts])
+            d = np.concatenate([c.delay[m] for c, m in parts])
+            rec = np.concatenate([c.receptor[m] for c, m in parts])
+            tm = tgt_blk.model
+            counts = bool(getattr(tm, "counts_input", False))
+            nports = len(tm.ports)
+            if src_blk.model.kind == "current_source":
+                port = np.full(len(src), nports)
+                scale = np.ones(len(src))
+            else:
+                port, scale = tm.route(w, rec)
+            val_w = np.ones(len(src)) if counts else w * scale
+            flat = port * tgt_blk.n + tgt
+            if src_blk.model.kind == "neuron":
+                pp, arr = dl.build_projection(sb, tb, src_blk.n, src, flat, val_w.astype(fdt), d, counts)
+                projections.append(pp)
+                proj_arrays.append(arr)
+            else:
+                const_w = bool(np.all(val_w == val_w[0]))
+                const_d = bool(np.all(d == d[0]))
+                pp = dl.ProjectionPlan(sb, tb, "dense", src_blk.n, len(src), const_w=const_w, const_d=const_d,
+                                       counts=counts)
+                arr = {"src": src.astype(np.int32), "tgt": flat.astype(np.int32),
+                       "w": np.asarray(val_w[:1] if const_w else val_w, fdt),
+                       "d": np.asarray(d[:1] if const_d else d, np.int32)}
+                sources.setdefault(sb, []).append(len(projections))
+                projections.append(pp)
+                proj_arrays.append(arr)
+        # spike sources recorded directly by spike recorders: one stream per (generator, recorder)
+        rec_dev = []
+        for srg, senders in sorted(self._sr_links.items()):
+            for g in senders:
+                b = int(self._block_index([g])[0])
+                if blocks[b].model.kind == "spike_source":
+                    pp = dl.ProjectionPlan(b, -1, "dense", blocks[b].n, 1, const_w=True, const_d=True, counts=True)
+                    arr = {"src": np.array([g - blocks[b].gid0], np.int32), "tgt": np.zeros(1, np.int32),
+                           "w": np.ones(1, fdt), "d": np.ones(1, np.int32)}
+                    sources.setdefault(b, []).append(len(projections))
+                    rec_dev.append((len(projections), srg, g))
+                    projections.append(pp)
+                    proj_arrays.append(arr)
+        for b in rec_I:
+            sources.setdefault(b, [])
+        source_plans = [er.SourcePlan(b, blocks[b].model.kind, blocks[b].n, sources[b], rec_I.get(b, False))
+                        for b in sorted(sources)]
+        plan = er.Plan(self.dt, D, neurons, source_plans, projections, rec_dev)
+        # arrays (arguments of the compiled function)
+        params, host, keys = {}, {}, {}
+        for b, blk in enumerate(blocks):
+            if blk.model.kind in ("neuron", "spike_source", "current_source"):
+                params[b] = {k: jnp.asarray(v, fdt if np.asarray(v).dtype.kind == "f" else None)
+                             for k, v in blk.params.items() if not isinstance(v, list)}
+            if blk.model.kind in ("spike_source", "current_source"):
+                host[b] = {k: jnp.asarray(v) for k, v in blk.model.host_arrays(blk.params, self.dt).items()}
+                seed = self.seed
+                if "rng_seed" in blk.params and int(blk.params["rng_seed"][0]) >= 0:
+                    seed = int(blk.params["rng_seed"][0])
+                keys[b] = jax.random.fold_in(jax.random.PRNGKey(seed), blk.gid0)
+        rec_idx = {b: jnp.asarray(np.array(sorted(v), np.int32)) for b, v in rec_spk.items()}
+        mm_idx_arr = {b: jnp.asarray(np.array(sorted(v), np.int32)) for b, v in mm_idx.items()}
+        arrays = {"params": params, "host": host, "keys": keys,
+                  "proj": [{k: jnp.asarray(v) for k, v in a.items()} for a in proj_arrays],
+                  "rec_idx": rec_idx, "mm_idx": mm_idx_arr}
+        self._rec_layout = {"spk": {b: blocks[b].gid0 + np.array(sorted(v)) for b, v in rec_spk.items()},
+                            "mm": {b: blocks[b].gid0 + np.array(sorted(v)) for b, v in mm_idx.items()},
+                            "I": {b: blocks[b].gids for b in rec_I}}
+        # chunk length from the recording budget
+        per_step = 4 * sum(len(v) for v in rec_spk.values()) + 8 * sum(
+            len(mm_idx[b]) * len(mm_vars[b]) for b in mm_idx) + 8 * sum(blocks[b].n for b in rec_I) + 4 * len(rec_dev) + 16
+        chunk = int(max(1, min(self.max_chunk, self.chunk_bytes // per_step)))
+        self._compiled = (plan, arrays, {}, chunk)
+        self._run_state = None
+
+    def _initial_run_state(self):
+        plan, arrays = self._compiled[0], self._compiled[1]
+        fdt = self._float()
+        states, rings = [], []
+        backup = getattr(self, "_ring_backup", {})
+        for nb in plan.neurons:
+            blk = self._blocks[nb.block]
+            states.append({k: jnp.asarray(v, fdt if np.asarray(v).dtype.kind == "f" else jnp.int32)
+                           for k, v in blk.state.items()})
+            size = plan.D * (nb.n_ports + 1) * nb.n
+            ring = np.zeros(size)
+            old = backup.get(nb.block)
+            if old is not None:
+                # carry pending input across a rebuild: re-slot the old ring into the new length
+                oldD = self._ring_backup_D
+                old = old.reshape(oldD, -1)
+                if old.shape[1] == size // plan.D:
+                    new = ring.reshape(plan.D, -1)
+                    for j in range(oldD):
+                        kk = self.k + j
+                        new[kk % plan.D] += old[kk % oldD]
+            rings.append(jnp.asarray(ring, fdt))
+        sg_ptr = {}
+        for sp in plan.sources:
+            m = self._models[sp.block]
+            if m.name == "spike_generator":
+                sg_ptr[sp.block] = jnp.asarray(m.init_pointer(
+                    jax.tree.map(np.asarray, arrays["host"][sp.block]), self.k), jnp.int32)
+        self._ring_backup = {}
+        return {"states": states, "rings": rings, "sg_ptr": sg_ptr}
+
+
+class _Collector:
+    """Turns the chunk outputs into recorder data on the host."""
+
+    def __init__(self, sim: Simulator, k0: int, n_steps: int):
+        self.sim, self.k0, self.n = sim, k0, n_steps
+        self.spk = {b: [] for b in sim._rec_layout["spk"]}      # (stamps, cols, counts)
+        self.dev = []                                           # (stamps, sr gid, sender gid, counts)
+        self.mm = {}                                            # mm gid -> list of (stamps, {var: vals})
+        self.I = {b: [] for b in sim._rec_layout["I"]}
+        self._mm_plan = {}
+        blocks = sim._blocks
+        for mg, targets in sim._mm_links.items():
+            mb = sim._block_of(mg)
+            i = mg - mb.gid0
+            p = {k: (v[i] if isinstance(v, list) else np.asarray(v)[i]) for k, v in mb.params.items()}
+            interval, offset, lo, hi = mb.model.sample_grid(p, sim.dt)
+            cols = []
+            for tg in targets:
+                b = int(sim._block_index([tg])[0])
+                if blocks[b].model.kind == "current_source":
+                    cols.append(("I", b, tg - blocks[b].gid0))
+                else:
+                    lay = sim._rec_layout["mm"][b]
+                    cols.append(("mm", b, int(np.searchsorted(lay, tg))))
+            self._mm_plan[mg] = (interval, offset, lo, hi, p["record_from"], cols, np.asarray(targets))
+            self.mm[mg] = {"times": [], "vals": {v: [] for v in p["record_from"]}}
+
+    def add(self, out, k, n_valid):
+        stamps = k + 1 + np.arange(n_valid)
+        for b, arr in out["spk"].items():
+            a = np.asarray(arr[:n_valid])
+            i, j = np.nonzero(a)
+            self.spk[b].append((stamps[i], j, a[i, j]))
+        for (j, srg, g) in self.sim._compiled[0].rec_dev:
+            a = np.asarray(out["dev"][j][:n_valid]).reshape(n_valid, -1)[:, 0]
+            i = np.nonzero(a)[0]
+            self.dev.append((stamps[i], srg, g, a[i]))
+        for mg, (interval, offset, lo, hi, rf, cols, targets) in self._mm_plan.items():
+            sel = (stamps >= max(offset, 1)) & ((stamps - offset) % interval == 0) & (stamps > lo) & (stamps <= hi)
+            if not sel.any():
+                continue
+            self.mm[mg]["times"].append(stamps[sel])
+            for var in rf:
+                cols_v = []
+                for kind, b, c in cols:
+                    if kind == "I":
+                        cols_v.append(np.asarray(out["I"][b][:n_valid])[sel, c])
+                    else:
+                        cols_v.append(np.asarray(out["mm"][(b, var)][:n_valid])[sel, c])
+                self.mm[mg]["vals"][var].append(np.stack(cols_v, axis=1))
+
+    def result(self):
+        sim = self.sim
+        spikes = {}
+        for b, parts in self.spk.items():
+            lay = sim._rec_layout["spk"][b]
+            if parts:
+                st = np.concatenate([p[0] for p in parts])
+                gid = lay[np.concatenate([p[1] for p in parts])]
+                cnt = np.concatenate([p[2] for p in parts])
+            else:
+                st, gid, cnt = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+            spikes[b] = (st, gid, cnt)
+        rec = {}
+        for srg, senders in sim._sr_links.items():
+            blk = sim._block_of(srg)
+            i = srg - blk.gid0
+            p = {k: (v[i] if isinstance(v, list) else np.asarray(v)[i]) for k, v in blk.params.items()}
+            o, s0, s1 = (sim._delay_free_steps(p[x]) for x in ("origin", "start", "stop"))
+            lo, hi = o + s0, o + s1
+            st_all, g_all, c_all = [], [], []
+            senders_arr = np.asarray(senders)
+            for b, (st, gid, cnt) in spikes.items():
+                m = np.isin(gid, senders_arr) & (st > lo) & (st <= hi)
+                st_all.append(st[m]); g_all.append(gid[m]); c_all.append(cnt[m])
+            for (st, s, g, cnt) in self.dev:
+                if s == srg:
+                    m = (st > lo) & (st <= hi)
+                    st_all.append(st[m]); g_all.append(np.full(m.sum(), g)); c_all.append(cnt[m])
+            st = np.concatenate(st_all) if st_all else np.zeros(0, np.int64)
+            g = np.concatenate(g_all) if g_all else np.zeros(0, np.int64)
+            c = np.concatenate(c_all) if c_all else np.zeros(0, np.int64)
+            order = np.lexsort((g, st))
+            rec[srg] = {"kind": "spikes", "senders": senders_arr, "stamps": st[order], "gids": g[order],
+                        "counts": c[order].astype(np.int64), "row0": sim._pending_row0.get(srg),
+                        "time_in_steps": bool(p.get("time_in_steps", False))}
+            last = st[order] == self.k0 + self.n
+            sim._pending_row0[srg] = (g[order][last], c[order][last].astype(np.int64))
+        for mg, d in self.mm.items():
+            interval, offset, lo, hi, rf, cols, targets = self._mm_plan[mg]
+            times = np.concatenate(d["times"]) if d["times"] else np.zeros(0, np.int64)
+            vals = {}
+            for var in rf:
+                vals[var] = (np.concatenate(d["vals"][var]) if d["vals"][var] else np.zeros((0, len(targets))))
+            units = {}
+            for var in rf:
+                tm = sim._block_of(int(targets[0])).model
+                units[var] = "pA" if var == "I" else tm.state[var].unit if var in tm.state else "1"
+            rec[mg] = {"kind": "samples", "targets": targets, "stamps": times, "values": vals, "units": units}
+        return Result(sim.dt, self.k0, self.n, rec)
+
+
+def _delay_free_steps(self, x):
+    x = float(x)
+    if not np.isfinite(x):
+        return np.iinfo(np.int64).max // 4
+    return int(np.floor(x / self.dt + 0.5))
+
+
+Simulator._delay_free_steps = _delay_free_steps

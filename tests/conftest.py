@@ -1,0 +1,6 @@
+import os
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+os.environ.setdefault("MPLBACKEND", "Agg")
