@@ -66,6 +66,22 @@ class Model(metaclass=ModelMeta):
             return cls.state[name].unit
         raise unknown_parameter(cls.name, name, list(cls.parameters) + list(cls.state))
 
+    @classmethod
+    def observe(cls, p, s, name):
+        """The user-visible value of state variable ``name`` (models holding V_m relative override)."""
+        return s[name]
+
+    @classmethod
+    def assign(cls, p, s, name, value):
+        """Inverse of :meth:`observe`: the internal value for a user-given ``value``."""
+        return value
+
+    @classmethod
+    def route(cls, weights, receptor_type):
+        """Port index and sign factor per connection (default: one port, weight as given)."""
+        w = np.asarray(weights)
+        return np.zeros(w.shape, int), np.ones_like(w)
+
     # ---- host-side checks --------------------------------------------------------------------
     @classmethod
     def check(cls, p: dict) -> None:
