@@ -17,7 +17,7 @@ from .errors import (BadParameterError, ConnectionError_, NestaxError, UnitError
 from .models.devices.generators import (ac_generator, dc_generator, noise_generator, poisson_generator,
                                         spike_generator, step_current_generator)
 from .models.devices.recorders import multimeter, spike_recorder, voltmeter
-from .models.neurons.iaf_cond import iaf_cond_alpha, iaf_cond_exp
+from .models.neurons.iaf_cond import iaf_cond_alpha, iaf_cond_beta, iaf_cond_exp
 from .models.neurons.iaf_psc import iaf_psc_alpha, iaf_psc_delta, iaf_psc_exp
 from .models.neurons.parrot import parrot_neuron
 from .models.registry import models

@@ -61,9 +61,25 @@ def run_nx(model, dt, T, params, gen, rec, conns=CONNS, spikes=SPIKES, splits=No
     return results, mm, sr
 
 
+def for_model(model, params):
+    """iaf_cond_beta has rise and decay times instead of tau_syn: tau_syn_X -> decay tau_syn_X, rise a third."""
+    if model is not nx.iaf_cond_beta:
+        return params
+    out = []
+    for p in params:
+        q = {k: v for k, v in p.items() if not k.startswith("tau_syn")}
+        for x in ("ex", "in"):
+            if "tau_syn_" + x in p:
+                q["tau_decay_" + x] = p["tau_syn_" + x]
+                q["tau_rise_" + x] = p["tau_syn_" + x] / 3.0
+        out.append(q)
+    return out
+
+
 def compare(model, dt, T, params, gen, rec=("V_m", "g_ex", "g_in"), splits=None, **kw):
     """Run both simulators; assert identical spikes and traces; return NEST's events for more checks."""
     rec = list(rec)
+    params = for_model(model, params)
     ev, nsr = run_nest(model.name, dt, T, params, gen, rec, splits=splits, **kw)
     results, mm, sr = run_nx(model, dt, T, params, gen, rec, splits=splits, **kw)
     n = len(params)
@@ -100,7 +116,7 @@ def compare(model, dt, T, params, gen, rec=("V_m", "g_ex", "g_in"), splits=None,
     return ev, nest_spk, worst
 
 
-MODELS = [nx.iaf_cond_exp, nx.iaf_cond_alpha]
+MODELS = [nx.iaf_cond_exp, nx.iaf_cond_alpha, nx.iaf_cond_beta]
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.name)
@@ -109,7 +125,7 @@ def test_dc_and_spike_input(model):
               {"I_e": 250.0, "t_ref": 3.3, "V_reset": -65.0, "g_L": 10.0},
               {"V_m": -50.0}]   # starts above threshold: spikes in the first step, as NEST
     ev, spikes, worst = compare(model, 0.1, 100.0, params,
-                                ("dc_generator", {"amplitude": 400.0, "start": 10.0, "stop": 60.0}, 0.5))
+                                ("dc_generator", {"amplitude": 700.0, "start": 10.0, "stop": 60.0}, 0.5))
     assert len(spikes) >= 3 and (1, 3) in spikes
     assert worst["V_m"] < 1e-9
 
@@ -159,18 +175,26 @@ def test_split_simulate_calls(model):
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.name)
 def test_defaults_routing_and_checks(model):
-    p = model.parameters
-    assert {k: p[k].default for k in ("V_th", "V_reset", "t_ref", "g_L", "C_m", "E_ex", "E_in", "E_L",
-                                      "tau_syn_ex", "tau_syn_in", "I_e")} == {
-        "V_th": -55.0, "V_reset": -60.0, "t_ref": 2.0, "g_L": 16.6667, "C_m": 250.0, "E_ex": 0.0,
-        "E_in": -85.0, "E_L": -70.0, "tau_syn_ex": 0.2, "tau_syn_in": 2.0, "I_e": 0.0}
+    nest = fresh_nest(0.1)
+    nest_defaults = nest.GetDefaults(model.name)
+    for name, spec in model.parameters.items():
+        assert spec.default == nest_defaults[name], name
+    assert set(model.recordables()) == set(nest_defaults["recordables"])
     assert model.weight_unit == "nS"
     port, sign = model.route(np.array([2.0, -3.0, 0.0]), None)
     assert port.tolist() == [0, 1, 1] and sign.tolist() == [1.0, -1.0, -1.0]
     sim = nx.Simulator(dt=0.1)
-    for bad in ({"V_reset": -55.0}, {"C_m": 0.0}, {"t_ref": -1.0}, {"tau_syn_ex": 0.0}, {"tau_syn_in": -2.0}):
+    taus = [{k: v} for k, v in zip(model._time_constants, (0.0, -2.0, 0.0, -1.0))]
+    for bad in [{"V_reset": -55.0}, {"C_m": 0.0}, {"t_ref": -1.0}] + taus:
         with pytest.raises(nx.BadParameterError):
             sim.create(model, 1, **bad)
     n = sim.create(model, 2, I_e=500.0 * u.pA, g_L=20.0 * u.nS)
     assert np.allclose(mantissa(sim.get(n, "V_m"), u.mV), -70.0)
-    assert set(("V_m", "g_ex", "g_in")) <= set(model.recordables())
+
+
+def test_beta_normalization_matches_nest_peak():
+    """A single spike of weight w makes iaf_cond_beta's g peak at w, as in NEST (rise != decay and ==)."""
+    params = [{"tau_rise_ex": 0.5, "tau_decay_ex": 3.0, "tau_rise_in": 1.0, "tau_decay_in": 1.0}]
+    ev, _, _ = compare(nx.iaf_cond_beta, 0.1, 30.0, params, None, conns=[(7.0, 1.0), (-3.0, 1.0)],
+                       spikes=[2.0])
+    assert abs(ev["g_ex"].max() - 7.0) < 0.05 and abs(ev["g_in"].max() - 3.0) < 0.05

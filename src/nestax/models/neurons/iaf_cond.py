@@ -1,4 +1,4 @@
-"""Leaky integrate-and-fire neurons with conductance-based synapses (NEST: iaf_cond_exp, iaf_cond_alpha).
+"""Leaky integrate-and-fire neurons with conductance-based synapses (NEST: iaf_cond_exp, _alpha, _beta).
 
     C_m dV_m/dt = -g_L (V - E_L) - g_ex (V - E_ex) - g_in (V - E_in) + I_e + I_gen
 
@@ -17,7 +17,8 @@ Update of step k, which covers (k dt, (k+1) dt] (NEST 3.10):
 2. iaf_cond_exp only: add the spike input arriving in this step to g_ex / g_in;
 3. if refractory: count down, V_m = V_reset; else if V_m >= V_th: V_m = V_reset, refractory for
    round(t_ref/dt) steps, emit a spike stamped (k+1) dt;
-4. iaf_cond_alpha only: add the arriving spike input, times e/tau_syn, to dg_ex / dg_in.
+4. iaf_cond_alpha / _beta only: add the arriving spike input, times e/tau_syn (alpha) or the beta
+   normalisation factor, to dg_ex / dg_in.
 So iaf_cond_exp's g jumps at the arrival time t_a and V_m responds from t_a + dt; iaf_cond_alpha's
 g and V_m both move from t_a + dt. V_m stays at V_reset for the spike stamp and t_ref/dt samples.
 
@@ -187,14 +188,18 @@ class iaf_cond_alpha(_IafCondBase):
         d["psc0_in"] = 1.0 * np.e / p["tau_syn_in"]
         return d
 
+    @staticmethod
+    def _taus(p):
+        """(decay ex, rise ex, decay in, rise in): both are tau_syn for the alpha shape."""
+        return p["tau_syn_ex"], p["tau_syn_ex"], p["tau_syn_in"], p["tau_syn_in"]
+
     @classmethod
     def _rhs(cls, p, y, refr, I):
         # y = (V_m, dg_ex, g_ex, dg_in, g_in), NEST's state vector order
         v, i_ex, i_in, i_l = cls._currents(p, y[0], y[2], y[4], refr)
         dv = jnp.where(refr, 0.0, (-i_l - i_ex - i_in + I + p["I_e"]) / p["C_m"])
-        return jnp.stack([dv,
-                          -y[1] / p["tau_syn_ex"], y[1] - y[2] / p["tau_syn_ex"],
-                          -y[3] / p["tau_syn_in"], y[3] - y[4] / p["tau_syn_in"]])
+        td_ex, tr_ex, td_in, tr_in = cls._taus(p)
+        return jnp.stack([dv, -y[1] / td_ex, y[1] - y[2] / tr_ex, -y[3] / td_in, y[3] - y[4] / tr_in])
 
     @classmethod
     def update(cls, p, d, s, syn, I):
@@ -205,3 +210,59 @@ class iaf_cond_alpha(_IafCondBase):
         dg_in = y[3] + syn[1] * d["psc0_in"]
         return {"V_m": v, "g_ex": y[2], "dg_ex": dg_ex, "g_in": y[4], "dg_in": dg_in,
                 "refractory_steps": r, "t_ref_remaining": r * d["dt"], "h": h}, spike
+
+
+def beta_normalization(tau_rise, tau_decay):
+    """Factor making a unit spike's conductance peak at 1 nS (NEST's beta_normalization_factor).
+
+    g(t) ~ (exp(-t/tau_decay) - exp(-t/tau_rise)) peaks at t* = tau_d tau_r ln(tau_d/tau_r)/(tau_d - tau_r);
+    the factor is (1/tau_rise - 1/tau_decay) / g(t*), and e/tau_decay (the alpha shape) when the two
+    time constants are equal to within machine epsilon.
+    """
+    eps = float(np.finfo(np.float64).eps)
+    diff = tau_decay - tau_rise
+    distinct = jnp.abs(diff) > eps
+    safe = jnp.where(distinct, diff, 1.0)
+    t_peak = tau_decay * tau_rise * jnp.log(tau_decay / tau_rise) / safe
+    peak = jnp.where(distinct, jnp.exp(-t_peak / tau_decay) - jnp.exp(-t_peak / tau_rise), 0.0)
+    use_alpha = jnp.abs(peak) < eps
+    return jnp.where(use_alpha, np.e / tau_decay, (1.0 / tau_rise - 1.0 / tau_decay) / jnp.where(use_alpha, 1.0, peak))
+
+
+@register
+class iaf_cond_beta(iaf_cond_alpha):
+    """Conductance-based leaky integrate-and-fire neuron, beta-shaped conductances (NEST: iaf_cond_beta).
+
+    C_m dV_m/dt = -g_L (V - E_L) - g_ex (V - E_ex) - g_in (V - E_in) + I_e + I_gen, V = min(V_m, V_th)
+    d(dg_X)/dt = -dg_X / tau_decay_X,  dg_X/dt = dg_X - g_X / tau_rise_X
+    A spike of weight w (nS) adds |w| times NEST's beta normalisation factor to dg_X, so that the
+    conductance peaks at |w| (see :func:`beta_normalization`; equal rise and decay times give the
+    alpha shape). g and V_m move from the step after arrival; integrated with NEST's adaptive RKF45,
+    update order as iaf_cond_alpha.
+
+    Parameters (NEST defaults): V_th (mV, -55), V_reset (mV, -60, < V_th), t_ref (ms, 2, >= 0),
+    g_L (nS, 16.6667), C_m (pF, 250, > 0), E_ex (mV, 0), E_in (mV, -85), E_L (mV, -70),
+    tau_rise_ex (ms, 0.2, > 0), tau_decay_ex (ms, 0.2, > 0), tau_rise_in (ms, 2, > 0),
+    tau_decay_in (ms, 2, > 0), I_e (pA, 0).
+    Recordables: V_m, g_ex, g_in, t_ref_remaining (ms).
+    """
+
+    name = "iaf_cond_beta"
+    parameters = {
+        **{k: v for k, v in _COMMON.items() if not k.startswith("tau_syn")},
+        "tau_rise_ex": Param(0.2, "ms", "Excitatory synaptic rise time"),
+        "tau_decay_ex": Param(0.2, "ms", "Excitatory synaptic decay time"),
+        "tau_rise_in": Param(2.0, "ms", "Inhibitory synaptic rise time"),
+        "tau_decay_in": Param(2.0, "ms", "Inhibitory synaptic decay time"),
+    }
+    _time_constants = ("tau_rise_ex", "tau_decay_ex", "tau_rise_in", "tau_decay_in")
+
+    @staticmethod
+    def _taus(p):
+        return p["tau_decay_ex"], p["tau_rise_ex"], p["tau_decay_in"], p["tau_rise_in"]
+
+    @classmethod
+    def prepare(cls, p, dt):
+        return {"ref_counts": refractory_steps(p["t_ref"], dt), "dt": dt,
+                "psc0_ex": beta_normalization(p["tau_rise_ex"], p["tau_decay_ex"]),
+                "psc0_in": beta_normalization(p["tau_rise_in"], p["tau_decay_in"])}
