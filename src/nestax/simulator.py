@@ -628,6 +628,13 @@ class Simulator:
                 arr = {"src": src.astype(np.int32), "tgt": flat.astype(np.int32),
                        "w": np.asarray(val_w[:1] if const_w else val_w, fdt),
                        "d": np.asarray(d[:1] if const_d else d, np.int32)}
+                if (src_blk.model.name == "spike_generator" and not counts
+                        and src_blk.model.has_negative_weights(src_blk.params)):
+                    # spikes with a negative spike_weight flip the sign of the connection weight: they go
+                    # to the port (and scale) that the target routes the negated weight to
+                    port_n, scale_n = tm.route(-w, rec)
+                    arr["tgt_neg"] = (port_n * tgt_blk.n + tgt).astype(np.int32)
+                    arr["w_neg"] = np.asarray(w * scale_n, fdt)
                 sources.setdefault(sb, []).append(len(projections))
                 projections.append(pp)
                 proj_arrays.append(arr)

@@ -74,12 +74,14 @@ def make_chunk_fn(plan: Plan, models: dict, chunk: int):
             h = arr["host"][sp.block]
             key = jax.random.fold_in(arr["keys"][sp.block], k)
             if model.name == "spike_generator":
-                c, wsum, has_w, sg_ptr[sp.block] = model.emit_sg(h, sg_ptr[sp.block], k)
+                c, wsum, has_w, wneg, sg_ptr[sp.block] = model.emit_sg(h, sg_ptr[sp.block], k)
             for j in sp.projections:
                 pp = plan.projections[j]
                 a = arr["proj"][j]
                 if sp.kind == "current_source":
-                    val = model.emit(p, h, k, dt, jax.random.fold_in(key, j), a["src"])
+                    # step-independent key: noise_generator holds each draw for its own interval dt, so
+                    # its stream is a function of (seed, generator, projection, draw index) only
+                    val = model.emit(p, h, k, dt, jax.random.fold_in(arr["keys"][sp.block], j), a["src"])
                     val = val * (a["w"][0] if pp.const_w else a["w"])
                 elif model.name == "spike_generator":
                     if pp.counts or pp.tgt_block < 0:
@@ -87,6 +89,13 @@ def make_chunk_fn(plan: Plan, models: dict, chunk: int):
                     else:
                         w = a["w"][0] if pp.const_w else a["w"]
                         val = jnp.where(has_w[a["src"]], wsum[a["src"]], c[a["src"]]) * w
+                        if "tgt_neg" in a:  # negative spike weights: port and scale of the negated weight
+                            t_ = by_block[pp.tgt_block]
+                            nb_ = plan.neurons[t_]
+                            dd_ = a["d"][0] if pp.const_d else a["d"]
+                            flat_n = ((k + dd_) % D) * ((nb_.n_ports + 1) * nb_.n) + a["tgt_neg"]
+                            rings[t_] = rings[t_].at[flat_n].add((wneg[a["src"]] * a["w_neg"]).astype(rings[t_].dtype),
+                                                                 mode="promise_in_bounds")
                 else:
                     cnt = model.emit(p, h, k, dt, jax.random.fold_in(key, j), a["src"]).astype(jnp.float64
                                                                                                  if jax.config.jax_enable_x64 else jnp.float32)

@@ -7,7 +7,7 @@ Timing, in steps relative to ``origin`` (NEST 3.10):
   during its step s + d (d: connection delay in steps), so V_m first moves at (start + d + 1) * dt.
   The recordable ``I`` at stamp s is a(s).
 - Spike generators emit during engine step k spikes stamped (k + 1) * dt; poisson_generator is active
-  for start < k <= stop, spike_generator emits each spike time t with start < t <= stop.
+  for start < k <= stop, spike_generator emits each spike time t at origin + t if start < t <= stop.
 
 Each current/spike source implements ``emit(p, st, k, key, src, n_conn)`` returning the per-connection
 value for engine step k (``src``: the generator index of every connection), and ``state0``/``advance``
@@ -32,6 +32,11 @@ _WINDOW = {
 
 class _Device(Model):
     """Common parts: start/stop/origin in steps, checks."""
+
+    @classmethod
+    def static_args(cls, p, dt, itemsize):
+        """Compile-time constants passed to ``emit`` as keywords (none by default)."""
+        return {}
 
     parameters = dict(_WINDOW)
     per_connection_random = False
@@ -65,7 +70,7 @@ class CurrentSource(_Device):
         return (s >= h["t_lo"]) & (s < h["t_hi"]) & (s >= 1)
 
     @classmethod
-    def emit(cls, p, h, s, dt, key, src):
+    def emit(cls, p, h, s, dt, key, src, **static):
         a = cls.amplitude(p, h, s, dt)
         return jnp.where(cls.active(h, s), a, 0.0)[src]
 
@@ -110,9 +115,9 @@ class ac_generator(CurrentSource):
 
     @classmethod
     def amplitude(cls, p, h, s, dt):
-        # NEST advances an exact rotation once per step from t = 0; the value used for stamp s is the
-        # phase reached after s - 1 steps.
-        t = (s - 1) * dt
+        # NEST 3.10 advances an exact rotation once per step from t = 0, whether or not the generator is
+        # active; the value sent for (and recorded at) stamp s is the phase reached at t = s * dt.
+        t = s * dt
         om = 2.0 * np.pi * p["frequency"] / 1000.0
         return p["offset"] + p["amplitude"] * jnp.sin(om * t + p["phase"] * np.pi / 180.0)
 
@@ -191,10 +196,12 @@ class noise_generator(CurrentSource):
 
     I(t) = mean + std * xi, with xi ~ N(0, 1) drawn anew every ``dt`` ms and independently for each
     target (one generator connected to N neurons gives N independent currents). With std_mod > 0 the
-    standard deviation is std + std_mod * sin(2 pi frequency t + phase) (phase in degrees).
+    variance is std^2 + std_mod^2 * sin(2 pi frequency t + phase) (phase in degrees; t counted
+    from the first active step, as in a NEST run started at t = 0). Draws happen at the first active step
+    and every dt after it.
     Parameters: mean (pA, 0), std (pA, 0, >= 0), dt (ms, 1.0, a multiple of the resolution),
-    std_mod (pA, 0), frequency (Hz, 0), phase (deg, 0), start, stop, origin. Recordable: I is not
-    provided per target (NEST records the last target's value; nestax does not).
+    std_mod (pA, 0), frequency (Hz, 0), phase (deg, 0), start, stop, origin. Recordable: none (NEST's
+    recordable I is the mean of the current over all targets; nestax does not provide it).
     """
 
     name = "noise_generator"
@@ -225,26 +232,46 @@ class noise_generator(CurrentSource):
         h = super().host_arrays(p, dt)
         x = np.asarray(p["dt"], float) / dt
         st = np.round(x)
-        if np.any(np.abs(x - st) > 1e-9 * np.maximum(1, x)) or np.any(st < 1):
-            bad = np.asarray(p["dt"]).ravel()[0]
+        bad = (np.abs(x - st) > 1e-9 * np.maximum(1, x)) | (st < 1)
+        if np.any(bad):
             raise BadParameterError(
-                f"noise_generator: parameter 'dt' = {bad} ms must be a positive multiple of the resolution {dt} ms.")
+                f"noise_generator: parameter 'dt' = {np.asarray(p['dt'])[bad][0]} ms must be a positive multiple "
+                f"of the resolution {dt} ms.")
         h["dt_steps"] = st.astype(np.int64)
+        # first step at which the generator is active: NEST draws there and every dt_steps after it
+        h["s0"] = np.maximum(h["t_lo"], 1)
+        # static flag (by its shape): all generators of the block share their draw grid, so one key per
+        # interval serves every connection
+        same = bool(np.all(h["dt_steps"] == h["dt_steps"][0]) and np.all(h["s0"] == h["s0"][0]))
+        h["grid_shared"] = np.zeros(1 if same else 0, np.int64)
         return h
 
     @classmethod
-    def emit(cls, p, h, s, dt, key, src):
-        n_steps = h["dt_steps"][src]
-        # a new value at every multiple of dt_steps (counted from t = 0); constant in between
-        block = (s - 1) // n_steps
-        kk = jax.random.fold_in(key, 0)
-        # one draw per (connection, block): fold the block index per connection
-        keys = jax.vmap(lambda b: jax.random.fold_in(kk, b))(block)
-        xi = jax.vmap(lambda k_, i: jax.random.normal(jax.random.fold_in(k_, i), ()))(keys, jnp.arange(src.shape[0]))
-        t = (s - 1) * dt
-        std = p["std"][src] + p["std_mod"][src] * jnp.sin(
-            2 * np.pi * p["frequency"][src] / 1000.0 * t + p["phase"][src] * np.pi / 180.0)
-        val = p["mean"][src] + std * xi
+    def emit(cls, p, h, s, dt, key, src, **static):
+        """Current of every connection for stamp s; ``key`` must not depend on s.
+
+        Draw j of a generator happens at step s0 + j*dt_steps (s0: its first active step) and holds for
+        dt_steps steps. The normal deviates of draw j are a function of (key, j, connection index) only,
+        so they do not depend on chunking, and each connection gets its own (independent) value.
+        """
+        n = src.shape[0]
+        if h["grid_shared"].shape[0]:
+            # one draw index for all connections: one key and one vectorised normal draw per step
+            j_draw = jnp.maximum(s - h["s0"][0], 0) // h["dt_steps"][0]
+            xi = jax.random.normal(jax.random.fold_in(key, j_draw), (n,))
+            s_draw = h["s0"][src] + j_draw * h["dt_steps"][src]
+        else:
+            j_c = jnp.maximum(s - h["s0"][src], 0) // h["dt_steps"][src]
+            xi = jax.vmap(lambda jj, c: jax.random.normal(jax.random.fold_in(jax.random.fold_in(key, jj), c), ())
+                          )(j_c, jnp.arange(n))
+            s_draw = h["s0"][src] + j_c * h["dt_steps"][src]
+        xi = xi.astype(p["mean"].dtype)
+        # NEST: sigma^2 = std^2 + std_mod^2 * sin(omega t + phase), the sine advanced once per active step
+        # from the first one (t = (s_draw - s0 + 1) * dt in a run started at t = 0), read at the draw
+        ph = (2 * np.pi * p["frequency"][src] / 1000.0 * (s_draw - h["s0"][src] + 1) * dt
+              + p["phase"][src] * np.pi / 180.0)
+        var = p["std"][src] ** 2 + jnp.sin(ph) * p["std_mod"][src] ** 2
+        val = p["mean"][src] + jnp.sqrt(jnp.maximum(var, 0.0)) * xi
         return jnp.where(cls.active(h, s)[src], val, 0.0)
 
 
@@ -281,10 +308,23 @@ class poisson_generator(SpikeSource):
         cls._require(p, "rng_seed", (seeds >= -1) & (seeds == np.round(seeds)), "an integer >= 0")
 
     @classmethod
-    def emit(cls, p, h, k, dt, key, src):
+    def static_args(cls, p, dt, itemsize):
+        """Compile-time constants: how many pieces the largest per-step mean needs."""
+        return {"pieces": poisson_pieces(float(np.max(p["rate"], initial=0.0)) * dt / 1000.0, itemsize)}
+
+    @classmethod
+    def emit_table(cls, h, k, key, src, cdf):
+        """Counts for connections that share one mean: one uniform each against the CDF ``cdf``."""
+        u = jax.random.uniform(key, src.shape, dtype=cdf.dtype)
+        counts = jnp.sum(u[:, None] >= cdf[None, :], axis=1).astype(cdf.dtype)
+        on = (k > h["t_lo"]) & (k <= h["t_hi"])
+        return jnp.where(on[src], counts, 0)
+
+    @classmethod
+    def emit(cls, p, h, k, dt, key, src, pieces=1):
         lam = p["rate"][src] * (dt / 1000.0)
         on = (k > h["t_lo"]) & (k <= h["t_hi"])
-        counts = poisson_counts(key, lam)
+        counts = poisson_counts(key, lam, pieces)
         return jnp.where(on[src], counts, 0)
 
 
@@ -294,10 +334,11 @@ class spike_generator(SpikeSource):
 
     spike_times (ms) must be sorted and, unless ``precise_times`` or ``allow_offgrid_times``, lie on
     the time grid; with ``allow_offgrid_times`` an off-grid time is rounded up to the grid. A spike at
-    time t is emitted with stamp t (arrival t + delay) if origin+start < t <= origin+stop.
+    time t is emitted with stamp origin + t (arrival origin + t + delay) if start < t <= stop.
     ``spike_multiplicities`` (optional, one integer per spike) sends several spikes at once;
-    ``spike_weights`` (optional, one per spike) replaces the connection weight for that spike, as
-    NEST does. ``precise_times`` is not supported (nestax has no off-grid models yet).
+    ``spike_weights`` (optional, one per spike) scales the connection weight for that spike, as NEST
+    does (weight w * spike_weight; its sign picks the receptor port, so a negative spike weight on an
+    excitatory connection is inhibitory). ``precise_times`` is not supported (nestax has no off-grid models yet).
     Parameters: spike_times (ms, []), spike_weights ([]), spike_multiplicities ([]),
     precise_times (False), allow_offgrid_times (False), shift_now_spikes (False), start, stop, origin.
     """
@@ -305,7 +346,7 @@ class spike_generator(SpikeSource):
     name = "spike_generator"
     parameters = {
         "spike_times": Param((), "ms", "Spike times", "array"),
-        "spike_weights": Param((), "1", "Weight of each spike (replaces the connection weight)", "array"),
+        "spike_weights": Param((), "1", "Weight of each spike (scales the connection weight)", "array"),
         "spike_multiplicities": Param((), "1", "Multiplicity of each spike", "array"),
         "precise_times": Param(False, "1", "Keep off-grid times (not supported)", "bool"),
         "allow_offgrid_times": Param(False, "1", "Round off-grid times up to the grid", "bool"),
@@ -341,6 +382,7 @@ class spike_generator(SpikeSource):
     @classmethod
     def host_arrays(cls, p, dt):
         h = super().host_arrays(p, dt)
+        origin_steps = np.broadcast_to(cls.window_steps(p, dt)[0], (len(p["spike_times"]),))
         n = len(p["spike_times"])
         per = []
         for i in range(n):
@@ -354,7 +396,9 @@ class spike_generator(SpikeSource):
                         f"spike_generator: spike time {t[offgrid][0]} ms is not a multiple of the resolution "
                         f"{dt} ms; set allow_offgrid_times=True to round it up to the grid.")
                 st = np.where(offgrid, np.ceil(x), st)
-            st = st.astype(np.int64)
+            # NEST: spike times are relative to origin, and the window origin + (start, stop] applies to
+            # the shifted times (a spike at t is emitted at origin + t if start < t <= stop)
+            st = st.astype(np.int64) + int(origin_steps[i])
             m = np.asarray(p["spike_multiplicities"][i], float) if len(p["spike_multiplicities"][i]) else np.ones(len(t))
             w = np.asarray(p["spike_weights"][i], float) if len(p["spike_weights"][i]) else np.full(len(t), np.nan)
             keep = (st > h["t_lo"][i]) & (st <= h["t_hi"][i]) & (st >= 1)
@@ -362,21 +406,32 @@ class spike_generator(SpikeSource):
             uniq, inv = np.unique(st, return_inverse=True)
             cnt = np.bincount(inv, weights=m, minlength=len(uniq))
             has_w = ~np.isnan(w)
-            wsum = np.bincount(inv, weights=np.where(has_w, w * m, 0.0), minlength=len(uniq))
+            wm = np.where(has_w, w * m, 0.0)
+            # spikes of positive and negative weight are kept apart: NEST scales the connection weight by
+            # the spike weight, and the sign of the product picks the receptor port of the target
+            wpos = np.bincount(inv, weights=np.maximum(wm, 0.0), minlength=len(uniq))
+            wneg = np.bincount(inv, weights=np.minimum(wm, 0.0), minlength=len(uniq))
             wflag = np.bincount(inv, weights=has_w.astype(float), minlength=len(uniq)) > 0
-            per.append((uniq, cnt, wsum, wflag))
+            per.append((uniq, cnt, wpos, wneg, wflag))
         L = max([len(x[0]) for x in per] + [1]) + 1
         steps = np.full((n, L), np.iinfo(np.int32).max // 2, np.int64)
         cnts = np.zeros((n, L))
-        wsums = np.zeros((n, L))
+        wposs = np.zeros((n, L))
+        wnegs = np.zeros((n, L))
         wflags = np.zeros((n, L), bool)
-        for i, (uq, c, ws, wf) in enumerate(per):
+        for i, (uq, c, wp, wn, wf) in enumerate(per):
             steps[i, :len(uq)] = uq
             cnts[i, :len(uq)] = c
-            wsums[i, :len(uq)] = ws
+            wposs[i, :len(uq)] = wp
+            wnegs[i, :len(uq)] = wn
             wflags[i, :len(uq)] = wf
-        h.update(sg_steps=steps, sg_counts=cnts, sg_wsum=wsums, sg_wflag=wflags)
+        h.update(sg_steps=steps, sg_counts=cnts, sg_wsum=wposs, sg_wneg=wnegs, sg_wflag=wflags)
         return h
+
+    @classmethod
+    def has_negative_weights(cls, p):
+        """True if any spike weight is negative (its spikes go to the port of the negated weight)."""
+        return any(len(w) and np.any(np.asarray(w) < 0) for w in p["spike_weights"])
 
     @classmethod
     def init_pointer(cls, h, k_now):
@@ -385,44 +440,72 @@ class spike_generator(SpikeSource):
 
     @classmethod
     def emit_sg(cls, h, ptr, k):
-        """(counts, weight_sums, has_weight) per generator for engine step k, and the advanced pointer."""
+        """(counts, positive weight sums, has_weight, negative weight sums) per generator for engine
+        step k, and the advanced pointer. Weight sums are sum(spike_weight * multiplicity) over the
+        spikes of the step, split by the sign of the spike weight."""
         cur = jnp.take_along_axis(h["sg_steps"], ptr[:, None], axis=1)[:, 0]
         hit = cur == k + 1
-        c = jnp.take_along_axis(h["sg_counts"], ptr[:, None], axis=1)[:, 0]
-        w = jnp.take_along_axis(h["sg_wsum"], ptr[:, None], axis=1)[:, 0]
+        take = lambda name: jnp.where(hit, jnp.take_along_axis(h[name], ptr[:, None], axis=1)[:, 0], 0.0)
         f = jnp.take_along_axis(h["sg_wflag"], ptr[:, None], axis=1)[:, 0]
-        return jnp.where(hit, c, 0.0), jnp.where(hit, w, 0.0), hit & f, ptr + hit.astype(ptr.dtype)
+        return take("sg_counts"), take("sg_wsum"), hit & f, take("sg_wneg"), ptr + hit.astype(ptr.dtype)
 
 
-def poisson_counts(key, lam):
-    """Exact Poisson draws with per-element means ``lam`` (array).
+POISSON_PIECE_MAX = {8: 500.0, 4: 60.0}  # largest mean walked in one piece, by float size
 
-    Inverse transform of one uniform per element, walking the CDF; elements whose mean is large
-    (>= 30, where exp(-lam) loses precision for the walk) use jax.random.poisson instead.
+
+def poisson_cdf_table(lam: float, dtype) -> np.ndarray | None:
+    """CDF P(X <= k) of Poisson(lam) for k = 0, 1, ... until it rounds to 1 in ``dtype``.
+
+    Comparing one uniform u in [0, 1) against this table (count = #{k: u >= cdf_k}) is an exact
+    inverse transform at the resolution of u: the mass cut off after the last entry is below the
+    spacing of the uniform variates. None when lam is too large for a short table.
     """
-    k1, k2 = jax.random.split(key)
-    small = lam < 30.0
-    lam_s = jnp.where(small, lam, 0.0)
-    u = jax.random.uniform(k1, lam.shape, dtype=lam.dtype)
-    p0 = jnp.exp(-lam_s)
+    import math
+    if not (0.0 <= lam <= 200.0):
+        return None
+    kmax = int(lam + 60.0 * math.sqrt(lam) + 60.0)
+    k = np.arange(kmax + 1)
+    logp = k * (math.log(lam) if lam > 0 else -np.inf) - lam - np.array([math.lgamma(i + 1.0) for i in k])
+    if lam == 0:
+        logp = np.where(k == 0, 0.0, -np.inf)
+    cdf = np.cumsum(np.exp(logp)).astype(dtype)
+    one = np.nonzero(cdf >= 1.0)[0]
+    L = int(one[0]) + 1 if len(one) else len(cdf)
+    return np.minimum(cdf[:L], 1.0).astype(dtype)
+
+
+def poisson_pieces(max_lam: float, itemsize: int) -> int:
+    """How many independent pieces a Poisson draw of mean ``max_lam`` is split into (static)."""
+    return max(1, int(np.ceil(max_lam / POISSON_PIECE_MAX[itemsize])))
+
+
+def poisson_counts(key, lam, pieces: int = 1):
+    """Exact Poisson draws with per-element means ``lam`` (array): inverse transform of one uniform.
+
+    Walks the CDF upwards from k = 0 with p_(k+1) = p_k * lam / (k + 1), p_0 = exp(-lam). The loop
+    runs as many iterations as the largest count drawn, about lam + 6 sqrt(lam): cheap for the
+    per-step means of spiking networks (rate * dt, usually below 10). Means too large for exp(-lam)
+    to be represented are split into ``pieces`` independent draws of lam / pieces (a sum of
+    independent Poisson variables is Poisson with the summed mean), so the result stays exact.
+    """
+    if pieces > 1:
+        keys = jax.random.split(key, pieces)
+        return sum(poisson_counts(k_, lam / pieces) for k_ in keys)
+    u = jax.random.uniform(key, lam.shape, dtype=lam.dtype)
+    p0 = jnp.exp(-lam)
 
     def cond(c):
-        n, pk, cdf, done, cnt = c
-        return ~jnp.all(done)
+        return ~jnp.all(c[4])
 
     def body(c):
-        n, pk, cdf, done, cnt = c
-        done_now = done | (u < cdf)
-        cnt = jnp.where(done_now, cnt, n + 1)
-        pk = pk * lam_s / (n + 1)
-        cdf = cdf + pk
-        # guard against a CDF that rounds below u forever
-        done_now = done_now | (pk <= 0) & (n > lam_s)
-        return n + 1, pk, cdf, done_now, cnt
+        n, p, cdf, cnt, done = c
+        hit = ~done & (u < cdf)
+        cnt = jnp.where(hit, n, cnt)
+        # past the mean, once the next term is below rounding the CDF cannot grow: take this count
+        tail = ~done & ~hit & (n > lam) & (p < 1e-17 * cdf)
+        cnt = jnp.where(tail, n, cnt)
+        p = p * lam / (n + 1.0)
+        return n + 1.0, p, cdf + p, cnt, done | hit | tail
 
-    init = (jnp.zeros((), lam.dtype), p0, p0, jnp.zeros(lam.shape, bool), jnp.zeros(lam.shape, lam.dtype))
-    _, _, _, _, cnt = jax.lax.while_loop(cond, body, init)
-    big = jax.lax.cond(jnp.any(~small),
-                       lambda: jax.random.poisson(k2, jnp.where(small, 1.0, lam), lam.shape).astype(lam.dtype),
-                       lambda: jnp.zeros(lam.shape, lam.dtype))
-    return jnp.where(small, cnt, big)
+    init = (jnp.zeros((), lam.dtype), p0, p0, jnp.zeros(lam.shape, lam.dtype), lam <= 0)
+    return jax.lax.while_loop(cond, body, init)[3]
