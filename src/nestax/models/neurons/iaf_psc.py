@@ -8,7 +8,10 @@ Common timing (NEST 3.10), step k integrates (k*dt, (k+1)*dt]:
 1. if not refractory, propagate V_m with the synaptic currents and the input current of this step;
    otherwise count the refractory period down;
 2. propagate the synaptic currents and add the spike input arriving in this step;
-3. if V_m >= V_th: V_m = V_reset, refractory for round(t_ref/dt) steps, emit a spike stamped (k+1)*dt.
+3. if V_m >= V_th: V_m = V_reset, refractory for t_ref/dt steps, emit a spike stamped (k+1)*dt.
+   As in NEST, t_ref is first rounded to the 0.001 ms time base and then UP to whole steps
+   (t_ref = 0.21 ms at dt = 0.1 ms gives 3 steps); V_m stays at V_reset for the spike stamp plus
+   that many samples.
 Generator current reaches V_m with NEST's one-step lag, handled by the engine.
 
 Weights: psc models take pA (positive -> excitatory port, negative -> inhibitory port);
@@ -19,6 +22,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
+from ...errors import BadParameterError
 from ..base import Model, Param, State
 from ..propagators import leak_to_v, psc_alpha_to_v, psc_exp_to_v, refractory_steps
 from ..registry import register
@@ -45,8 +49,13 @@ class _IafPscBase(Model):
         for n in ("tau_syn_ex", "tau_syn_in"):
             if n in p:
                 cls._positive(p, n)
-        cls._require(p, "V_reset", np.asarray(p["V_reset"]) < np.asarray(p["V_th"]),
-                     f"V_reset < V_th (V_th = {np.asarray(p['V_th']).ravel()[0]} mV)")
+        v_reset, v_th = np.broadcast_arrays(np.asarray(p["V_reset"], float), np.asarray(p["V_th"], float))
+        bad = np.nonzero(~(v_reset < v_th).reshape(-1))[0]
+        if len(bad):
+            i = bad[0]  # name the V_th of the same neuron
+            raise BadParameterError(
+                f"{cls.name}: parameter 'V_reset' = {v_reset.reshape(-1)[i]} mV is invalid; expected V_reset < "
+                f"V_th (that neuron's V_th = {v_th.reshape(-1)[i]} mV).")
 
     # V_m is stored relative to E_L; these map it to and from the absolute value users see.
     @classmethod
@@ -204,7 +213,9 @@ class iaf_psc_alpha(_IafPscBase):
 
     dV_m/dt = -(V_m - E_L)/tau_m + (I_syn_ex + I_syn_in + I_e + I_gen)/C_m, V_m >= V_min.
     A spike of weight w (pA) adds the current w * (t/tau_syn) * exp(1 - t/tau_syn): it peaks at w
-    after tau_syn. Exact integration; the tau_m == tau_syn case uses the analytic limit.
+    after tau_syn. Exact integration; like NEST, the alpha-kernel propagator switches to its
+    tau_syn -> tau_m limit whenever dt * |tau_m - tau_syn| <= 1e-7 tau_m**2 (a relative change below 1e-7,
+    but visible at 1e-9 mV), see :func:`nestax.models.propagators.psc_alpha_to_v`.
     A spike arriving at t_a changes I_syn and V_m from t_a + dt.
 
     Parameters: E_L (mV, -70), C_m (pF, 250, > 0), tau_m (ms, 10, > 0), tau_syn_ex (ms, 2, > 0),
