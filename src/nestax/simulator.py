@@ -398,6 +398,12 @@ class Simulator:
                         newp[name][idx] = vals
             cls.check(newp)
             blk.params = newp
+            if self._compiled is not None and cls.kind == "neuron":
+                # the compiled run takes neuron parameters as arguments: refresh them (no recompilation)
+                fdt = np.float64 if jax.config.jax_enable_x64 else np.float32
+                b = next(i for i, x in enumerate(self._blocks) if x is blk)
+                self._compiled[1]["params"][b] = {k: np.asarray(v, fdt if np.asarray(v).dtype.kind == "f" else None)
+                                                  for k, v in newp.items() if not isinstance(v, list)}
             for name in blk.state:
                 if name in given:
                     v = given[name]
