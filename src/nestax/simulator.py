@@ -261,11 +261,10 @@ class Simulator:
         if pre_kinds & {"current_source"} and not pre_kinds <= {"current_source"}:
             raise ConnectionError_("connect: mix current generators and spiking nodes in separate connect calls")
 
-        i_pre, i_post = cr.generate(r, pre_g, post_g, self._rng("connect"))
-        n_conn = len(i_pre)
-        src, tgt = pre_g[i_pre], post_g[i_post]
-        # weight: unit of the target model
-        tgt_blocks = np.unique(self._block_index(post_g))
+        src, tgt, i_pre, i_post = cr.generate_gids(r, pre_g, post_g, self._rng("connect"))
+        n_conn = len(src)
+        # weight: unit of the target model (symmetric rules also target the pre nodes)
+        tgt_blocks = np.unique(self._block_index(np.concatenate([pre_g, post_g]) if r.make_symmetric else post_g))
         tgt_models = {self._blocks[i].model for i in tgt_blocks}
         for m in tgt_models:
             if m.kind != "neuron":
@@ -293,26 +292,25 @@ class Simulator:
     def _conn_values(self, scls, name, value, unit, n_conn, r, n_pre, n_post, i_pre, i_post):
         where = f"{scls.name}"
         if isinstance(value, Distribution):
+            if r.make_symmetric:
+                raise BadParameterError(f"{where}: {name} must be a scalar for rule {r.name} with symmetric "
+                                        "connections (NEST: 'Symmetric connections require parameters that "
+                                        "can be reset').")
             return value.sample(self._rng(f"conn {name}"), n_conn, "1" if unit == "any" else unit,
                                 f"{where}.{name}")
         if unit == "any":  # targets that ignore the weight's unit (parrot_neuron)
             value = value.mantissa if hasattr(value, "mantissa") else value
             unit = "1"
         v = np.asarray(to_nest(value, unit, where, name), float)
-        if v.ndim == 0:
-            return np.full(n_conn, float(v))
-        if v.ndim == 2 and r.name == "all_to_all" and v.shape == (n_post, n_pre):
-            return v[i_post, i_pre]
-        if v.size == n_conn:
-            return v.reshape(-1).copy()
-        raise BadParameterError(f"{where}: {name} has {v.size} values but the rule {r.name} made {n_conn} "
-                                "connections; expected a scalar, one value per connection or a distribution.")
+        # NEST's accepted array shapes per rule; symmetric rules repeat values for the reverse direction
+        return cr.connection_values(r, name, v, n_pre, n_post, i_pre, i_post, where)
 
     def _delay_steps(self, dms, model="static_synapse"):
         if np.any(np.isnan(dms)):
             raise BadParameterError(f"{model}: delay is NaN; expected a value >= the resolution {self.dt} ms.")
-        tics = np.round(dms * _TICS_PER_MS)
-        steps = np.floor(tics / self._tics_per_step + 0.5).astype(np.int64)
+        # NEST: Time::delay_ms_to_steps = ld_round(ms * STEPS_PER_MS), half rounds up (0.85 -> 9 steps,
+        # 0.05 -> 1 step, 0.04999 -> 0 steps: an error)
+        steps = np.floor(np.asarray(dms, float) * (_TICS_PER_MS / self._tics_per_step) + 0.5).astype(np.int64)
         bad = steps < 1
         if np.any(bad):
             raise BadParameterError(f"{model}: delay = {dms[bad][0]} ms is invalid; expected a value >= the "
@@ -553,8 +551,8 @@ class Simulator:
         for i, nb in enumerate(plan.neurons):
             blk = self._blocks[nb.block]
             blk.state = {k: np.asarray(v) for k, v in rs["states"][i].items()}
-        self._ring_backup = {nb.block: np.asarray(rs["rings"][i]) for i, nb in enumerate(plan.neurons)}
-        self._ring_backup_D = plan.D
+        ring = np.asarray(rs["ring"]).reshape(plan.D, plan.S)
+        self._ring_backup = {nb.block: ring[:, nb.offset:nb.offset + nb.slot_size].copy() for nb in plan.neurons}
         self._ptr_backup = {b: np.asarray(v) for b, v in rs["sg_ptr"].items()}
 
     def _float(self):
@@ -565,7 +563,7 @@ class Simulator:
         blocks = self._blocks
         self._models = {i: b.model for i, b in enumerate(blocks)}
         fdt = np.float64 if jax.config.jax_enable_x64 else np.float32
-        # connections grouped by (source block, target block)
+        # connections grouped by source block; one projection may feed several target blocks
         groups = {}
         D = 2
         for c in self._conns:
@@ -573,12 +571,10 @@ class Simulator:
                 continue
             D = max(D, int(c.delay.max()) + 1)
             sb = self._block_index(c.src)
-            tb = self._block_index(c.tgt)
-            for key in set(zip(sb.tolist(), tb.tolist())):
-                m = (sb == key[0]) & (tb == key[1])
-                groups.setdefault(key, []).append((c, m))
+            for key in np.unique(sb):
+                m = slice(None) if sb[0] == sb[-1] == key and np.all(sb == key) else sb == key
+                groups.setdefault(int(key), []).append((c, m))
         neuron_blocks = [i for i, b in enumerate(blocks) if b.model.kind == "neuron"]
-        nb_index = {}
         # recorders
         rec_spk_gids = sorted({g for v in self._sr_links.values() for g in v})
         rec_spk = {}
@@ -597,53 +593,83 @@ class Simulator:
                     continue
                 mm_vars.setdefault(b, set()).update(rf)
                 mm_idx.setdefault(b, set()).add(tg - blocks[b].gid0)
-        neurons = []
+        neurons, offset = [], 0
+        nb_of = {}
         for b in neuron_blocks:
             blk = blocks[b]
-            nb_index[b] = len(neurons)
-            neurons.append(er.NeuronBlockPlan(b, blk.n, len(blk.model.ports), b in rec_spk,
-                                              tuple(sorted(mm_vars.get(b, ())))))
+            nb = er.NeuronBlockPlan(b, blk.n, len(blk.model.ports), b in rec_spk,
+                                    tuple(sorted(mm_vars.get(b, ()))), offset)
+            offset += nb.slot_size
+            nb_of[b] = nb
+            neurons.append(nb)
+        S = max(offset, 1)
+        pad_index = neurons[0].offset + neurons[0].n if neurons else 0  # a spare column nobody reads
         projections, proj_arrays = [], []
         sources = {}
-        for (sb, tb), parts in sorted(groups.items()):
-            src_blk, tgt_blk = blocks[sb], blocks[tb]
-            src = np.concatenate([c.src[m] for c, m in parts]) - src_blk.gid0
-            tgt = np.concatenate([c.tgt[m] for c, m in parts]) - tgt_blk.gid0
-            w = np.concatenate([c.weight[m] for c, m in parts])
-            d = np.concatenate([c.delay[m] for c, m in parts])
-            rec = np.concatenate([c.receptor[m] for c, m in parts])
-            tm = tgt_blk.model
-            counts = bool(getattr(tm, "counts_input", False))
-            nports = len(tm.ports)
-            if src_blk.model.kind == "current_source":
-                port = np.full(len(src), nports)
-                scale = np.ones(len(src))
-            else:
-                port, scale = tm.route(w, rec)
-            val_w = np.ones(len(src)) if counts else w * scale
-            flat = port * tgt_blk.n + tgt
-            if src_blk.model.kind == "neuron":
-                pp, arr = dl.build_projection(sb, tb, src_blk.n, src, flat, val_w.astype(fdt), d, counts)
-                projections.append(pp)
-                proj_arrays.append(arr)
-            else:
-                const_w = bool(np.all(val_w == val_w[0]))
-                const_d = bool(np.all(d == d[0]))
-                pp = dl.ProjectionPlan(sb, tb, "dense", src_blk.n, len(src), const_w=const_w, const_d=const_d,
-                                       counts=counts)
-                arr = {"src": src.astype(np.int32), "tgt": flat.astype(np.int32),
-                       "w": np.asarray(val_w[:1] if const_w else val_w, fdt),
-                       "d": np.asarray(d[:1] if const_d else d, np.int32)}
+        for sb, parts in sorted(groups.items()):
+            src_blk = blocks[sb]
+            whole = len(parts) == 1 and isinstance(parts[0][1], slice)
+            pick = (lambda x, m: x) if whole else (lambda x, m: x[m])
+            src = np.concatenate([pick(c.src, m) for c, m in parts]) - src_blk.gid0
+            tgt = np.concatenate([pick(c.tgt, m) for c, m in parts])
+            w = np.concatenate([pick(c.weight, m) for c, m in parts])
+            d = np.concatenate([pick(c.delay, m) for c, m in parts])
+            rec = np.concatenate([pick(c.receptor, m) for c, m in parts])
+            current = src_blk.model.kind == "current_source"
+            # per target block: port, sign factor and the index of each synapse within a ring slot
+            tb = self._block_index(tgt)
+            flat = np.empty(len(src), np.int64)
+            val_w = np.empty(len(src), fdt)
+            neg = None
+            only_parrots = True
+            for b in np.unique(tb):
+                m = tb == b if len(np.unique(tb)) > 1 else slice(None)
+                nb, tm = nb_of[int(b)], blocks[int(b)].model
+                local = tgt[m] - blocks[int(b)].gid0
+                counts = bool(getattr(tm, "counts_input", False))
+                only_parrots &= counts
+                if current:
+                    port, scale = np.full(local.shape, nb.n_ports), np.ones(local.shape)
+                else:
+                    port, scale = tm.route(w[m], rec[m])
+                flat[m] = nb.offset + port * (nb.n + 1) + local
+                # parrots repeat the multiplicity: their synapses carry weight 1
+                val_w[m] = 1.0 if counts else w[m] * scale
                 if (src_blk.model.name == "spike_generator" and not counts
                         and src_blk.model.has_negative_weights(src_blk.params)):
                     # spikes with a negative spike_weight flip the sign of the connection weight: they go
                     # to the port (and scale) that the target routes the negated weight to
-                    port_n, scale_n = tm.route(-w, rec)
-                    arr["tgt_neg"] = (port_n * tgt_blk.n + tgt).astype(np.int32)
-                    arr["w_neg"] = np.asarray(w * scale_n, fdt)
-                sources.setdefault(sb, []).append(len(projections))
+                    if neg is None:
+                        neg = (flat.copy(), np.zeros(len(src), fdt))
+                    port_n, scale_n = tm.route(-w[m], rec[m])
+                    neg[0][m] = nb.offset + port_n * (nb.n + 1) + local
+                    neg[1][m] = w[m] * scale_n
+            if src_blk.model.kind == "neuron":
+                pp, arr = dl.build_projection(sb, 0, src_blk.n, src, flat, val_w, d, False, pad_index)
                 projections.append(pp)
                 proj_arrays.append(arr)
+                continue
+            const_w = bool(np.all(val_w == val_w[0]))
+            const_d = bool(np.all(d == d[0]))
+            pp = dl.ProjectionPlan(sb, 0, "dense", src_blk.n, len(src), const_w=const_w, const_d=const_d,
+                                   counts=only_parrots)
+            arr = {"src": src.astype(np.int32), "tgt": flat.astype(np.int32),
+                   "w": np.asarray(val_w[:1] if const_w else val_w, fdt),
+                   "d": np.asarray(d[:1] if const_d else d, np.int32)}
+            if neg is not None:
+                arr["tgt_neg"] = neg[0].astype(np.int32)
+                arr["w_neg"] = neg[1]
+            if hasattr(src_blk.model, "emit_table"):
+                rates = np.asarray(src_blk.params["rate"])[np.unique(src)]
+                if np.all(rates == rates[0]):
+                    from .models.devices.generators import poisson_cdf_table
+                    cdf = poisson_cdf_table(float(rates[0]) * self.dt / 1000.0, fdt)
+                    if cdf is not None:
+                        pp.poisson_table = len(cdf)
+                        arr["cdf"] = cdf
+            sources.setdefault(sb, []).append(len(projections))
+            projections.append(pp)
+            proj_arrays.append(arr)
         # spike sources recorded directly by spike recorders: one stream per (generator, recorder)
         rec_dev = []
         for srg, senders in sorted(self._sr_links.items()):
@@ -659,26 +685,28 @@ class Simulator:
                     proj_arrays.append(arr)
         for b in rec_I:
             sources.setdefault(b, [])
-        source_plans = [er.SourcePlan(b, blocks[b].model.kind, blocks[b].n, sources[b], rec_I.get(b, False))
+        itemsize = np.dtype(fdt).itemsize
+        source_plans = [er.SourcePlan(b, blocks[b].model.kind, blocks[b].n, sources[b], rec_I.get(b, False),
+                                      blocks[b].model.static_args(blocks[b].params, self.dt, itemsize))
                         for b in sorted(sources)]
-        plan = er.Plan(self.dt, D, neurons, source_plans, projections, rec_dev)
+        plan = er.Plan(self.dt, D, S, neurons, source_plans, projections, rec_dev)
         # arrays (arguments of the compiled function)
         params, host, keys = {}, {}, {}
         for b, blk in enumerate(blocks):
             if blk.model.kind in ("neuron", "spike_source", "current_source"):
-                params[b] = {k: jnp.asarray(v, fdt if np.asarray(v).dtype.kind == "f" else None)
+                params[b] = {k: np.asarray(v, fdt if np.asarray(v).dtype.kind == "f" else None)
                              for k, v in blk.params.items() if not isinstance(v, list)}
             if blk.model.kind in ("spike_source", "current_source"):
-                host[b] = {k: jnp.asarray(v) for k, v in blk.model.host_arrays(blk.params, self.dt).items()}
+                host[b] = {k: np.asarray(v, fdt if np.asarray(v).dtype.kind == "f" else None)
+                           for k, v in blk.model.host_arrays(blk.params, self.dt).items()}
                 seed = self.seed
                 if "rng_seed" in blk.params and int(blk.params["rng_seed"][0]) >= 0:
                     seed = int(blk.params["rng_seed"][0])
                 keys[b] = jax.random.fold_in(jax.random.PRNGKey(seed), blk.gid0)
-        rec_idx = {b: jnp.asarray(np.array(sorted(v), np.int32)) for b, v in rec_spk.items()}
-        mm_idx_arr = {b: jnp.asarray(np.array(sorted(v), np.int32)) for b, v in mm_idx.items()}
-        arrays = {"params": params, "host": host, "keys": keys,
-                  "proj": [{k: jnp.asarray(v) for k, v in a.items()} for a in proj_arrays],
-                  "rec_idx": rec_idx, "mm_idx": mm_idx_arr}
+        rec_idx = {b: np.array(sorted(v), np.int32) for b, v in rec_spk.items()}
+        mm_idx_arr = {b: np.array(sorted(v), np.int32) for b, v in mm_idx.items()}
+        arrays = jax.device_put({"params": params, "host": host, "keys": keys, "proj": proj_arrays,
+                                 "rec_idx": rec_idx, "mm_idx": mm_idx_arr})
         self._rec_layout = {"spk": {b: blocks[b].gid0 + np.array(sorted(v)) for b, v in rec_spk.items()},
                             "mm": {b: blocks[b].gid0 + np.array(sorted(v)) for b, v in mm_idx.items()},
                             "I": {b: blocks[b].gids for b in rec_I}}
@@ -692,25 +720,20 @@ class Simulator:
     def _initial_run_state(self):
         plan, arrays = self._compiled[0], self._compiled[1]
         fdt = self._float()
-        states, rings = [], []
+        states = []
+        ring = np.zeros((plan.D, plan.S))
         backup = getattr(self, "_ring_backup", {})
         for nb in plan.neurons:
             blk = self._blocks[nb.block]
             states.append({k: jnp.asarray(v, fdt if np.asarray(v).dtype.kind == "f" else jnp.int32)
                            for k, v in blk.state.items()})
-            size = plan.D * (nb.n_ports + 1) * nb.n
-            ring = np.zeros(size)
             old = backup.get(nb.block)
-            if old is not None:
-                # carry pending input across a rebuild: re-slot the old ring into the new length
-                oldD = self._ring_backup_D
-                old = old.reshape(oldD, -1)
-                if old.shape[1] == size // plan.D:
-                    new = ring.reshape(plan.D, -1)
-                    for j in range(oldD):
-                        kk = self.k + j
-                        new[kk % plan.D] += old[kk % oldD]
-            rings.append(jnp.asarray(ring, fdt))
+            if old is not None and old.shape[1] == nb.slot_size:
+                # input still in flight when the network was rebuilt: re-slot it into the new ring
+                oldD = old.shape[0]
+                for j in range(oldD):
+                    kk = self.k + j
+                    ring[kk % plan.D, nb.offset:nb.offset + nb.slot_size] += old[kk % oldD]
         sg_ptr = {}
         for sp in plan.sources:
             m = self._models[sp.block]
@@ -718,7 +741,7 @@ class Simulator:
                 sg_ptr[sp.block] = jnp.asarray(m.init_pointer(
                     jax.tree.map(np.asarray, arrays["host"][sp.block]), self.k), jnp.int32)
         self._ring_backup = {}
-        return {"states": states, "rings": rings, "sg_ptr": sg_ptr}
+        return {"states": states, "ring": jnp.asarray(ring.reshape(-1), fdt), "sg_ptr": sg_ptr}
 
 
 class _Collector:

@@ -1,16 +1,18 @@
 """Spike delivery into per-population ring buffers.
 
-Each neuron population owns one flat ring buffer of D slots x (ports + 1) rows x n values; row
-``ports`` carries generator current. A spike emitted in step k with delay d steps is added to slot
-(k + d) mod D, which the target reads (and clears) in step k + d.
+Each neuron population owns one flat ring buffer of D slots; a slot holds (ports + 1) rows of n + 1
+values: one row per receptor port plus a row of generator current, and one spare column per row
+that padded synapses write into and nobody reads. A spike emitted in step k with delay d steps is
+added to slot (k + d) mod D, which the target reads (and clears) in step k + d.
 
 Two kernels, chosen per projection by the engine:
 
 - ``dense``: one gather-multiply-scatter over all synapses of the projection; cost ~ n_synapses per
-  step. Best for small projections and for device input, where every connection carries a value.
-- ``event``: the outgoing synapses of every source are stored as padded rows (CSR); per step the
-  spiking sources are listed (jnp.nonzero with a static size) and their rows are scattered in
-  batches of K rows, looping only as many batches as there are spikes. Cost ~ spikes x fan-out.
+  step. Used for small projections and for device input, where every connection carries a value.
+- ``event``: the outgoing synapses of every source are stored as padded rows (CSR, padding aimed
+  at the spare column); per step the spiking sources are listed (jnp.nonzero with a static size)
+  and their rows are scattered in batches of K rows, looping only as many batches as needed.
+  Cost ~ spikes x fan-out, independent of the number of synapses.
 """
 from __future__ import annotations
 
@@ -36,10 +38,31 @@ class ProjectionPlan:
     const_w: bool = False
     const_d: bool = False
     counts: bool = False    # deliver multiplicity instead of weight (parrot targets)
+    poisson_table: int = 0  # >0: Poisson source with one mean for all connections, CDF table length
 
 
-def build_projection(src_block, tgt_block, n_pre, src, flat_tgt, w, d, counts):
-    """Host side: choose the kernel and lay out the arrays. Returns (plan, arrays)."""
+def argsort_ints(x: np.ndarray, n: int) -> np.ndarray:
+    """Stable argsort of integers in [0, n) using NumPy's 16-bit radix sort (O(len) passes)."""
+    if n <= 2**15:
+        return np.argsort(x.astype(np.int16), kind="stable")
+    o1 = np.argsort((x & 0x7FFF).astype(np.int16), kind="stable")
+    o2 = np.argsort((x[o1] >> 15).astype(np.int16 if n <= 2**30 else np.int64), kind="stable")
+    return o1[o2]
+
+
+def batch_size(n_pre: int) -> int:
+    """Rows per scatter batch: small on CPU (little padding waste), large on accelerators."""
+    if jax.default_backend() == "cpu":
+        return int(min(n_pre, 16))
+    return int(min(n_pre, max(128, n_pre // 100)))
+
+
+def build_projection(src_block, tgt_block, n_pre, src, flat_tgt, w, d, counts, pad_index):
+    """Host side: choose the kernel and lay out the arrays. Returns (plan, arrays).
+
+    ``flat_tgt``: port * (n + 1) + target index within a slot; ``pad_index``: a spare-column index
+    for padding entries.
+    """
     n_syn = len(src)
     const_w = n_syn > 0 and bool(np.all(w == w[0]))
     const_d = n_syn > 0 and bool(np.all(d == d[0]))
@@ -48,26 +71,23 @@ def build_projection(src_block, tgt_block, n_pre, src, flat_tgt, w, d, counts):
     if mode == "dense":
         arrays["src"] = src.astype(np.int32)
         arrays["tgt"] = flat_tgt.astype(np.int32)
-        arrays["w"] = np.asarray(w[:1] if const_w else w, float)
+        arrays["w"] = np.asarray(w[:1] if const_w else w)
         arrays["d"] = np.asarray(d[:1] if const_d else d, np.int32)
         return ProjectionPlan(src_block, tgt_block, mode, n_pre, n_syn, const_w=const_w, const_d=const_d,
                               counts=counts), arrays
-    order = np.argsort(src, kind="stable")
+    order = argsort_ints(src, n_pre)
     s_sorted = src[order]
     deg = np.bincount(s_sorted, minlength=n_pre)
     M = max(1, int(deg.max()))
-    start = np.concatenate([[0], np.cumsum(deg)[:-1]])
+    start = np.cumsum(deg) - deg
     col = np.arange(n_syn) - np.repeat(start, deg)
-    rows = n_pre + 1  # last row: a zero row for padding
-    T = np.zeros((rows, M), np.int32)
+    rows = n_pre + 1  # last row: all padding, the target of unused batch entries
+    T = np.full((rows, M), pad_index, np.int32)
     T[s_sorted, col] = flat_tgt[order]
     if const_w:
-        W = np.asarray([w[0]], float)
-        valid = np.zeros((rows, M), bool)
-        valid[s_sorted, col] = True
-        arrays["valid"] = valid
+        W = np.asarray(w[:1])
     else:
-        W = np.zeros((rows, M))
+        W = np.zeros((rows, M), dtype=w.dtype)
         W[s_sorted, col] = w[order]
     if const_d:
         Dl = np.asarray([d[0]], np.int32)
@@ -75,9 +95,8 @@ def build_projection(src_block, tgt_block, n_pre, src, flat_tgt, w, d, counts):
         Dl = np.ones((rows, M), np.int32)
         Dl[s_sorted, col] = d[order]
     arrays.update(tgt=T, w=W, d=Dl)
-    K = int(min(n_pre, max(16, n_pre // 200)))
-    return ProjectionPlan(src_block, tgt_block, mode, n_pre, n_syn, row_len=M, batch=K, const_w=const_w,
-                          const_d=const_d, counts=counts), arrays
+    return ProjectionPlan(src_block, tgt_block, mode, n_pre, n_syn, row_len=M, batch=batch_size(n_pre),
+                          const_w=const_w, const_d=const_d, counts=counts), arrays
 
 
 def deliver(plan: ProjectionPlan, a, ring, cnt, k, D, slot_size, spike_list=None):
@@ -89,7 +108,6 @@ def deliver(plan: ProjectionPlan, a, ring, cnt, k, D, slot_size, spike_list=None
         dd = a["d"][0] if plan.const_d else a["d"]
         flat = ((k + dd) % D) * slot_size + a["tgt"]
         return ring.at[flat].add(val, mode="promise_in_bounds")
-    # event-driven
     idx, n_active = spike_list
     K = plan.batch
     cnt_ext = jnp.concatenate([cnt_f, jnp.zeros((1,), cnt_f.dtype)])
@@ -97,12 +115,16 @@ def deliver(plan: ProjectionPlan, a, ring, cnt, k, D, slot_size, spike_list=None
     def body(j, r):
         rows = jax.lax.dynamic_slice(idx, (j * K,), (K,))
         c = cnt_ext[rows][:, None]
-        if plan.const_w:
-            val = jnp.where(a["valid"][rows], c if plan.counts else c * a["w"][0], 0.0)
+        if plan.counts:
+            val = jnp.broadcast_to(c, (K, plan.row_len))
+        elif plan.const_w:
+            val = jnp.broadcast_to(c * a["w"][0], (K, plan.row_len))
         else:
-            val = c * a["w"][rows] if not plan.counts else jnp.where(a["w"][rows] != 0, c, 0.0)
-        dd = a["d"][0] if plan.const_d else a["d"][rows]
-        flat = ((k + dd) % D) * slot_size + a["tgt"][rows]
+            val = c * a["w"][rows]
+        if plan.const_d:
+            flat = ((k + a["d"][0]) % D) * slot_size + a["tgt"][rows]
+        else:
+            flat = ((k + a["d"][rows]) % D) * slot_size + a["tgt"][rows]
         return r.at[flat.reshape(-1)].add(val.reshape(-1), mode="promise_in_bounds")
 
     n_batches = (n_active + K - 1) // K

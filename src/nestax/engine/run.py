@@ -3,7 +3,11 @@
 The compiled function takes every array (parameters, connectivity, state) as an argument, so that
 ``set`` between runs and repeated ``simulate`` calls reuse the compiled code; it is rebuilt only when
 the network's structure changes (create / connect). Each chunk returns the recorded spikes of the
-chunk's steps (dense per chunk, then turned into events on the host) and the multimeter samples.
+chunk's steps (dense per chunk, turned into events on the host) and the multimeter samples.
+
+One ring buffer serves the whole network: D slots, each holding every neuron population's input
+rows side by side (see :mod:`nestax.engine.delivery`), so one projection can feed several
+populations and a step clears one contiguous slot.
 """
 from __future__ import annotations
 
@@ -11,7 +15,6 @@ from dataclasses import dataclass, field
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from . import delivery as dl
 
@@ -23,6 +26,12 @@ class NeuronBlockPlan:
     n_ports: int
     rec_spikes: bool    # any spike recorder observes (part of) this block
     mm_vars: tuple = ()  # variables sampled by multimeters
+    offset: int = 0     # start of this block's rows within a ring slot
+
+    @property
+    def slot_size(self):
+        """Values per ring slot: (ports + current) rows of n + 1 (one spare column for padding)."""
+        return (self.n_ports + 1) * (self.n + 1)
 
 
 @dataclass
@@ -32,42 +41,44 @@ class SourcePlan:
     n: int
     projections: list = field(default_factory=list)  # indices into the projection list
     rec_I: bool = False
+    static: dict = field(default_factory=dict)  # compile-time constants for the source's emit()
 
 
 @dataclass
 class Plan:
     dt: float
     D: int
+    S: int               # values per ring slot (all populations)
     neurons: list
     sources: list
     projections: list
-    rec_dev: list        # (projection index) device -> spike recorder streams
+    rec_dev: list        # (projection index, recorder gid, sender gid): device -> spike recorder
 
 
 def make_chunk_fn(plan: Plan, models: dict, chunk: int):
     """Build the jitted function running ``chunk`` steps (the first n_valid of them for real)."""
-    D = plan.D
-    dt = plan.dt
+    D, S, dt = plan.D, plan.S, plan.dt
     by_block = {nb.block: i for i, nb in enumerate(plan.neurons)}
 
+    def add(ring, k, d, tgt, val):
+        flat = ((k + d) % D) * S + tgt
+        return ring.at[flat].add(val.astype(ring.dtype), mode="promise_in_bounds")
+
     def one_step(arr, carry, k):
-        states, rings, sg_ptr = carry["states"], list(carry["rings"]), dict(carry["sg_ptr"])
+        states, ring, sg_ptr = carry["states"], carry["ring"], dict(carry["sg_ptr"])
         new_states, spikes = [], []
-        # 1. neurons: read and clear this step's ring slot, update
+        # 1. neurons: read this step's slot, update; then clear the slot
+        slot = jax.lax.dynamic_slice(ring, ((k % D) * S,), (S,))
         for i, nb in enumerate(plan.neurons):
-            model = models[nb.block]
-            slot_size = (nb.n_ports + 1) * nb.n
-            slot = (k % D) * slot_size
-            inp = jax.lax.dynamic_slice(rings[i], (slot,), (slot_size,)).reshape(nb.n_ports + 1, nb.n)
-            rings[i] = jax.lax.dynamic_update_slice(rings[i], jnp.zeros((slot_size,), rings[i].dtype), (slot,))
+            inp = slot[nb.offset:nb.offset + nb.slot_size].reshape(nb.n_ports + 1, nb.n + 1)[:, :nb.n]
             p = arr["params"][nb.block]
-            d = arr["derived"][nb.block]
-            s, spk = model.update(p, d, states[i], inp[:nb.n_ports], inp[nb.n_ports])
+            s, spk = models[nb.block].update(p, arr["derived"][nb.block], states[i], inp[:nb.n_ports],
+                                             inp[nb.n_ports])
             new_states.append(s)
             spikes.append(spk.astype(jnp.int32))
-        # 2. sources and 3. delivery
+        ring = jax.lax.dynamic_update_slice(ring, jnp.zeros((S,), ring.dtype), ((k % D) * S,))
+        # 2. devices emit, 3. everything is delivered to slot (k + d) mod D
         out_dev = {}
-        spike_lists = {}
         for sp in plan.sources:
             model = models[sp.block]
             p = arr["params"][sp.block]
@@ -78,41 +89,35 @@ def make_chunk_fn(plan: Plan, models: dict, chunk: int):
             for j in sp.projections:
                 pp = plan.projections[j]
                 a = arr["proj"][j]
+                w = a["w"][0] if pp.const_w else a["w"]
+                dd = a["d"][0] if pp.const_d else a["d"]
                 if sp.kind == "current_source":
                     # step-independent key: noise_generator holds each draw for its own interval dt, so
                     # its stream is a function of (seed, generator, projection, draw index) only
-                    val = model.emit(p, h, k, dt, jax.random.fold_in(arr["keys"][sp.block], j), a["src"])
-                    val = val * (a["w"][0] if pp.const_w else a["w"])
+                    val = model.emit(p, h, k, dt, jax.random.fold_in(arr["keys"][sp.block], j), a["src"],
+                                     **sp.static) * w
                 elif model.name == "spike_generator":
-                    if pp.counts or pp.tgt_block < 0:
+                    if pp.counts:
                         val = c[a["src"]]
                     else:
-                        w = a["w"][0] if pp.const_w else a["w"]
                         val = jnp.where(has_w[a["src"]], wsum[a["src"]], c[a["src"]]) * w
                         if "tgt_neg" in a:  # negative spike weights: port and scale of the negated weight
-                            t_ = by_block[pp.tgt_block]
-                            nb_ = plan.neurons[t_]
-                            dd_ = a["d"][0] if pp.const_d else a["d"]
-                            flat_n = ((k + dd_) % D) * ((nb_.n_ports + 1) * nb_.n) + a["tgt_neg"]
-                            rings[t_] = rings[t_].at[flat_n].add((wneg[a["src"]] * a["w_neg"]).astype(rings[t_].dtype),
-                                                                 mode="promise_in_bounds")
+                            ring = add(ring, k, dd, a["tgt_neg"], wneg[a["src"]] * a["w_neg"])
                 else:
-                    cnt = model.emit(p, h, k, dt, jax.random.fold_in(key, j), a["src"]).astype(jnp.float64
-                                                                                                 if jax.config.jax_enable_x64 else jnp.float32)
-                    val = cnt if (pp.counts or pp.tgt_block < 0) else cnt * (a["w"][0] if pp.const_w else a["w"])
+                    kj = jax.random.fold_in(key, j)
+                    if pp.poisson_table:
+                        cnt = model.emit_table(h, k, kj, a["src"], a["cdf"])
+                    else:
+                        cnt = model.emit(p, h, k, dt, kj, a["src"], **sp.static).astype(ring.dtype)
+                    val = cnt if pp.counts else cnt * w
                 if pp.tgt_block < 0:  # recorder stream
                     out_dev[j] = val.astype(jnp.int32)
                     continue
-                t = by_block[pp.tgt_block]
-                nb = plan.neurons[t]
-                dd = a["d"][0] if pp.const_d else a["d"]
-                flat = ((k + dd) % D) * ((nb.n_ports + 1) * nb.n) + a["tgt"]
-                rings[t] = rings[t].at[flat].add(val.astype(rings[t].dtype), mode="promise_in_bounds")
+                ring = add(ring, k, dd, a["tgt"], val)
+        spike_lists = {}
         for j, pp in enumerate(plan.projections):
             if pp.src_block not in by_block:
                 continue
-            t = by_block[pp.tgt_block]
-            nb = plan.neurons[t]
             cnt = spikes[by_block[pp.src_block]]
             sl = None
             if pp.mode == "event":
@@ -120,15 +125,14 @@ def make_chunk_fn(plan: Plan, models: dict, chunk: int):
                 if key_ not in spike_lists:
                     spike_lists[key_] = dl.spike_list(cnt, pp.batch)
                 sl = spike_lists[key_]
-            rings[t] = dl.deliver(pp, arr["proj"][j], rings[t], cnt, k, D, (nb.n_ports + 1) * nb.n, sl)
+            ring = dl.deliver(pp, arr["proj"][j], ring, cnt, k, D, S, sl)
         # 4. recording (state after this step = values stamped k + 1)
         out = {"spk": {}, "mm": {}, "I": {}, "dev": out_dev}
         for i, nb in enumerate(plan.neurons):
             if nb.rec_spikes:
                 out["spk"][nb.block] = spikes[i][arr["rec_idx"][nb.block]]
             for var in nb.mm_vars:
-                model = models[nb.block]
-                val = model.observe(arr["params"][nb.block], new_states[i], var)
+                val = models[nb.block].observe(arr["params"][nb.block], new_states[i], var)
                 out["mm"][(nb.block, var)] = jnp.broadcast_to(val, (nb.n,))[arr["mm_idx"][nb.block]]
         for sp in plan.sources:
             if sp.rec_I:
@@ -136,7 +140,7 @@ def make_chunk_fn(plan: Plan, models: dict, chunk: int):
                 h = arr["host"][sp.block]
                 a_next = jnp.where(model.active(h, k + 1), model.amplitude(arr["params"][sp.block], h, k + 1, dt), 0.0)
                 out["I"][sp.block] = jnp.broadcast_to(a_next, (sp.n,))
-        return {"states": new_states, "rings": rings, "sg_ptr": sg_ptr}, out
+        return {"states": new_states, "ring": ring, "sg_ptr": sg_ptr}, out
 
     def chunk_fn(arr, carry, k0, n_valid):
         arr = dict(arr)
