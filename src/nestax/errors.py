@@ -35,16 +35,63 @@ class ConnectionError_(NestaxError, ValueError):
     pass
 
 
+class NodeCollectionError(NestaxError, ValueError):
+    """Joining or selecting nodes that do not fit together (different Simulators, shared nodes)."""
+
+
+class NodeIndexError(NestaxError, IndexError):
+    """A node index outside the collection."""
+
+
+class RecorderError(NestaxError, ValueError):
+    """A Result accessor given a node that is not a recorder of the right kind."""
+
+
 def did_you_mean(name: str, options: Iterable[str]) -> str:
-    close = difflib.get_close_matches(str(name), list(options), n=3, cutoff=0.5)
+    options = list(dict.fromkeys(str(o) for o in options))   # unique, order kept
+    close = difflib.get_close_matches(str(name), options, n=3, cutoff=0.5)
     if not close:
         return ""
     return " Did you mean " + " or ".join(repr(c) for c in close) + "?"
 
 
-def unknown_parameter(model: str, name: str, options: Iterable[str]) -> UnknownParameterError:
-    options = sorted(options)
-    return UnknownParameterError(
-        f"{model}: unknown parameter {name!r}.{did_you_mean(name, options)} "
-        f"Known parameters: {', '.join(options)}."
-    )
+def _model_class(model):
+    """The model class for a model name (or class), or None if it is not a registered model."""
+    if isinstance(model, type):
+        return model
+    try:
+        from .models.registry import _MODELS
+    except Exception:  # pragma: no cover - during import
+        return None
+    return _MODELS.get(str(model))
+
+
+def unknown_parameter(model, name: str, options: Iterable[str]) -> UnknownParameterError:
+    """Error for an unknown parameter ``name`` of ``model`` (a model name or class).
+
+    ``options`` are the names the caller accepts. For a registered model they are split into its
+    parameters and its user-visible state variables (its recordables); internal state such as a
+    refractory counter is neither suggested nor listed.
+    """
+    cls = _model_class(model)
+    mname = getattr(cls, "name", None) or str(model)
+    options = list(dict.fromkeys(options))
+    if cls is not None:
+        try:
+            public_state = set(cls.recordables())
+        except Exception:  # pragma: no cover
+            public_state = set(getattr(cls, "state", {}))
+        params = [o for o in options if o in cls.parameters]
+        state = [o for o in options if o in getattr(cls, "state", {}) and o in public_state]
+        rest = [o for o in options if o not in cls.parameters and o not in getattr(cls, "state", {})]
+        params += rest
+    else:
+        params, state = options, []
+    hint = did_you_mean(name, params + state)
+    if not params and not state:
+        known = f" {mname} has no parameters."
+    else:
+        known = f" Known parameters: {', '.join(sorted(params))}." if params else f" {mname} has no parameters."
+        if state:
+            known += f" State variables: {', '.join(state)}."
+    return UnknownParameterError(f"{mname}: unknown parameter {name!r}.{hint}{known}")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import NodeCollectionError, NodeIndexError
+
 
 class NodeCollection:
     """Global ids of nodes of one Simulator; supports ``len``, indexing, slicing, ``+`` and iteration."""
@@ -40,7 +42,8 @@ class NodeCollection:
     def __getitem__(self, key):
         if isinstance(key, (int, np.integer)):
             if not -len(self) <= key < len(self):
-                raise IndexError(f"node index {key} out of range for a collection of {len(self)} nodes")
+                raise NodeIndexError(f"node index {key} is out of range for a collection of {len(self)} nodes "
+                                     f"(valid: {-len(self)} .. {len(self) - 1}).")
             return NodeCollection(self._sim, [self._gids[key]])
         return NodeCollection(self._sim, self._gids[key])
 
@@ -48,10 +51,12 @@ class NodeCollection:
         if not isinstance(other, NodeCollection):
             return NotImplemented
         if other._sim is not self._sim:
-            raise ValueError("cannot join node collections of two different Simulators")
+            raise NodeCollectionError("cannot join node collections of two different Simulators "
+                                      f"({self!r} and {other!r}); create both in the same Simulator.")
         joined = np.concatenate([self._gids, other._gids])
         if len(np.unique(joined)) != len(joined):
-            raise ValueError("cannot join node collections that share nodes")
+            shared = np.intersect1d(self._gids, other._gids)
+            raise NodeCollectionError(f"cannot join node collections that share nodes (ids {shared.tolist()[:5]}).")
         return NodeCollection(self._sim, joined)
 
     def __eq__(self, other):

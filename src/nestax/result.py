@@ -15,16 +15,21 @@ from dataclasses import dataclass
 import brainunit as u
 import numpy as np
 
-from .errors import NestaxError
+from .errors import RecorderError
+
+_KIND_WORDS = {"spikes": "a spike_recorder", "samples": "a multimeter or voltmeter"}
 
 
-def _gid(node):
+def _gid(node, what="recorder"):
     from .nodes import NodeCollection
     if isinstance(node, NodeCollection):
         if len(node) != 1:
-            raise NestaxError("pass a single recorder (a NodeCollection of one node)")
+            raise RecorderError(f"pass a single {what} (a NodeCollection of one node); got {len(node)} nodes.")
         return int(node._gids[0])
-    return int(node)
+    if isinstance(node, (int, np.integer)):
+        return int(node)
+    raise RecorderError(f"expected a {what} (the NodeCollection returned by sim.create) or its global id, "
+                        f"got {node!r}.")
 
 
 class Result:
@@ -48,14 +53,21 @@ class Result:
     def duration(self):
         return self.n_steps * self.dt * u.ms
 
-    def _get(self, rec, kind):
-        g = _gid(rec)
+    def _get(self, rec, kind=None):
+        want = _KIND_WORDS.get(kind, "a recorder")
+        g = _gid(rec, want.split(" ", 1)[1])
         if g not in self._rec:
-            raise NestaxError(f"node {g} is not a recorder with data in this result (connect it before simulate)")
+            what = f" ({rec.model})" if hasattr(rec, "model") and rec.model else ""
+            raise RecorderError(
+                f"node {g}{what} is not a recorder of this result: expected {want} that was connected before "
+                f"this simulate call (spike_recorder: sim.connect(neurons, sr); multimeter: sim.connect(mm, "
+                f"neurons)). Recorders in this result: {sorted(self._rec) or 'none'}.")
         r = self._rec[g]
-        if r["kind"] != kind:
-            want = "a spike_recorder" if kind == "spikes" else "a multimeter or voltmeter"
-            raise NestaxError(f"node {g} is not {want}")
+        if kind is not None and r["kind"] != kind:
+            have = _KIND_WORDS[r["kind"]]
+            hint = "use res.trace(mm, var) / res.trace_times(mm)" if r["kind"] == "samples" else \
+                "use res.spikes / res.events / res.n_events / res.rate"
+            raise RecorderError(f"node {g} is {have}, not {want}; {hint}.")
         return r
 
     # -------------------------------------------------------------- spikes
@@ -80,10 +92,7 @@ class Result:
     def events(self, rec) -> dict:
         """NEST's event dict. spike_recorder: {'senders', 'times'} with one entry per spike (a spike of
         multiplicity m appears m times), sorted by time. multimeter: {'senders', 'times', var: ...}."""
-        g = _gid(rec)
-        r = self._rec.get(g)
-        if r is None:
-            raise NestaxError(f"node {g} is not a recorder with data in this result")
+        r = self._get(rec)
         if r["kind"] == "spikes":
             st = np.repeat(r["stamps"], r["counts"])
             snd = np.repeat(r["gids"], r["counts"])
@@ -123,7 +132,7 @@ class Result:
         r = self._get(mm, "samples")
         if var not in r["values"]:
             from .errors import did_you_mean
-            raise NestaxError(f"the multimeter records {list(r['values'])}, not {var!r}."
+            raise RecorderError(f"the multimeter records {list(r['values'])}, not {var!r}."
                               f"{did_you_mean(var, r['values'])}")
         return _q(r["values"][var], r["units"][var])
 

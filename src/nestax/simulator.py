@@ -360,9 +360,9 @@ class Simulator:
         self._structure_changed()
 
     def _structure_changed(self):
+        self._sync_state_to_host()  # before dropping the compiled run: it is what the sync reads
         self._structure_version += 1
         self._compiled = None
-        self._sync_state_to_host()
 
     # ------------------------------------------------------------------ set / get
     def _groups(self, nodes):
@@ -477,9 +477,13 @@ class Simulator:
         self.k = 0
         self._run_state = None
         self._pending_row0 = {}
-        for blk in self._blocks:
+        self._ring_backup = {}  # no input in flight at t = 0
+        t0 = getattr(self, "_t0_states", None) or []
+        for i, blk in enumerate(self._blocks):
             if blk.model.kind == "neuron":
-                blk.state = self._initial_state(blk.model, blk.params, blk.n, {})
+                # the state the first simulate call started from (create's values, sets before it)
+                blk.state = ({k: v.copy() for k, v in t0[i].items()} if i < len(t0) and t0[i] is not None
+                             else self._initial_state(blk.model, blk.params, blk.n, {}))
 
     def cont(self, duration, **kw):
         """Same as :meth:`simulate` (brainpy.state spelling)."""
@@ -498,6 +502,10 @@ class Simulator:
         if abs(x - n_steps) > 1e-9 * max(1.0, x):
             raise BadParameterError(f"simulate: duration = {T} ms is not a multiple of the resolution {self.dt} ms.")
         t_build = _time.perf_counter()
+        if self.k == 0:  # remember the initial state for reset()
+            self._sync_state_to_host()
+            self._t0_states = [{k: np.array(v) for k, v in b.state.items()} if b.model.kind == "neuron" else None
+                               for b in self._blocks]
         if self._compiled is None:
             self._compile_plan()
         if self._run_state is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import brainunit as u
 import numpy as np
 
-from .errors import UnitError
+from .errors import BadParameterError, UnitError
 
 # NEST's unit names -> brainunit units. None: dimensionless.
 UNITS = {
@@ -38,6 +38,12 @@ def to_nest(value, unit: str, model: str = "", name: str = ""):
     the model, the parameter, the value and the expected unit.
     """
     target = UNITS.get(unit, None)
+    if isinstance(value, (str, bytes)):
+        raise BadParameterError(f"{model}: parameter {name!r} = {value!r} is invalid; expected a number in {unit}"
+                                f"{'' if target is None else ' or a quantity convertible to ' + unit}.")
+    if isinstance(value, (list, tuple)) and any(is_quantity(x) for x in value):
+        # a list of quantities, e.g. [-50. * u.mV, -55. * u.mV]: convert element-wise
+        return np.asarray([to_nest(x, unit, model, name) for x in value], dtype=float)
     if is_quantity(value):
         if target is None:
             if value.dim.is_dimensionless:
