@@ -1,0 +1,375 @@
+#!/usr/bin/env python
+"""nestax vs NEST 3.10 (and Brian2) on classic networks: build, compile, simulate, peak RSS, spikes.
+
+    python benchmarks/run.py                       # Brunel 2500 + 12500, CUBA, COBA, one neuron (1 s / 100 s)
+    python benchmarks/run.py --big                 # ... plus Brunel 50000
+    python benchmarks/run.py --quick               # T = 100 ms, one neuron 1 s, Brunel 2500 only
+    python benchmarks/run.py --only cuba,coba      # some networks (substring match on the name)
+    python benchmarks/run.py --simulators nestax,nest --float32
+
+Each (network, simulator) runs in its own subprocess (``--worker``), which prints one JSON line;
+this driver collects them, checks nestax (and Brian2) against NEST and prints the table.
+See benchmarks/README.md for the protocol and the meaning of the columns.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+# equivalence criteria (against the NEST row of the same network)
+RATE_TOL = 0.10          # |rate - rate_NEST| <= 10 % of rate_NEST
+CV_TOL = 0.10            # |CV - CV_NEST| <= 0.1
+RATE_TOL_BRIAN = 0.20    # Brian2: a different integrator and threshold/refractory scheduling
+CV_TOL_BRIAN = 0.15
+
+BRUNEL_SIZES = {2500: dict(order=500), 12500: dict(order=2500, CE_fixed=1000),
+                50000: dict(order=10000, CE_fixed=1000)}
+SIMULATORS = ("nestax", "nest", "brian2", "brian2-cpp")
+
+
+# ==================================================================================================
+# networks
+# ==================================================================================================
+def network_names(args):
+    sizes = sorted({int(s) for s in args.sizes.split(",") if s} | ({50000} if args.big else set()))
+    names = [f"brunel-{n}" for n in sizes] + ["cuba", "coba", "one-neuron"]
+    if args.only:
+        keys = [k.strip().lower() for k in args.only.split(",") if k.strip()]
+        names = [n for n in names if any(k in n for k in keys)]
+    return names
+
+
+def simulators_for(net, args):
+    wanted = [s.strip() for s in args.simulators.split(",") if s.strip()]
+    ok = {"nestax", "nest"} | ({"brian2", "brian2-cpp"} if net in ("cuba", "coba") else set())
+    return [s for s in SIMULATORS if s in wanted and s in ok]
+
+
+def spec_of(net):
+    import networks as nw
+    if net.startswith("brunel-"):
+        return nw.Brunel(**BRUNEL_SIZES[int(net.split("-")[1])])
+    if net in ("cuba", "coba"):
+        return nw.VogelsAbbott(kind=net)
+    if net == "one-neuron":
+        return nw.OneNeuron()
+    raise SystemExit(f"unknown network {net!r}")
+
+
+# ==================================================================================================
+# workers: one (network, simulator) per process, one JSON line on stdout
+# ==================================================================================================
+def peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def worker_nestax(net, spec, a):
+    import jax
+    jax.config.update("jax_enable_x64", not a.float32)
+    import numpy as np
+    import networks as nw
+    if net.startswith("brunel-"):
+        sim, sr, build = nw.brunel_nestax(spec)
+    elif net in ("cuba", "coba"):
+        sim, sr, build = nw.va_nestax(spec)
+    else:
+        sim, sr, build = nw.one_nestax(spec)
+    t0 = time.perf_counter()
+    sim.simulate(a.warmup)
+    warm = time.perf_counter() - t0
+    prepare = sim.timings.get("prepare_s", 0.0)
+    t0 = time.perf_counter()
+    res = sim.simulate(a.T)
+    run = time.perf_counter() - t0
+    ev = res.events(sr)
+    times = np.asarray(ev["times"].mantissa if hasattr(ev["times"], "mantissa") else ev["times"], float)
+    return dict(build_s=build, warmup_s=warm, sim_s=run, prepare_s=prepare,
+                senders=np.asarray(ev["senders"]), times=times,
+                info=f"jax {jax.__version__} {jax.default_backend()} "
+                     f"{'float32' if a.float32 else 'float64'}")
+
+
+def worker_nest(net, spec, a):
+    import numpy as np
+    import networks as nw
+    threads = a.threads or os.cpu_count()
+    if net.startswith("brunel-"):
+        nest, sr, build = nw.brunel_nest(spec, threads=threads)
+    elif net in ("cuba", "coba"):
+        nest, sr, build = nw.va_nest(spec, threads=threads)
+    else:
+        nest, sr, build = nw.one_nest(spec, threads=threads)
+    t0 = time.perf_counter()
+    nest.Simulate(a.warmup)
+    warm = time.perf_counter() - t0
+    sr.n_events = 0                       # keep only the main window's events
+    t0 = time.perf_counter()
+    nest.Simulate(a.T)
+    run = time.perf_counter() - t0
+    ev = sr.get("events")
+    return dict(build_s=build, warmup_s=warm, sim_s=run, senders=np.asarray(ev["senders"]),
+                times=np.asarray(ev["times"], float) - a.warmup,
+                info=f"NEST {nest.__version__} threads={nest.local_num_threads}")
+
+
+def worker_brian2(net, spec, a, standalone):
+    import numpy as np
+    import brian2 as b2
+    import networks as nw
+    b2.prefs.logging.console_log_level = "WARNING"
+    extra = {}
+    if standalone:
+        threads = a.threads or os.cpu_count()
+        bdir = tempfile.mkdtemp(prefix="nestax_bench_b2cpp_")
+        b2.set_device("cpp_standalone", directory=bdir, build_on_run=False)
+        b2.prefs.devices.cpp_standalone.openmp_threads = threads
+        # run the binary through a wrapper that records its own peak RSS (os.wait4)
+        rss_file = os.path.join(bdir, "main_maxrss_kb")
+        wrapper = ("import os,subprocess,sys;p=subprocess.Popen(sys.argv[2:]);_,s,r=os.wait4(p.pid,0);"
+                   "open(sys.argv[1],'w').write(str(r.ru_maxrss));sys.exit(os.waitstatus_to_exitcode(s))")
+        b2.prefs.devices.cpp_standalone.run_cmd_unix = [sys.executable, "-c", wrapper, rss_file, "./main"]
+        info = f"Brian2 {b2.__version__} cpp_standalone openmp_threads={threads}"
+    else:
+        try:
+            import Cython  # noqa: F401
+            b2.prefs.codegen.target = "cython"
+        except ImportError:
+            b2.prefs.codegen.target = "numpy"
+        info = f"Brian2 {b2.__version__} runtime target={b2.prefs.codegen.target}"
+    net_, M, build = nw.va_brian2(spec)
+    if standalone:
+        net_.run(a.warmup * b2.ms)
+        net_.run(a.T * b2.ms)
+        dev = b2.get_device()
+        t0 = time.perf_counter()
+        dev.build(directory=bdir, compile=True, run=False, with_output=False)
+        compile_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        dev.run(directory=bdir, with_output=False)
+        proc = time.perf_counter() - t0
+        run = float(dev._last_run_time)          # the main network.run loop, measured inside main
+        warm = 0.0
+        extra.update(compile_s=compile_s, build_s=build + max(proc - run, 0.0), build_python_s=build,
+                     binary_wall_s=proc)
+        try:
+            with open(rss_file) as f:
+                extra["peak_rss_mb"] = max(peak_rss_mb(), int(f.read()) / 1024.0)
+        except OSError:
+            pass
+    else:
+        t0 = time.perf_counter()
+        net_.run(a.warmup * b2.ms)
+        warm = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        net_.run(a.T * b2.ms)
+        run = time.perf_counter() - t0
+    t = np.asarray(M.t / b2.ms, float)
+    i = np.asarray(M.i, int)
+    keep = t >= a.warmup - 1e-9
+    out = dict(build_s=build, warmup_s=warm, sim_s=run, senders=i[keep] + 1, times=t[keep] - a.warmup,
+               info=info)
+    out.update(extra)
+    if standalone:
+        shutil.rmtree(bdir, ignore_errors=True)
+    return out
+
+
+def worker(a):
+    import numpy as np
+    import networks as nw
+    net, simname = a.worker
+    spec = spec_of(net)
+    if simname == "nestax":
+        r = worker_nestax(net, spec, a)
+    elif simname == "nest":
+        r = worker_nest(net, spec, a)
+    elif simname in ("brian2", "brian2-cpp"):
+        r = worker_brian2(net, spec, a, standalone=simname == "brian2-cpp")
+    else:
+        raise SystemExit(f"unknown simulator {simname!r}")
+    senders, times = r.pop("senders"), r.pop("times")
+    rate, cv = nw.rate_and_cv(senders, times, spec.n_rec, a.T)
+    if "compile_s" not in r:
+        # compile = first (warm-up) call minus what its steps cost at the steady-state speed
+        r["compile_s"] = max(r["warmup_s"] - r["sim_s"] * a.warmup / a.T, 0.0)
+    r.update(network=net, simulator=simname, T_ms=a.T, warmup_ms=a.warmup, n_rec=spec.n_rec,
+             spikes=int(len(times)), rate_hz=float(rate), cv=float(cv),
+             peak_rss_mb=r.get("peak_rss_mb", peak_rss_mb()))
+    print(json.dumps(r), flush=True)
+
+
+# ==================================================================================================
+# driver
+# ==================================================================================================
+def brian_python(args):
+    """The interpreter for Brian2 workers: --brian-python, $BRIAN2_PYTHON, or this one."""
+    return args.brian_python or os.environ.get("BRIAN2_PYTHON") or sys.executable
+
+
+def run_one(net, simname, T, args):
+    py = brian_python(args) if simname.startswith("brian2") else sys.executable
+    cmd = [py, os.path.abspath(__file__), "--worker", net, simname, "--T", str(T),
+           "--warmup", str(args.warmup)]
+    if args.float32:
+        cmd.append("--float32")
+    if args.threads:
+        cmd += ["--threads", str(args.threads)]
+    t0 = time.perf_counter()
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
+    except subprocess.TimeoutExpired:
+        return dict(network=net, simulator=simname, error=f"timeout after {args.timeout} s")
+    wall = time.perf_counter() - t0
+    lines = [ln for ln in p.stdout.splitlines() if ln.startswith("{")]
+    if p.returncode != 0 or not lines:
+        err = (p.stderr.strip().splitlines() or ["(no output)"])[-1]
+        if args.verbose:
+            sys.stderr.write(p.stderr)
+        return dict(network=net, simulator=simname, error=f"rc={p.returncode}: {err}"[:300])
+    r = json.loads(lines[-1])
+    r["wall_s"] = wall
+    return r
+
+
+def check(rows):
+    """Mark each non-NEST row OK / MISMATCH against the NEST row of the same network."""
+    nest = {r["network"]: r for r in rows if r["simulator"] == "nest" and "error" not in r}
+    for r in rows:
+        if r["simulator"] == "nest" or "error" in r:
+            r["check"] = "ref" if r["simulator"] == "nest" and "error" not in r else "-"
+            continue
+        ref = nest.get(r["network"])
+        if ref is None:
+            r["check"] = "no ref"
+            continue
+        r["ratio_sim"] = r["sim_s"] / ref["sim_s"] if ref["sim_s"] > 0 else float("nan")
+        r["ratio_build"] = r["build_s"] / ref["build_s"] if ref["build_s"] > 0 else float("nan")
+        brian = r["simulator"].startswith("brian2")
+        rt, ct = (RATE_TOL_BRIAN, CV_TOL_BRIAN) if brian else (RATE_TOL, CV_TOL)
+        rate_ok = abs(r["rate_hz"] - ref["rate_hz"]) <= rt * max(ref["rate_hz"], 1e-12)
+        c1, c2 = r["cv"], ref["cv"]
+        cv_ok = (c1 != c1 and c2 != c2) or abs(c1 - c2) <= ct      # both NaN (too few spikes) counts as equal
+        r["check"] = "OK" if rate_ok and cv_ok else "MISMATCH"
+        if brian:
+            r["check"] += "~"
+    return rows
+
+
+def fmt(x, spec="{:.3f}"):
+    if x is None:
+        return "-"
+    if isinstance(x, float) and x != x:
+        return "nan"
+    return spec.format(x)
+
+
+def table(rows):
+    cols = ["network", "simulator", "build s", "compile s", "simulate s", "peak RSS MB", "spikes",
+            "rate Hz", "CV", "sim x NEST", "build x NEST", "check"]
+    out = []
+    for r in rows:
+        if "error" in r:
+            out.append([r["network"], r["simulator"], "ERROR: " + r["error"]] + [""] * (len(cols) - 3))
+            continue
+        out.append([r["network"], r["simulator"], fmt(r["build_s"]), fmt(r["compile_s"]), fmt(r["sim_s"]),
+                    fmt(r["peak_rss_mb"], "{:.0f}"), str(r["spikes"]), fmt(r["rate_hz"], "{:.2f}"),
+                    fmt(r["cv"], "{:.3f}"), fmt(r.get("ratio_sim"), "{:.2f}"),
+                    fmt(r.get("ratio_build"), "{:.2f}"), r.get("check", "")])
+    err_rows = [o for o in out if o[2].startswith("ERROR")]
+    w = [max(len(c), *(len(o[i]) for o in out if o not in err_rows)) if len(out) > len(err_rows) else len(c)
+         for i, c in enumerate(cols)]
+    lines = ["  ".join(c.ljust(w[i]) if i < 2 else c.rjust(w[i]) for i, c in enumerate(cols))]
+    lines.append("  ".join("-" * x for x in w))
+    for o in out:
+        if o in err_rows:
+            lines.append("  ".join([o[0].ljust(w[0]), o[1].ljust(w[1]), o[2]]))
+        else:
+            lines.append("  ".join(v.ljust(w[i]) if i < 2 else v.rjust(w[i]) for i, v in enumerate(o)))
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="T=100 ms (one neuron: 1 s), Brunel 2500 only")
+    ap.add_argument("--only", default="", help="comma-separated network names or substrings "
+                    "(brunel, brunel-2500, cuba, coba, one-neuron)")
+    ap.add_argument("--sizes", default=None, help="Brunel sizes, comma-separated from 2500,12500,50000 "
+                    "(default 2500,12500; --quick: 2500)")
+    ap.add_argument("--big", action="store_true", help="add Brunel N=50000 (order 10000, CE=1000)")
+    ap.add_argument("--simulators", default=",".join(SIMULATORS),
+                    help="subset of nestax,nest,brian2,brian2-cpp (Brian2 runs CUBA/COBA only)")
+    ap.add_argument("--T", type=float, default=None, help="biological time in ms (default 1000; --quick 100)")
+    ap.add_argument("--T-one", type=float, default=None, help="one-neuron time in ms (default 100000; --quick 1000)")
+    ap.add_argument("--warmup", type=float, default=10.0, help="warm-up simulate in ms, timed separately (10)")
+    ap.add_argument("--float32", action="store_true", help="nestax in float32 (default float64, jax_enable_x64)")
+    ap.add_argument("--threads", type=int, default=0, help="NEST/Brian2-cpp threads (default os.cpu_count())")
+    ap.add_argument("--brian-python", default=None,
+                    help="Python interpreter with brian2 for the Brian2 workers (default $BRIAN2_PYTHON or this one)")
+    ap.add_argument("--timeout", type=float, default=3600.0, help="per-worker timeout in s")
+    ap.add_argument("--json", default=None, help="also write all rows to this JSON file")
+    ap.add_argument("--keep-cache", action="store_true",
+                    help="use nestax's persistent JAX compile cache (default: a fresh empty one, so that "
+                         "'compile s' is a cold compile)")
+    ap.add_argument("-v", "--verbose", action="store_true", help="print failing workers' stderr")
+    ap.add_argument("--worker", nargs=2, metavar=("NETWORK", "SIMULATOR"), help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+
+    if a.worker:
+        a.T = a.T if a.T is not None else 1000.0
+        return worker(a)
+
+    if a.sizes is None:
+        a.sizes = "2500" if a.quick else "2500,12500"
+    T = a.T if a.T is not None else (100.0 if a.quick else 1000.0)
+    T_one = a.T_one if a.T_one is not None else (1000.0 if a.quick else 100_000.0)
+    cache = None
+    if not a.keep_cache:
+        cache = tempfile.mkdtemp(prefix="nestax_bench_cache_")
+        os.environ["NESTAX_CACHE_DIR"] = cache
+
+    print(f"# nestax vs NEST 3.10 benchmarks: dt = 0.1 ms, T = {T:g} ms (one-neuron {T_one:g} ms), "
+          f"warm-up {a.warmup:g} ms, nestax {'float32' if a.float32 else 'float64'}, "
+          f"NEST threads = {a.threads or os.cpu_count()}, cpus = {os.cpu_count()}", flush=True)
+    rows = []
+    for net in network_names(a):
+        for s in simulators_for(net, a):
+            t_ = T_one if net == "one-neuron" else T
+            r = run_one(net, s, t_, a)
+            rows.append(r)
+            msg = r.get("error") or (f"build {r['build_s']:.2f} s, compile {r['compile_s']:.2f} s, "
+                                      f"simulate {r['sim_s']:.2f} s, {r['spikes']} spikes, "
+                                      f"{r['rate_hz']:.2f} Hz, CV {r['cv']:.3f}  [{r.get('info', '')}]")
+            print(f"  {net:12s} {s:10s} {msg}", file=sys.stderr, flush=True)
+    check(rows)
+    print()
+    print(table(rows))
+    print()
+    print(f"check: nestax vs NEST: population rate within {RATE_TOL:.0%} and mean ISI CV within {CV_TOL:g} "
+          f"-> OK / MISMATCH; Brian2 (marked ~) vs NEST, loosely: rate within {RATE_TOL_BRIAN:.0%}, "
+          f"CV within {CV_TOL_BRIAN:g}.")
+    print("compile s = warm-up call minus its steps at steady-state speed (nestax: plan + XLA compile; "
+          "NEST: its first-Simulate preparation; Brian2 runtime: code generation; brian2-cpp: "
+          "code generation + C++ compile).  sim/build x NEST = this row / the NEST row.")
+    for r in rows:
+        if "info" in r:
+            print(f"  {r['network']:12s} {r['simulator']:10s} {r['info']}")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(rows, f, indent=1)
+    if cache:
+        shutil.rmtree(cache, ignore_errors=True)
+    return 0 if all("error" not in r and r.get("check") != "MISMATCH" for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
