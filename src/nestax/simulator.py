@@ -120,6 +120,17 @@ class Simulator:
             raise NestaxError(f"unknown node id(s) {gids.tolist()[:5]}")
         return np.searchsorted(self._starts, gids, side="right") - 1
 
+    def _block_split(self, gids):
+        """Block index per gid, and the distinct blocks present (sorted); fast when all share one block."""
+        gids = np.asarray(gids)
+        if len(gids) == 0:
+            return np.zeros(0, np.int64), []
+        lo, hi = self._block_index([gids.min(), gids.max()])
+        if lo == hi:
+            return np.full(len(gids), lo, np.int64), [int(lo)]
+        b = self._block_index(gids)
+        return b, [int(x) for x in np.nonzero(np.bincount(b - lo))[0] + lo]
+
     def _block_of(self, gid):
         return self._blocks[int(self._block_index([gid])[0])]
 
@@ -559,7 +570,8 @@ class Simulator:
         for i, nb in enumerate(plan.neurons):
             blk = self._blocks[nb.block]
             blk.state = {k: np.asarray(v) for k, v in rs["states"][i].items()}
-        ring = np.asarray(rs["ring"]).reshape(plan.D, plan.S)
+        ring = np.asarray(rs["ring"]).reshape(plan.D, plan.S).copy()
+        ring[self.k % plan.D] += np.asarray(rs["cur"])
         self._ring_backup = {nb.block: ring[:, nb.offset:nb.offset + nb.slot_size].copy() for nb in plan.neurons}
         self._ptr_backup = {b: np.asarray(v) for b, v in rs["sg_ptr"].items()}
 
@@ -578,10 +590,10 @@ class Simulator:
             if len(c.src) == 0:
                 continue
             D = max(D, int(c.delay.max()) + 1)
-            sb = self._block_index(c.src)
-            for key in np.unique(sb):
-                m = slice(None) if sb[0] == sb[-1] == key and np.all(sb == key) else sb == key
-                groups.setdefault(int(key), []).append((c, m))
+            sb, present = self._block_split(c.src)
+            for key in present:
+                m = slice(None) if len(present) == 1 else sb == key
+                groups.setdefault(key, []).append((c, m))
         neuron_blocks = [i for i, b in enumerate(blocks) if b.model.kind == "neuron"]
         # recorders
         rec_spk_gids = sorted({g for v in self._sr_links.values() for g in v})
@@ -616,22 +628,20 @@ class Simulator:
         sources = {}
         for sb, parts in sorted(groups.items()):
             src_blk = blocks[sb]
-            whole = len(parts) == 1 and isinstance(parts[0][1], slice)
-            pick = (lambda x, m: x) if whole else (lambda x, m: x[m])
-            src = np.concatenate([pick(c.src, m) for c, m in parts]) - src_blk.gid0
-            tgt = np.concatenate([pick(c.tgt, m) for c, m in parts])
-            w = np.concatenate([pick(c.weight, m) for c, m in parts])
-            d = np.concatenate([pick(c.delay, m) for c, m in parts])
-            rec = np.concatenate([pick(c.receptor, m) for c, m in parts])
+            def gather(field):
+                xs = [getattr(c, field)[m] for c, m in parts]
+                return xs[0] if len(xs) == 1 else np.concatenate(xs)
+            src = gather("src") - src_blk.gid0
+            tgt, w, d, rec = gather("tgt"), gather("weight"), gather("delay"), gather("receptor")
             current = src_blk.model.kind == "current_source"
             # per target block: port, sign factor and the index of each synapse within a ring slot
-            tb = self._block_index(tgt)
+            tb, present = self._block_split(tgt)
             flat = np.empty(len(src), np.int64)
             val_w = np.empty(len(src), fdt)
             neg = None
             only_parrots = True
-            for b in np.unique(tb):
-                m = tb == b if len(np.unique(tb)) > 1 else slice(None)
+            for b in present:
+                m = tb == b if len(present) > 1 else slice(None)
                 nb, tm = nb_of[int(b)], blocks[int(b)].model
                 local = tgt[m] - blocks[int(b)].gid0
                 counts = bool(getattr(tm, "counts_input", False))
@@ -664,6 +674,7 @@ class Simulator:
             arr = {"src": src.astype(np.int32), "tgt": flat.astype(np.int32),
                    "w": np.asarray(val_w[:1] if const_w else val_w, fdt),
                    "d": np.asarray(d[:1] if const_d else d, np.int32)}
+            pp.contiguous = bool(const_d and neg is None and len(flat) > 1 and np.all(np.diff(flat) == 1))
             if neg is not None:
                 arr["tgt_neg"] = neg[0].astype(np.int32)
                 arr["w_neg"] = neg[1]
@@ -749,7 +760,10 @@ class Simulator:
                 sg_ptr[sp.block] = jnp.asarray(m.init_pointer(
                     jax.tree.map(np.asarray, arrays["host"][sp.block]), self.k), jnp.int32)
         self._ring_backup = {}
-        return {"states": states, "ring": jnp.asarray(ring.reshape(-1), fdt), "sg_ptr": sg_ptr}
+        cur = ring[self.k % plan.D].copy()  # the input of the next step waits outside the ring
+        ring[self.k % plan.D] = 0.0
+        return {"states": states, "ring": jnp.asarray(ring.reshape(-1), fdt), "cur": jnp.asarray(cur, fdt),
+                "sg_ptr": sg_ptr}
 
 
 class _Collector:

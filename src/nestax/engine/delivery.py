@@ -39,6 +39,7 @@ class ProjectionPlan:
     const_d: bool = False
     counts: bool = False    # deliver multiplicity instead of weight (parrot targets)
     poisson_table: int = 0  # >0: Poisson source with one mean for all connections, CDF table length
+    contiguous: bool = False  # dense, constant delay, targets are consecutive ring positions
 
 
 def argsort_ints(x: np.ndarray, n: int) -> np.ndarray:

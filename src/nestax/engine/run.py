@@ -55,8 +55,12 @@ class Plan:
     rec_dev: list        # (projection index, recorder gid, sender gid): device -> spike recorder
 
 
-def make_chunk_fn(plan: Plan, models: dict, chunk: int):
-    """Build the jitted function running ``chunk`` steps (the first n_valid of them for real)."""
+def make_chunk_fn(plan: Plan, models: dict, chunk: int, masked: bool = True):
+    """Build the jitted function running ``chunk`` steps (the first n_valid of them for real).
+
+    With ``masked=False`` every call runs all ``chunk`` steps (n_valid is ignored), which spares
+    the per-step conditional.
+    """
     D, S, dt = plan.D, plan.S, plan.dt
     by_block = {nb.block: i for i, nb in enumerate(plan.neurons)}
 
@@ -65,18 +69,19 @@ def make_chunk_fn(plan: Plan, models: dict, chunk: int):
         return ring.at[flat].add(val.astype(ring.dtype), mode="promise_in_bounds")
 
     def one_step(arr, carry, k):
-        states, ring, sg_ptr = carry["states"], carry["ring"], dict(carry["sg_ptr"])
+        states, ring, cur, sg_ptr = carry["states"], carry["ring"], carry["cur"], dict(carry["sg_ptr"])
         new_states, spikes = [], []
-        # 1. neurons: read this step's slot, update; then clear the slot
-        slot = jax.lax.dynamic_slice(ring, ((k % D) * S,), (S,))
+        # 1. neurons: this step's input was moved out of the ring into ``cur`` at the end of the
+        # previous step (a separate loop-carried buffer, so the ring is only ever updated in place)
+        inputs = [[cur[nb.offset + r * (nb.n + 1):nb.offset + r * (nb.n + 1) + nb.n] for r in range(nb.n_ports + 1)]
+                  for nb in plan.neurons]
         for i, nb in enumerate(plan.neurons):
-            inp = slot[nb.offset:nb.offset + nb.slot_size].reshape(nb.n_ports + 1, nb.n + 1)[:, :nb.n]
+            rows = inputs[i]
+            syn = jnp.stack(rows[:nb.n_ports]) if nb.n_ports else jnp.zeros((0, nb.n), ring.dtype)
             p = arr["params"][nb.block]
-            s, spk = models[nb.block].update(p, arr["derived"][nb.block], states[i], inp[:nb.n_ports],
-                                             inp[nb.n_ports])
+            s, spk = models[nb.block].update(p, arr["derived"][nb.block], states[i], syn, rows[nb.n_ports])
             new_states.append(s)
             spikes.append(spk.astype(jnp.int32))
-        ring = jax.lax.dynamic_update_slice(ring, jnp.zeros((S,), ring.dtype), ((k % D) * S,))
         # 2. devices emit, 3. everything is delivered to slot (k + d) mod D
         out_dev = {}
         for sp in plan.sources:
@@ -113,7 +118,12 @@ def make_chunk_fn(plan: Plan, models: dict, chunk: int):
                 if pp.tgt_block < 0:  # recorder stream
                     out_dev[j] = val.astype(jnp.int32)
                     continue
-                ring = add(ring, k, dd, a["tgt"], val)
+                if pp.contiguous:  # one connection per target, in order: add a slice, no scatter
+                    start = ((k + dd) % D) * S + a["tgt"][0]
+                    seg = jax.lax.dynamic_slice(ring, (start,), (pp.n_syn,))
+                    ring = jax.lax.dynamic_update_slice(ring, seg + val.astype(ring.dtype), (start,))
+                else:
+                    ring = add(ring, k, dd, a["tgt"], val)
         spike_lists = {}
         for j, pp in enumerate(plan.projections):
             if pp.src_block not in by_block:
@@ -126,6 +136,10 @@ def make_chunk_fn(plan: Plan, models: dict, chunk: int):
                     spike_lists[key_] = dl.spike_list(cnt, pp.batch)
                 sl = spike_lists[key_]
             ring = dl.deliver(pp, arr["proj"][j], ring, cnt, k, D, S, sl)
+        # the input of step k + 1 leaves the ring; its slot is free for step k + 1 + D
+        nxt = ((k + 1) % D) * S
+        cur = jax.lax.dynamic_slice(ring, (nxt,), (S,))
+        ring = jax.lax.dynamic_update_slice(ring, jnp.zeros((S,), ring.dtype), (nxt,))
         # 4. recording (state after this step = values stamped k + 1)
         out = {"spk": {}, "mm": {}, "I": {}, "dev": out_dev}
         for i, nb in enumerate(plan.neurons):
@@ -140,7 +154,7 @@ def make_chunk_fn(plan: Plan, models: dict, chunk: int):
                 h = arr["host"][sp.block]
                 a_next = jnp.where(model.active(h, k + 1), model.amplitude(arr["params"][sp.block], h, k + 1, dt), 0.0)
                 out["I"][sp.block] = jnp.broadcast_to(a_next, (sp.n,))
-        return {"states": new_states, "ring": ring, "sg_ptr": sg_ptr}, out
+        return {"states": new_states, "ring": ring, "cur": cur, "sg_ptr": sg_ptr}, out
 
     def chunk_fn(arr, carry, k0, n_valid):
         arr = dict(arr)
@@ -148,6 +162,8 @@ def make_chunk_fn(plan: Plan, models: dict, chunk: int):
 
         def body(c, i):
             k = k0 + i
+            if not masked:
+                return one_step(arr, c, k)
             out_shape = jax.eval_shape(lambda: one_step(arr, c, k)[1])
 
             def skip():
