@@ -288,17 +288,18 @@ class Simulator:
                                 n_conn, r, len(pre_g), len(post_g), i_pre, i_post)
         d = self._delay_steps(dms, scls.name)
         rec = np.broadcast_to(np.asarray(syn.get("receptor_type", 0)), (n_conn,)).astype(np.int64)
-        for m in tgt_models:
-            m.check_receptor(rec) if hasattr(m, "check_receptor") else self._check_receptor(m, rec)
+        tb_of_conn, present = self._block_split(tgt)
+        for b in present:
+            blk = self._blocks[b]
+            lo, hi = blk.model.receptor_range(blk.params)
+            r_b = rec if len(present) == 1 else rec[tb_of_conn == b]
+            bad = (r_b < lo) | (r_b > hi)
+            if np.any(bad):
+                ok = f"{lo}" if lo == hi else f"{lo}..{hi}"
+                raise ConnectionError_(f"connect: {blk.model.name} has no receptor_type {int(r_b[bad][0])}; "
+                                       f"expected {ok}.")
         self._conns.append(ConnRecord(src, tgt, w, d, rec, scls.name))
         self._structure_changed()
-
-    def _check_receptor(self, model, rec):
-        nports = getattr(model, "n_receptors", 0)
-        bad = (rec < 0) | (rec > nports)
-        if np.any(bad):
-            ok = "0" if nports == 0 else f"0..{nports}"
-            raise ConnectionError_(f"connect: {model.name} has no receptor_type {int(rec[bad][0])}; expected {ok}.")
 
     def _conn_values(self, scls, name, value, unit, n_conn, r, n_pre, n_post, i_pre, i_post):
         where = f"{scls.name}"
@@ -617,7 +618,7 @@ class Simulator:
         nb_of = {}
         for b in neuron_blocks:
             blk = blocks[b]
-            nb = er.NeuronBlockPlan(b, blk.n, len(blk.model.ports), b in rec_spk,
+            nb = er.NeuronBlockPlan(b, blk.n, len(blk.model.port_names(blk.params)), b in rec_spk,
                                     tuple(sorted(mm_vars.get(b, ()))), offset)
             offset += nb.slot_size
             nb_of[b] = nb
@@ -715,6 +716,8 @@ class Simulator:
             if blk.model.kind in ("neuron", "spike_source", "current_source"):
                 params[b] = {k: np.asarray(v, fdt if np.asarray(v).dtype.kind == "f" else None)
                              for k, v in blk.params.items() if not isinstance(v, list)}
+            if blk.model.kind == "neuron" and blk.model.stochastic:
+                keys[b] = jax.random.fold_in(jax.random.PRNGKey(self.seed), blk.gid0)
             if blk.model.kind in ("spike_source", "current_source"):
                 host[b] = {k: np.asarray(v, fdt if np.asarray(v).dtype.kind == "f" else None)
                            for k, v in blk.model.host_arrays(blk.params, self.dt).items()}

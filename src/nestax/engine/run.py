@@ -79,7 +79,9 @@ def make_chunk_fn(plan: Plan, models: dict, chunk: int, masked: bool = True):
             rows = inputs[i]
             syn = jnp.stack(rows[:nb.n_ports]) if nb.n_ports else jnp.zeros((0, nb.n), ring.dtype)
             p = arr["params"][nb.block]
-            s, spk = models[nb.block].update(p, arr["derived"][nb.block], states[i], syn, rows[nb.n_ports])
+            model = models[nb.block]
+            kw = {"key": jax.random.fold_in(arr["keys"][nb.block], k)} if model.stochastic else {}
+            s, spk = model.update(p, arr["derived"][nb.block], states[i], syn, rows[nb.n_ports], **kw)
             new_states.append(s)
             spikes.append(spk.astype(jnp.int32))
         # 2. devices emit, 3. everything is delivered to slot (k + d) mod D

@@ -49,6 +49,7 @@ class Model(metaclass=ModelMeta):
     parameters: ClassVar[dict] = {}
     state: ClassVar[dict] = {}
     ports: ClassVar[tuple] = ()
+    stochastic: ClassVar[bool] = False  # True: update() takes a ``key`` (a jax PRNG key per step)
 
     def __new__(cls, **overrides):
         return ModelSpec(cls, overrides)
@@ -75,6 +76,16 @@ class Model(metaclass=ModelMeta):
     def assign(cls, p, s, name, value):
         """Inverse of :meth:`observe`: the internal value for a user-given ``value``."""
         return value
+
+    @classmethod
+    def port_names(cls, p) -> tuple:
+        """Input ports of a population with parameters ``p`` (multisynapse models: one per receptor)."""
+        return tuple(cls.ports)
+
+    @classmethod
+    def receptor_range(cls, p) -> tuple:
+        """Allowed receptor_type values (lo, hi) for a population with parameters ``p``."""
+        return (0, 0)
 
     @classmethod
     def route(cls, weights, receptor_type):
