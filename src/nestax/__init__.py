@@ -21,6 +21,11 @@ from .models.neurons.iaf_cond import iaf_cond_alpha, iaf_cond_beta, iaf_cond_exp
 from .models.neurons.iaf_psc import iaf_psc_alpha, iaf_psc_delta, iaf_psc_exp
 from .models.neurons.parrot import parrot_neuron
 from .models.registry import models
+from .models import neurons as _neurons  # registers every neuron model module
+from .models.registry import _MODELS as _registered
+
+# every registered model is available as nx.<NEST name>
+globals().update({_name: _cls for _name, _cls in _registered.items() if _name not in globals()})
 from .models.synapses.static import static_synapse
 from .nodes import NodeCollection
 from .result import Result
