@@ -75,11 +75,15 @@ class Simulator:
         Resolution (ms). Every time in the network is a multiple of it.
     seed : int
         Kernel seed: connection sampling, random parameters and all random streams derive from it.
+    precision : 32, 64 or None
+        Float width of the run. None (default) follows jax's x64 flag (float64 when it is on, as
+        NEST parity needs). 32 is a speed option: see docs/performance.md for its measured accuracy.
     chunk_bytes : int
         Memory budget of the recordings held on the device per chunk of steps.
     """
 
-    def __init__(self, dt=0.1, seed: int = 1, *, chunk_bytes: int = 64 * 2**20, max_chunk: int = 10_000):
+    def __init__(self, dt=0.1, seed: int = 1, *, precision: int | None = None, chunk_bytes: int = 64 * 2**20,
+                 max_chunk: int = 10_000):
         dt = float(np.asarray(to_nest(dt, "ms", "Simulator", "dt")))
         if not dt > 0:
             raise BadParameterError(f"Simulator: parameter 'dt' = {dt} ms is invalid; expected a value > 0 ms.")
@@ -89,6 +93,13 @@ class Simulator:
                                     "(NEST's time base).")
         if not (isinstance(seed, (int, np.integer)) and seed >= 0):
             raise BadParameterError(f"Simulator: parameter 'seed' = {seed!r} is invalid; expected an integer >= 0.")
+        if precision not in (None, 32, 64):
+            raise BadParameterError(f"Simulator: parameter 'precision' = {precision!r} is invalid; expected 32, 64 "
+                                    "or None (follow jax's x64 flag).")
+        if precision == 64 and not jax.config.jax_enable_x64:
+            raise BadParameterError("Simulator: precision=64 needs jax's x64 mode: call "
+                                    "jax.config.update('jax_enable_x64', True) before creating arrays.")
+        self.precision = precision
         self.dt = dt
         self._tics_per_step = int(round(tics))
         self.seed = int(seed)
@@ -410,7 +421,7 @@ class Simulator:
             blk.params = newp
             if self._compiled is not None and cls.kind == "neuron":
                 # the compiled run takes neuron parameters as arguments: refresh them (no recompilation)
-                fdt = np.float64 if jax.config.jax_enable_x64 else np.float32
+                fdt = self._float()
                 b = next(i for i, x in enumerate(self._blocks) if x is blk)
                 self._compiled[1]["params"][b] = {k: np.asarray(v, fdt if np.asarray(v).dtype.kind == "f" else None)
                                                   for k, v in newp.items() if not isinstance(v, list)}
@@ -528,7 +539,9 @@ class Simulator:
         plan, arrays, fn_cache, chunk = self._compiled
         fn = fn_cache.get(chunk)
         if fn is None:
-            fn = fn_cache[chunk] = er.make_chunk_fn(plan, self._models, chunk)
+            n_total = sum(nb.n for nb in plan.neurons)
+            unroll = 4 if n_total <= 4096 else 1  # amortise per-iteration overhead of small networks
+            fn = fn_cache[chunk] = er.make_chunk_fn(plan, self._models, chunk, unroll=unroll)
         bar = None
         if progress:
             try:
@@ -577,13 +590,16 @@ class Simulator:
         self._ptr_backup = {b: np.asarray(v) for b, v in rs["sg_ptr"].items()}
 
     def _float(self):
-        return jnp.float64 if jax.config.jax_enable_x64 else jnp.float32
+        """The float type of the run: ``precision`` if given, else float64 when jax's x64 mode is on."""
+        if self.precision is not None:
+            return np.float32 if self.precision == 32 else np.float64
+        return np.float64 if jax.config.jax_enable_x64 else np.float32
 
     def _compile_plan(self):
         self._sync_state_to_host()
         blocks = self._blocks
         self._models = {i: b.model for i, b in enumerate(blocks)}
-        fdt = np.float64 if jax.config.jax_enable_x64 else np.float32
+        fdt = self._float()
         # connections grouped by source block; one projection may feed several target blocks
         groups = {}
         D = 2

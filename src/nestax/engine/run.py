@@ -55,7 +55,7 @@ class Plan:
     rec_dev: list        # (projection index, recorder gid, sender gid): device -> spike recorder
 
 
-def make_chunk_fn(plan: Plan, models: dict, chunk: int, masked: bool = True):
+def make_chunk_fn(plan: Plan, models: dict, chunk: int, masked: bool = True, unroll: int = 1):
     """Build the jitted function running ``chunk`` steps (the first n_valid of them for real).
 
     With ``masked=False`` every call runs all ``chunk`` steps (n_valid is ignored), which spares
@@ -173,6 +173,6 @@ def make_chunk_fn(plan: Plan, models: dict, chunk: int, masked: bool = True):
 
             return jax.lax.cond(i < n_valid, lambda: one_step(arr, c, k), skip)
 
-        return jax.lax.scan(body, carry, jnp.arange(chunk, dtype=jnp.int32))
+        return jax.lax.scan(body, carry, jnp.arange(chunk, dtype=jnp.int32), unroll=unroll)
 
     return jax.jit(chunk_fn, donate_argnums=(1,))
