@@ -332,7 +332,8 @@ class Simulator:
         tb_of_conn, present = self._block_split(tgt)
         for b in present:
             blk = self._blocks[b]
-            lo, hi = blk.model.receptor_range(blk.params)
+            # current generators feed receptor 0 (NEST's CurrentEvent port), spikes the model's range
+            lo, hi = (0, 0) if pre_kinds == {"current_source"} else blk.model.receptor_range(blk.params)
             r_b = rec if len(present) == 1 else rec[tb_of_conn == b]
             bad = (r_b < lo) | (r_b > hi)
             if np.any(bad):
@@ -436,7 +437,7 @@ class Simulator:
                 if name not in known:
                     raise unknown_parameter(cls.name, name, known)
             # absolute values of state variables before the change (V_m relative to E_L internally)
-            absolute = {n: np.asarray(self._observe(blk, n)) for n in blk.state}
+            absolute = {n: np.array(self._observe(blk, n)) for n in blk.state}  # copies: written below
             newp = {k: (v.copy() if isinstance(v, np.ndarray) else list(v)) for k, v in blk.params.items()}
             for name, value in given.items():
                 if name in cls.parameters:
