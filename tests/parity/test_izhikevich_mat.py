@@ -53,6 +53,7 @@ class Net:
     inputs: list = field(default_factory=list)
     record: tuple = ("V_m",)
     shared: dict = field(default_factory=dict)  # parameters equal for all neurons (array parameters)
+    nest_vm_relative: bool = False  # NEST's multimeter records V_m - E_L (iaf_psc_exp_htum): add E_L back
 
 
 def _nest_run(net, dt, T, splits=None, seed=None):
@@ -95,6 +96,8 @@ def _nest_run(net, dt, T, splits=None, seed=None):
                 out["samples"].setdefault(var, []).append(np.asarray(e[var][sel])[order])
         for var in net.record:
             out["samples"][var] = np.stack(out["samples"][var], axis=1)
+        if net.nest_vm_relative and "V_m" in net.record:
+            out["samples"]["V_m"] = out["samples"]["V_m"] + np.asarray(pop.get("E_L"), float)[None, :]
     return out
 
 
