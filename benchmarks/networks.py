@@ -51,10 +51,10 @@ class Brunel:
         return 1000.0 * self.eta * nu_th * self.CE
 
 
-def brunel_nestax(spec: Brunel, dt=0.1, seed=1, dtype64=True):
+def brunel_nestax(spec: Brunel, dt=0.1, seed=1, precision=None):
     import nestax as nx
     t0 = time.perf_counter()
-    sim = nx.Simulator(dt=dt, seed=seed)
+    sim = nx.Simulator(dt=dt, seed=seed, precision=precision)
     E = sim.create(nx.iaf_psc_delta, spec.NE, **spec.neuron_params())
     I = sim.create(nx.iaf_psc_delta, spec.NI, **spec.neuron_params())
     noise = sim.create(nx.poisson_generator, rate=spec.p_rate())
@@ -159,10 +159,10 @@ class VogelsAbbott:
         return st
 
 
-def va_nestax(spec: VogelsAbbott, dt=0.1, seed=1):
+def va_nestax(spec: VogelsAbbott, dt=0.1, seed=1, precision=None):
     import nestax as nx
     t0 = time.perf_counter()
-    sim = nx.Simulator(dt=dt, seed=seed)
+    sim = nx.Simulator(dt=dt, seed=seed, precision=precision)
     P = sim.create(getattr(nx, spec.model), spec.N, **spec.neuron_params(), **spec.initial_state())
     E, I = P[: spec.NE], P[spec.NE:]
     we, wi = spec.weights()

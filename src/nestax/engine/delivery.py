@@ -40,6 +40,9 @@ class ProjectionPlan:
     counts: bool = False    # deliver multiplicity instead of weight (parrot targets)
     poisson_table: int = 0  # >0: Poisson source with one mean for all connections, CDF table length
     contiguous: bool = False  # dense, constant delay, targets are consecutive ring positions
+    capacity: int = 0       # event mode on accelerators: spikes handled per step in one scatter
+                            # (0: loop over batches). The engine checks after each chunk that no
+                            # step had more spiking sources and reruns the chunk with more if one did.
 
 
 def argsort_ints(x: np.ndarray, n: int) -> np.ndarray:
@@ -110,7 +113,7 @@ def deliver(plan: ProjectionPlan, a, ring, cnt, k, D, slot_size, spike_list=None
         flat = ((k + dd) % D) * slot_size + a["tgt"]
         return ring.at[flat].add(val, mode="promise_in_bounds")
     idx, n_active = spike_list
-    K = plan.batch
+    K = plan.capacity or plan.batch
     cnt_ext = jnp.concatenate([cnt_f, jnp.zeros((1,), cnt_f.dtype)])
 
     def body(j, r):
@@ -128,13 +131,24 @@ def deliver(plan: ProjectionPlan, a, ring, cnt, k, D, slot_size, spike_list=None
             flat = ((k + a["d"][rows]) % D) * slot_size + a["tgt"][rows]
         return r.at[flat.reshape(-1)].add(val.reshape(-1), mode="promise_in_bounds")
 
+    if plan.capacity:
+        # one scatter of a fixed number of rows: no data-dependent loop, so no host synchronisation
+        # per step on accelerators
+        K = plan.capacity
+        return body(0, ring)
     n_batches = (n_active + K - 1) // K
     return jax.lax.fori_loop(0, n_batches, body, ring)
 
 
-def spike_list(cnt, batch):
-    """Indices of the sources that spiked, padded with the zero row n, length a multiple of batch."""
+def list_size(plan: ProjectionPlan) -> int:
+    """Static length of the spike list a projection needs."""
+    if plan.capacity:
+        return plan.capacity
+    return ((plan.n_pre + plan.batch - 1) // plan.batch) * plan.batch
+
+
+def spike_list(cnt, size):
+    """Indices of the sources that spiked (the first ``size``), padded with the zero row n."""
     n = cnt.shape[0]
-    size = ((n + batch - 1) // batch) * batch
     idx = jnp.nonzero(cnt > 0, size=size, fill_value=n)[0].astype(jnp.int32)
     return idx, jnp.sum(cnt > 0).astype(jnp.int32)

@@ -55,7 +55,8 @@ class Plan:
     rec_dev: list        # (projection index, recorder gid, sender gid): device -> spike recorder
 
 
-def make_chunk_fn(plan: Plan, models: dict, chunk: int, masked: bool = True, unroll: int = 1):
+def make_chunk_fn(plan: Plan, models: dict, chunk: int, masked: bool = True, unroll: int = 1,
+                  donate: bool = True):
     """Build the jitted function running ``chunk`` steps (the first n_valid of them for real).
 
     With ``masked=False`` every call runs all ``chunk`` steps (n_valid is ignored), which spares
@@ -127,16 +128,19 @@ def make_chunk_fn(plan: Plan, models: dict, chunk: int, masked: bool = True, unr
                 else:
                     ring = add(ring, k, dd, a["tgt"], val)
         spike_lists = {}
+        max_active = dict(carry["max_active"])
         for j, pp in enumerate(plan.projections):
             if pp.src_block not in by_block:
                 continue
             cnt = spikes[by_block[pp.src_block]]
             sl = None
             if pp.mode == "event":
-                key_ = (pp.src_block, pp.batch)
-                if key_ not in spike_lists:
-                    spike_lists[key_] = dl.spike_list(cnt, pp.batch)
-                sl = spike_lists[key_]
+                size = dl.list_size(pp)
+                if (pp.src_block, size) not in spike_lists:
+                    spike_lists[(pp.src_block, size)] = dl.spike_list(cnt, size)
+                sl = spike_lists[(pp.src_block, size)]
+                if pp.capacity:  # remember the most sources that spiked in one step
+                    max_active[pp.src_block] = jnp.maximum(max_active[pp.src_block], sl[1])
             ring = dl.deliver(pp, arr["proj"][j], ring, cnt, k, D, S, sl)
         # the input of step k + 1 leaves the ring; its slot is free for step k + 1 + D
         nxt = ((k + 1) % D) * S
@@ -156,7 +160,7 @@ def make_chunk_fn(plan: Plan, models: dict, chunk: int, masked: bool = True, unr
                 h = arr["host"][sp.block]
                 a_next = jnp.where(model.active(h, k + 1), model.amplitude(arr["params"][sp.block], h, k + 1, dt), 0.0)
                 out["I"][sp.block] = jnp.broadcast_to(a_next, (sp.n,))
-        return {"states": new_states, "ring": ring, "cur": cur, "sg_ptr": sg_ptr}, out
+        return {"states": new_states, "ring": ring, "cur": cur, "sg_ptr": sg_ptr, "max_active": max_active}, out
 
     def chunk_fn(arr, carry, k0, n_valid):
         arr = dict(arr)
@@ -175,4 +179,4 @@ def make_chunk_fn(plan: Plan, models: dict, chunk: int, masked: bool = True, unr
 
         return jax.lax.scan(body, carry, jnp.arange(chunk, dtype=jnp.int32), unroll=unroll)
 
-    return jax.jit(chunk_fn, donate_argnums=(1,))
+    return jax.jit(chunk_fn, donate_argnums=(1,) if donate else ())
