@@ -96,11 +96,12 @@ def run_nx(model, dt, T, params, gen, rec, conns, spikes, splits):
     return results, mm, sr
 
 
-def compare(model, dt, T, params, gen, rec=None, conns=None, spikes=SPIKES, splits=None):
+def compare(model, dt, T, params, gen, rec=None, conns=None, spikes=SPIKES, splits=None, strict=False):
     """Run both simulators; assert identical spikes and traces; return NEST's events and the deviations.
 
     Samples before a neuron's first spike must agree to rounding (ATOL, RTOL); from its first spike on
-    to the integrator's accuracy (POST_ATOL, POST_RTOL, see the module docstring)."""
+    to the integrator's accuracy (POST_ATOL, POST_RTOL, see the module docstring); ``strict``: all to
+    rounding (models without the exponential upswing)."""
     rec = list(rec or model.recordables())
     conns = conns_for(model) if conns is None else conns
     ev, nsr = run_nest(model.name, dt, T, params, gen, rec, conns, spikes, splits)
@@ -128,7 +129,7 @@ def compare(model, dt, T, params, gen, rec=None, conns=None, spikes=SPIKES, spli
             worst[var] = max(worst[var], float(dev.max()))
             pre = common < first[i]
             scaled = dev / np.maximum(np.abs(ref), 1.0)
-            for part, m, atol, rtol in (("pre", pre, ATOL, RTOL), ("post", ~pre, POST_ATOL, POST_RTOL)):
+            for part, m, atol, rtol in (("pre", pre, ATOL, RTOL), ("post", ~pre, *((ATOL, RTOL) if strict else (POST_ATOL, POST_RTOL)))):
                 if m.any():
                     worst[part] = max(worst[part], float(scaled[m].max()))
                     np.testing.assert_allclose(mine[m], ref[m], atol=atol, rtol=rtol,
@@ -355,3 +356,52 @@ def test_delta_T_zero_matches_iaf_models():
         va = np.asarray(mantissa(res.trace(ma, "V_m"))).ravel()
         vi = np.asarray(mantissa(res.trace(mi, "V_m"))).ravel()
         assert np.mean(np.abs(va - vi) / np.abs(vi)) < tol, name
+
+
+# ------------------------------------------------------------------ iaf_cond_exp_sfa_rr
+SFA = nx.iaf_cond_exp_sfa_rr
+
+
+def test_sfa_rr_dc_spike_input_and_refractoriness():
+    """No exponential term and the spike test at the end of the step: rounding-level agreement everywhere."""
+    dt = 0.1
+    params = [{"I_e": 600.0}, {"I_e": 0.0, "tau_syn_ex": 3.0, "V_m": -60.0},
+              {"I_e": 1200.0, "t_ref": 2.0, "q_rr": 0.0}, {"V_m": -50.0}]
+    gen = ("dc_generator", {"amplitude": 900.0, "start": 10.0, "stop": 60.0}, 0.5)
+    ev, spikes, _ = compare(SFA, dt, 100.0, params, gen, spikes=SPIKES, strict=True)
+    assert len(spikes) >= 10 and (1, 3) in spikes
+    senders = ev["senders"] - ev["senders"].min()
+    steps = np.round(ev["times"] / dt).astype(int)
+    v = dict(zip(steps[senders == 2], ev["V_m"][senders == 2]))
+    mine = [k for k, s in spikes if s == 2]
+    assert len(mine) >= 3
+    for k in mine:
+        if k + 21 < 1000:
+            assert all(v[k + j] == -70.0 for j in range(21)) and v[k + 21] != -70.0
+
+
+def test_sfa_rr_step_current_inhibition_and_split_runs():
+    params = [{}, {"E_in": -90.0, "C_m": 180.0, "q_sfa": 30.0, "tau_rr": 5.0}]
+    conns = [(60.0, 1.0), (-80.0, 2.5), (2.0, 0.1)]
+    gen = ("step_current_generator", {"amplitude_times": [5.0, 25.0, 40.0, 65.0],
+                                      "amplitude_values": [900.0, -200.0, 1500.0, 0.0]}, 1.0)
+    _, spikes, _ = compare(SFA, 0.1, 80.0, params, gen, conns=conns, strict=True)
+    assert len(spikes) >= 4
+    compare(SFA, 0.1, 80.0, params, gen, conns=conns, strict=True, splits=[7.3, 20.0, 0.1, 52.6])
+
+
+def test_sfa_rr_defaults_routing_and_checks():
+    nest = fresh_nest(0.1)
+    nest_defaults = nest.GetDefaults(SFA.name)
+    for name, spec in SFA.parameters.items():
+        assert spec.default == nest_defaults[name], name
+    assert set(SFA.recordables()) == set(nest_defaults["recordables"])
+    port, sign = SFA.route(np.array([2.0, -3.0, 0.0]), None)
+    assert port.tolist() == [0, 1, 1] and sign.tolist() == [1.0, -1.0, -1.0]
+    sim = nx.Simulator(dt=0.1)
+    for bad in [{"V_reset": -57.0}, {"C_m": 0.0}, {"t_ref": -1.0}, {"tau_syn_ex": 0.0}, {"tau_syn_in": -1.0},
+                {"tau_sfa": 0.0}, {"tau_rr": 0.0}]:
+        with pytest.raises(nx.BadParameterError):
+            sim.create(SFA, 1, **bad)
+        with pytest.raises(Exception):
+            fresh_nest(0.1).Create(SFA.name, params=bad)
