@@ -57,7 +57,7 @@ def argsort_ints(x: np.ndarray, n: int) -> np.ndarray:
 def batch_size(n_pre: int) -> int:
     """Rows per scatter batch: small on CPU (little padding waste), large on accelerators."""
     if jax.default_backend() == "cpu":
-        return int(min(n_pre, 16))
+        return int(min(n_pre, 8))
     return int(min(n_pre, max(128, n_pre // 100)))
 
 
