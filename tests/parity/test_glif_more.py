@@ -145,3 +145,54 @@ def test_double_alpha_defaults_and_checks():
     for r in (0, 3):
         with pytest.raises(nx.NestaxError):
             sim.connect(sg, pop, weight=1.0, receptor_type=r)
+
+
+# ---------------------------------------------------------------- glif_cond
+# Same RKF45 loop as NEST (absolute error 1e-3): traces agree to rounding; ATOL 1e-9 (measured
+# max deviation printed by each case).
+COND_ATOL = 1e-9
+COND_REC = BASE_REC + ["g_1", "g_2"]
+COND_CONNS = [(5.0, 1.0, 1), (8.0, 2.0, 2), (3.0, 1.5, 1)]
+COND_SYN = {"tau_syn": [0.5, 2.0], "E_rev": [0.0, -85.0]}
+
+
+@pytest.mark.parametrize("lv", sorted(LEVELS))
+def test_cond_levels_dc_and_spikes(lv):
+    params = [_level(lv, **COND_SYN), _level(lv, E_L=-70.0, V_th=-50.0, V_reset=-72.0, t_ref=2.05, **COND_SYN),
+              _level(lv, C_m=80.0, g_m=12.0, **COND_SYN)]
+    spikes, worst = compare("glif_cond", params,
+                            ("dc_generator", {"amplitude": 300.0, "start": 5.0, "stop": 80.0}, 1.0),
+                            COND_REC, COND_CONNS, COND_ATOL)
+    assert len(spikes) >= 6
+
+
+@pytest.mark.parametrize("lv", [1, 5])
+def test_cond_step_current_split_runs(lv):
+    params = [_level(lv, **COND_SYN)]
+    gen = ("step_current_generator", {"amplitude_times": [5.0, 25.0, 40.0, 65.0],
+                                      "amplitude_values": [400.0, -100.0, 600.0, 0.0]}, 1.0)
+    spikes, _ = compare("glif_cond", params, gen, COND_REC, COND_CONNS, COND_ATOL, T=80.0,
+                        splits=[7.3, 20.0, 0.1, 52.6])
+    assert len(spikes) >= 3
+
+
+def test_cond_defaults_and_checks():
+    nest = fresh_nest(DT)
+    nd = nest.GetDefaults("glif_cond")
+    for name, spec in nx.glif_cond.parameters.items():
+        if spec.kind == "array":
+            assert np.array_equal(np.asarray(spec.default, float), np.asarray(nd[name], float)), name
+        else:
+            assert spec.default == nd[name], name
+    assert all(r in nx.glif_cond.recordables() for r in nd["recordables"])
+    sim = nx.Simulator(dt=DT)
+    for bad in [{"spike_dependent_threshold": False, "after_spike_currents": False, "adapting_threshold": True},
+                {"V_reset": -40.0}, {"C_m": 0.0}, {"g_m": 0.0}, {"t_ref": 0.0}, {"tau_syn": [0.0, 1.0]},
+                {"tau_syn": [1.0], "E_rev": [0.0, -85.0]}]:
+        with pytest.raises(nx.BadParameterError):
+            sim.create(nx.glif_cond, 1, **bad)
+    pop = sim.create(nx.glif_cond, 1, **COND_SYN)
+    sg = sim.create(nx.spike_generator, spike_times=[1.0])
+    for r in (0, 3):
+        with pytest.raises(nx.NestaxError):
+            sim.connect(sg, pop, weight=1.0, receptor_type=r)

@@ -1,12 +1,14 @@
-"""More of the Allen Institute's GLIF neurons (NEST: glif_psc_double_alpha).
+"""More of the Allen Institute's GLIF neurons (NEST: glif_psc_double_alpha, glif_cond).
 
-It shares glif_psc's mechanisms (GLIF levels 1-5 chosen by spike_dependent_threshold /
+Both share glif_psc's mechanisms (GLIF levels 1-5 chosen by spike_dependent_threshold /
 after_spike_currents / adapting_threshold, after-spike currents, spike and voltage threshold
 components, reset rules; see :mod:`nestax.models.neurons.glif`) and differ in the synapses:
 
 * glif_psc_double_alpha: every receptor i has two alpha-shaped currents, a fast one (tau_syn_fast[i],
   peak w) and a slow one (tau_syn_slow[i], peak amp_slow[i] w), integrated exactly as in glif_psc;
   I_syn = (sum of the fast currents) + (sum of the slow currents).
+* glif_cond: alpha-shaped conductances g_i (tau_syn[i], reversal E_rev[i], peak w nS per spike), the
+  membrane integrated with GSL's RKF45 (see glif_cond's docstring).
 
 Receptors are numbered 1..n (receptor_type 0 does not exist); generators connect to port 0.
 Per-neuron array parameters and the states that follow their length are kept as (n, K) arrays in the
@@ -14,11 +16,14 @@ state (built by :meth:`assign`, internal names start with an underscore), as in 
 """
 from __future__ import annotations
 
+import re
+
 import jax.numpy as jnp
 import numpy as np
 
 from ...errors import BadParameterError
 from ..base import Param, State
+from ..integrators import rkf45_evolve
 from ..propagators import psc_alpha_to_v, psc_exp_to_v
 from ..registry import register
 from .glif import _PARAMS, _E_L0, _GlifBase, _stack, glif_psc
@@ -191,3 +196,140 @@ class glif_psc_double_alpha(_GlifBase):
             y1 = y1 * p11 + (np.e / tk * amp) * syn.T
             new[names[0]], new[names[1]] = y1, y2
         return {**s, **out, **new, "I": I}, spike
+
+
+# --------------------------------------------------------------------------------------------------
+_G = re.compile(r"^g_([1-9][0-9]*)$")
+
+
+class _CondRecordables(tuple):
+    """glif_cond's fixed recordables and g_<k> for every receptor k >= 1."""
+
+    def __contains__(self, name):
+        return tuple.__contains__(self, name) or (isinstance(name, str) and _G.match(name) is not None)
+
+
+_COND_PARAMS = {("g_m" if k == "g" else k): v for k, v in _PARAMS.items() if k != "tau_syn"}
+_COND_PARAMS.update({
+    "tau_syn": Param((0.2, 2.0), "ms", "Time constants of the alpha-shaped conductances, one per receptor", "array"),
+    "E_rev": Param((0.0, -85.0), "mV", "Reversal potentials, one per receptor", "array"),
+})
+
+
+@register
+class glif_cond(_GlifBase):
+    """GLIF neuron with alpha-shaped conductance synapses (NEST: glif_cond).
+
+    GLIF levels 1-5 as glif_psc (see :mod:`nestax.models.neurons.glif`), U = V_m - E_L:
+
+        C_m dU/dt = -g_m U - sum_i g_i (U + E_L - E_rev[i]) + I_gen + ASCurrents_sum
+        d(dg_i)/dt = -dg_i / tau_syn[i],   dg_i/dt = dg_i - g_i / tau_syn[i]
+
+    A spike of weight w (nS) on receptor_type i adds w e / tau_syn[i] to dg_i, so g_i peaks at w.
+
+    Update of step k (NEST 3.10):
+    1. the whole step is integrated with GSL's RKF45 (absolute error 1e-3 on every component, the
+       internal step size kept from step to step), with the ASCurrents_sum and generator current of
+       the previous update held constant; while refractory dU/dt = 0;
+    2. not refractory: th_spike decays; ASCurrents_sum = sum_j c_j I_asc_j (step average) and the
+       currents decay; GLIF5's th_voltage is propagated exactly from U_old (U at the start of the
+       step) with beta = (I_gen + ASCurrents_sum) / g_m; if U > threshold (strict): spike stamped
+       (k+1) dt, refractory for t_ref, the reset rules of glif_psc (GLIF1/3: U = V_reset, else
+       U = voltage_reset_fraction U_old + voltage_reset_add and th_spike jumps), ASC jump;
+       refractory: count down, U = U_old;
+    3. this step's spike input is added to dg_i.
+
+    Parameters (NEST defaults): as glif_psc with g renamed g_m (nS, 9.43, > 0), plus
+    tau_syn (ms, [0.2, 2.0], > 0) and E_rev (mV, [0.0, -85.0]), of equal length = number of receptors.
+    Recordables: V_m, ASCurrents_sum, I, threshold, threshold_spike, threshold_voltage, g_1 .. g_n
+    (``I`` one sample shifted against NEST, as for glif_psc).
+    """
+
+    name = "glif_cond"
+    weight_unit = "nS"
+    parameters = _COND_PARAMS
+    _carriers = {"_asc_decay": ("asc_decay", 1.0), "_asc_amps": ("asc_amps", 0.0), "_asc_r": ("asc_r", 0.0),
+                 "_tau_syn": ("tau_syn", 1.0), "_E_rev": ("E_rev", 0.0)}
+    state = {
+        **{k: v for k, v in glif_psc.state.items() if not k.startswith("_") and k not in ("y1", "y2", "I_syn")},
+        "dg": State("nS/ms", 0.0, "Derivative states of the conductances, (n, receptors)"),
+        "g": State("nS", 0.0, "Conductances, (n, receptors)"),
+        "h": State("ms", 0.0, "Integrator's proposed step size (0: start with dt)"),
+        **{k: State("1", 0.0, f"{v[0]} as an (n, K) array (internal)") for k, v in _carriers.items()},
+    }
+
+    @classmethod
+    def recordables(cls):
+        return _CondRecordables(("V_m", "ASCurrents_sum", "I", "threshold", "threshold_spike", "threshold_voltage"))
+
+    @classmethod
+    def check(cls, p):
+        cls._positive(p, "g_m")
+        _check_arrays(cls, p, ("tau_syn", "E_rev"), ("tau_syn",))
+        super().check({**p, "g": p["g_m"]})
+
+    @classmethod
+    def _positive(cls, p, *names):
+        # glif_psc's check names the membrane conductance g; here it is g_m (checked above)
+        super()._positive(p, *(n for n in names if n != "g"))
+
+    @classmethod
+    def observe(cls, p, s, name):
+        m = _G.match(name) if isinstance(name, str) else None
+        if m:
+            k = int(m.group(1))
+            if k > s["g"].shape[1]:
+                raise BadParameterError(f"{cls.name}: recordable {name!r} does not exist; this population has "
+                                        f"{s['g'].shape[1]} receptors (g_1 .. g_{s['g'].shape[1]}).")
+            return s["g"][:, k - 1]
+        return super().observe(p, s, name)
+
+    @classmethod
+    def assign(cls, p, s, name, value):
+        if name in ("g", "dg"):
+            name = "y1"
+        return super().assign(p, s, name, value)
+
+    @classmethod
+    def prepare(cls, p, dt):
+        return glif_psc.prepare({**p, "g": p["g_m"]}, dt)
+
+    @classmethod
+    def update(cls, p, d, s, syn, I):
+        dt = d["dt"]
+        has_ts = p["spike_dependent_threshold"].astype(bool)
+        has_asc = p["after_spike_currents"].astype(bool)
+        has_tv = p["adapting_threshold"].astype(bool)
+        v_old = s["V_m"]
+        free = s["refractory_steps"] == 0
+        K = s["g"].shape[1]
+        tau, E_rev, E_L = s["_tau_syn"], s["_E_rev"], p["E_L"]
+        rows = [v_old]
+        for i in range(K):
+            rows += [s["dg"][:, i], s["g"][:, i]]
+        y = jnp.stack(rows)
+
+        def rhs(yy, args):
+            refr, Ii, asc = args
+            V = jnp.where(refr, d["v_reset"], yy[0])
+            i_syn = jnp.zeros_like(V)
+            for i in range(K):
+                i_syn = i_syn + yy[2 + 2 * i] * (V + E_L - E_rev[:, i])
+            out = [jnp.where(refr, 0.0, (-(p["g_m"] * V) - i_syn + Ii + asc) / p["C_m"])]
+            for i in range(K):
+                dg, g = yy[1 + 2 * i], yy[2 + 2 * i]
+                out += [-dg / tau[:, i], dg - g / tau[:, i]]
+            return jnp.stack(out)
+
+        h0 = jnp.where(s["h"] > 0, s["h"], dt)
+        y, h, _ = rkf45_evolve(rhs, y, h0, dt, (~free, I, s["ASCurrents_sum"]),
+                               eps_abs=1e-3, eps_rel=0.0, a_y=1.0, a_dydt=0.0)
+        ts = jnp.where(has_ts, s["threshold_spike"] * d["ts_decay"], s["threshold_spike"])
+        asc_sum, asc_dec = _asc_step(s, has_asc, dt)
+        beta = (I + asc_sum) / p["g_m"]
+        tv = jnp.where(has_tv, _tv_step(d, p, v_old, beta, s["threshold_voltage"]), s["threshold_voltage"])
+        out, spike = _spike_and_reset(p, d, s, y[0], v_old, ts, tv, asc_dec, free, has_ts, has_asc)
+        out["ASCurrents_sum"] = jnp.where(free, asc_sum, s["ASCurrents_sum"])
+        dg = jnp.stack([y[1 + 2 * i] for i in range(K)], axis=1) + syn.T * (1.0 * np.e / tau)
+        g = jnp.stack([y[2 + 2 * i] for i in range(K)], axis=1)
+        return {**s, **out, "dg": dg, "g": g, "h": h, "I": I}, spike
