@@ -83,6 +83,8 @@ def make_chunk_fn(plan: Plan, models: dict, chunk: int, masked: bool = True, unr
             model = models[nb.block]
             kw = {"key": jax.random.fold_in(arr["keys"][nb.block], k)} if model.stochastic else {}
             s, spk = model.update(p, arr["derived"][nb.block], states[i], syn, rows[nb.n_ports], **kw)
+            # keep the run's precision: a model's arithmetic with Python/NumPy scalars may promote
+            s = {name: v.astype(states[i][name].dtype) for name, v in s.items()}
             new_states.append(s)
             spikes.append(spk.astype(jnp.int32))
         # 2. devices emit, 3. everything is delivered to slot (k + d) mod D
