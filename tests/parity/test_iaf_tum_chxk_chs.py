@@ -1,4 +1,7 @@
-"""Live NEST 3.10 parity of iaf_tum_2000 and iaf_chxk_2008 (iaf_chs_2007: not done yet).
+"""Live NEST 3.10 parity of iaf_tum_2000, iaf_chxk_2008 and iaf_chs_2007.
+
+iaf_chs_2007: exact propagation; V_m to atol 1e-9 (measured ~1e-14) and identical spike steps, with the
+noise term off and with a given noise array on (deterministic in NEST too).
 
 iaf_chxk_2008: NEST's RKF45 (GSL arithmetic, abs. error 1e-3); spike steps identical; V_m and
 conductances to 1e-9 (measured <= ~1e-11 mV), currents g (V_m - E) to 1e-7 pA (measured 1.04e-9 pA,
@@ -246,3 +249,45 @@ def test_chxk_crossing_only_split_checks():
     nd = defaults_match("iaf_chxk_2008")
     assert set(nx.iaf_chxk_2008.recordables()) == set(nd["recordables"])
     bad_params("iaf_chxk_2008", [{"C_m": 0.0}, {"tau_syn_ex": 0.0}, {"tau_syn_in": -1.0}, {"tau_ahp": 0.0}])
+
+
+# ------------------------------------------------------------------------------------------ iaf_chs_2007
+def _chs_inputs():
+    burst = [3.0, 4.0, 4.5, 5.0, 5.2, 5.4, 5.6, 12.0, 25.0, 25.0, 25.1, 25.2, 25.3, 25.4, 25.5, 33.3]
+    return [
+        {"kind": "spike_generator", "params": {"spike_times": burst}, "weight": 0.6, "delay": 1.0,
+         "targets": [0, 1, 2, 3]},
+        {"kind": "spike_generator", "params": {"spike_times": [1.0, 2.0, 2.1, 8.0, 15.5]}, "weight": 1.3,
+         "delay": 0.1, "targets": [0, 2, 3]},
+        {"kind": "spike_generator", "params": {"spike_times": [3.5, 3.6, 18.0, 26.0]}, "weight": -2.0,
+         "delay": 0.3, "targets": [1, 3]},                     # negative weights: ignored by the model
+    ]
+
+
+@pytest.mark.parametrize("dt,noisy", [(0.1, False), (0.01, False), (0.1, True)])
+def test_chs_inputs(dt, noisy):
+    """Spike input (weights >= 0; negative ones ignored), reset without refractoriness; with the
+    noise array on, the run is still deterministic and must match exactly."""
+    T = 50.0
+    n_steps = int(round(T / dt))
+    rng = np.random.default_rng(3)
+    shared = {}
+    neurons = [{}, {"tau_epsp": 3.0, "V_epsp": 1.2}, {"tau_reset": 5.0, "V_reset": 1.0}, {"V_m": 2.0}]
+    if noisy:
+        shared = {"noise": list(rng.normal(0.0, 1.0, n_steps + 5))}
+        neurons = [{**d, "V_noise": v} for d, v in zip(neurons, (0.3, 0.0, 0.5, 0.1))]
+    net = Net("iaf_chs_2007", neurons, _chs_inputs(), ("V_m",), shared=shared)
+    a, b = H.run_both(f"iaf_chs_2007 dt={dt} noise={noisy}", net, dt, T)
+    assert len(a["spikes"][0]) > 0 and len(a["spikes"][2]) > 0
+
+
+def test_chs_split_defaults_checks():
+    dt = 0.1
+    rng = np.random.default_rng(5)
+    net = Net("iaf_chs_2007", [{"V_noise": 0.4}, {}, {"V_noise": 0.2, "tau_reset": 4.0}, {}], _chs_inputs(),
+              ("V_m",), shared={"noise": list(rng.normal(0.0, 1.0, 600))})
+    H.split_check("iaf_chs_2007 split", net, dt, 50.0, [0.1, 7.3, 0.5, 12.0, 1.1, 9.0, 20.0])
+    nd = defaults_match("iaf_chs_2007", skip=("noise",))
+    assert list(nd["noise"]) == []
+    assert set(nx.iaf_chs_2007.recordables()) == set(nd["recordables"])
+    bad_params("iaf_chs_2007", [{"V_epsp": -0.1}, {"V_reset": -1.0}, {"tau_epsp": 0.0}, {"tau_reset": -1.0}])

@@ -157,3 +157,112 @@ class iaf_chxk_2008(Model):
         dg_in = y[3] + syn[1] * d["psc_in"]
         return {"V_m": v, "dg_ex": dg_ex, "g_ex": y[2], "dg_in": dg_in, "g_in": y[4], "dG_ahp": dg_ahp,
                 "G_ahp": g_ahp, "h": h}, spike
+
+
+@register
+class iaf_chs_2007(Model):
+    """Normalised spike-response neuron of Carandini, Horton & Sincich 2007 (NEST: iaf_chs_2007).
+
+    Dimensionless potentials (threshold U_th = 1, rest 0):
+
+        V_m = V_syn + V_spike + V_noise * noise[position]
+        V_syn: alpha-shaped EPSPs, d i_syn/dt = -i_syn/tau_epsp, and each step
+               V_syn <- V_syn exp(-dt/tau_epsp) + i_syn V_epsp e/tau_epsp exp(-dt/tau_epsp) dt
+        V_spike: after-spike reset, decays with tau_reset; each spike subtracts V_reset
+
+    A spike of weight w >= 0 adds w to i_syn (an EPSP peaking at w V_epsp after tau_epsp); negative
+    weights are ignored, as in NEST. NEST's model has no current input (generators cannot connect in NEST;
+    nestax ignores any current sent to it).
+
+    Update of step k, covering (k dt, (k+1) dt] (NEST 3.10):
+
+    1. V_syn <- P22 V_syn + P21 i_syn (with the i_syn of the step's start);
+    2. i_syn decays by exp(-dt/tau_epsp), then takes this step's spike input;
+    3. V_spike decays by exp(-dt/tau_reset);
+    4. noise term: if V_noise > 0 and the noise array is not empty, V_noise * noise[position] and
+       position advances by one (position starts at 0); else 0;
+    5. V_m = V_syn + V_spike + noise term; if V_m >= 1: V_spike -= V_reset, V_m -= V_reset, spike
+       stamped (k+1) dt. There is no refractory period.
+    V_m is recomputed every step, so a V_m set by the user only shows until the next step (as in NEST).
+
+    Deterministic: the noise is a given array. NEST reads past its end (undefined behaviour) when a
+    run is longer than the array; nestax uses 0 there. NEST restarts at position 0 when ``noise`` is
+    set; nestax keeps the position (not supported yet).
+
+    Parameters (NEST defaults): tau_epsp (ms, 8.5, > 0), tau_reset (ms, 15.4, > 0), V_epsp (1, 0.77,
+    >= 0), V_reset (1, 2.31, >= 0), V_noise (1, 0), noise (1, []).
+    Recordables: V_m.
+    """
+
+    name = "iaf_chs_2007"
+    kind = "neuron"
+    ports = ("ex",)
+    weight_unit = "1"
+    parameters = {
+        "tau_epsp": Param(8.5, "ms", "Time constant of the EPSP"),
+        "tau_reset": Param(15.4, "ms", "Time constant of the reset potential"),
+        "V_epsp": Param(0.77, "1", "Normalised maximum amplitude of the EPSP"),
+        "V_reset": Param(2.31, "1", "Normalised magnitude of the reset"),
+        "V_noise": Param(0.0, "1", "Normalised amplitude of the noise"),
+        "noise": Param((), "1", "Noise signal, one value per step", "array"),
+    }
+    state = {
+        "V_m": State("1", 0.0, "Membrane potential (normalised)"),
+        "V_syn": State("1", 0.0, "Synaptic part of V_m"),
+        "V_spike": State("1", 0.0, "Reset part of V_m"),
+        "i_syn_ex": State("1", 0.0, "Synaptic drive"),
+        "position": State("1", 0, "Index of the next noise value"),
+        "_noise": State("1", 0.0, "noise as an (n, K) array, zero-padded (internal)"),
+        "_noise_n": State("1", 0, "length of each neuron's noise array (internal)"),
+    }
+
+    @classmethod
+    def recordables(cls):
+        return ("V_m",)
+
+    @classmethod
+    def check(cls, p):
+        cls._nonnegative(p, "V_epsp", "V_reset")
+        cls._positive(p, "tau_epsp", "tau_reset")
+
+    @classmethod
+    def assign(cls, p, s, name, value):
+        if name == "_noise":
+            rows = [np.asarray(r, float).ravel() for r in p["noise"]]
+            k = max((len(r) for r in rows), default=0)
+            out = np.zeros((len(rows), max(k, 1)))
+            for i, r in enumerate(rows):
+                out[i, :len(r)] = r
+            return out
+        if name == "_noise_n":
+            return np.array([len(np.asarray(r).ravel()) for r in p["noise"]], dtype=np.int64)
+        return value
+
+    @classmethod
+    def route(cls, weights, receptor_type):
+        w = np.asarray(weights)
+        return np.zeros(w.shape, int), np.where(w >= 0, 1.0, 0.0)
+
+    @classmethod
+    def prepare(cls, p, dt):
+        p11 = jnp.exp(-dt / p["tau_epsp"])
+        return {"P11": p11, "P22": jnp.exp(-dt / p["tau_epsp"]), "P30": jnp.exp(-dt / p["tau_reset"]),
+                "P21": p["V_epsp"] * np.exp(1.0) / 1.0 * p11 * dt / p["tau_epsp"]}
+
+    @classmethod
+    def update(cls, p, d, s, syn, I):
+        vsyn = s["V_syn"] * d["P22"] + s["i_syn_ex"] * d["P21"]
+        isyn = s["i_syn_ex"] * d["P11"] + syn[0]
+        vspike = s["V_spike"] * d["P30"]
+        pos = s["position"]
+        use = (p["V_noise"] > 0.0) & (s["_noise_n"] > 0)
+        k = s["_noise"].shape[1]
+        val = jnp.take_along_axis(s["_noise"], jnp.clip(pos, 0, k - 1)[:, None].astype(jnp.int32), axis=1)[:, 0]
+        val = jnp.where(pos < s["_noise_n"], val, 0.0)
+        noise = jnp.where(use, p["V_noise"] * val, 0.0)
+        pos = jnp.where(use, pos + 1, pos)
+        v = vsyn + vspike + noise
+        spike = v >= 1.0
+        vspike = jnp.where(spike, vspike - p["V_reset"], vspike)
+        v = jnp.where(spike, v - p["V_reset"], v)
+        return {**s, "V_m": v, "V_syn": vsyn, "V_spike": vspike, "i_syn_ex": isyn, "position": pos}, spike
