@@ -571,14 +571,17 @@ class Simulator:
         accel = self._fixed_capacity()
 
         def chunk_fn(n_valid):
+            """The compiled chunk and whether it has run before (its first call includes compiling)."""
             # full chunks run unmasked; a final partial chunk uses the masked variant
             key = (chunk, n_valid < chunk)
             if key not in fn_cache:
                 n_total = sum(nb.n for nb in plan.neurons)
                 unroll = 4 if n_total <= 4096 else 1  # amortise per-iteration overhead of small networks
-                fn_cache[key] = er.make_chunk_fn(plan, self._models, chunk, masked=n_valid < chunk, unroll=unroll,
-                                                 donate=not accel)
-            return fn_cache[key]
+                fn_cache[key] = [er.make_chunk_fn(plan, self._models, chunk, masked=n_valid < chunk, unroll=unroll,
+                                                  donate=not accel), False]
+            entry = fn_cache[key]
+            warm, entry[1] = entry[1], True
+            return entry[0], warm
         bar = None
         if progress:
             try:
@@ -591,19 +594,16 @@ class Simulator:
         while done < n_steps:
             n_valid = min(chunk, n_steps - done)
             while True:
-                fn = chunk_fn(n_valid)
+                fn, warm = chunk_fn(n_valid)
                 t0 = _time.perf_counter()
                 carry, out = fn(arrays, self._run_state, jnp.asarray(self.k, jnp.int32),
                                 jnp.asarray(n_valid, jnp.int32))
                 out = jax.device_get(out)
                 carry = jax.block_until_ready(carry)
-                dt_ = _time.perf_counter() - t0
-                tag = f"compiled_{chunk}_{n_valid < chunk}_{id(fn)}"
-                if not self.timings.get(tag):
-                    t_compile += dt_
-                    self.timings[tag] = True
+                if warm:
+                    t_run += _time.perf_counter() - t0
                 else:
-                    t_run += dt_
+                    t_compile += _time.perf_counter() - t0
                 if not self._grow_capacity(plan, carry, fn_cache):
                     break
                 # a step had more spiking sources than the fixed-capacity delivery handles: rerun the
