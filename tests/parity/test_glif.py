@@ -15,6 +15,7 @@ import pytest
 
 import nestax as nx
 
+from .harness import Experiment, compare_traces, run_both
 from .nest_helpers import fresh_nest, mantissa
 
 ATOL = 1e-9
@@ -27,72 +28,14 @@ SPIKES = [2.0, 10.0, 10.3, 30.0, 55.0]
 CONNS = [(100.0, 1.0, 1), (-50.0, 2.0, 2), (40.0, 1.5, 2)]
 
 
-def _run(side, params, gen, T, splits=None, model="glif_psc"):
-    n = len(params)
-    if side == "nest":
-        nest = fresh_nest(DT)
-        pop = nest.Create(model, n)
-        for i, p in enumerate(params):
-            pop[i].set(p)
-        sg = nest.Create("spike_generator", params={"spike_times": SPIKES})
-        for w, d, r in CONNS:
-            nest.Connect(sg, pop, syn_spec={"weight": w, "delay": d, "receptor_type": r})
-        if gen:
-            g = nest.Create(gen[0], params=gen[1])
-            nest.Connect(g, pop, syn_spec={"delay": gen[2]})
-        mm = nest.Create("multimeter", params={"record_from": REC, "interval": DT})
-        sr = nest.Create("spike_recorder")
-        nest.Connect(mm, pop)
-        nest.Connect(pop, sr)
-        for piece in (splits or [T]):
-            nest.Simulate(piece)
-        ev, g0 = mm.events, pop.tolist()[0]
-        traces = {v: np.stack([ev[v][ev["senders"] == g0 + i] for i in range(n)], axis=1) for v in REC}
-        steps = np.round(ev["times"][ev["senders"] == g0] / DT).astype(int)
-        spk = sorted(zip(np.round(sr.events["times"] / DT).astype(int).tolist(), (sr.events["senders"] - g0).tolist()))
-        return steps, traces, spk
-    sim = nx.Simulator(dt=DT)
-    cls = getattr(nx, model)
-    keys = sorted({k for p in params for k in p})
-    pop = sim.create(cls, n, **{k: np.asarray([p.get(k, cls.parameters[k].default) for p in params])
-                                for k in keys if cls.parameters[k].kind != "array"},
-                     **{k: params[0][k] for k in keys if cls.parameters[k].kind == "array"})
-    sg = sim.create(nx.spike_generator, spike_times=SPIKES)
-    for w, d, r in CONNS:
-        sim.connect(sg, pop, weight=w, delay=d, receptor_type=r)
-    if gen:
-        g = sim.create(getattr(nx, gen[0]), **gen[1])
-        sim.connect(g, pop, delay=gen[2])
-    mm = sim.create(nx.multimeter, record_from=REC, interval=DT)
-    sr = sim.create(nx.spike_recorder)
-    sim.connect(mm, pop)
-    sim.connect(pop, sr)
-    res = [sim.simulate(piece) for piece in (splits or [T])]
-    steps = np.concatenate([np.round(mantissa(r.trace_times(mm), u.ms) / DT).astype(int) for r in res])
-    traces = {v: np.concatenate([np.asarray(mantissa(r.trace(mm, v))).reshape(-1, n) for r in res]) for v in REC}
-    spk = []
-    for r in res:
-        e = r.events(sr)
-        spk += list(zip(np.round(mantissa(e["times"], u.ms) / DT).astype(int).tolist(),
-                        (np.asarray(e["senders"]) - pop.tolist()[0]).tolist()))
-    return steps, traces, sorted(spk)
-
-
 def compare(params, gen, T=100.0, splits=None):
-    sn, tn, spk_n = _run("nest", params, gen, T, splits)
-    sx, tx, spk_x = _run("nx", params, gen, T, splits)
-    common, i_n, i_x = np.intersect1d(sn, sx, return_indices=True)
-    assert len(common) == len(sn) and len(common) > 0.9 * T / DT
-    worst = {}
-    for v in REC:
-        a, b = tn[v][i_n], tx[v][i_x]
-        if v == "I":   # one sample shifted, see the module docstring
-            a, b = a[:-1], b[1:]
-        worst[v] = float(np.max(np.abs(a - b)))
-        np.testing.assert_allclose(b, a, atol=ATOL, rtol=0, err_msg=v)
-    assert spk_x == spk_n
-    print("glif_psc max |nestax - NEST|", {k: float(f"{x:.3g}") for k, x in worst.items()}, len(spk_n), "spikes")
-    return spk_n, worst
+    exp = Experiment("glif_psc", DT, T, params, REC, CONNS, SPIKES, gen, splits)
+    ref, got = run_both(exp)
+    # I: one sample shifted, see the module docstring
+    worst = compare_traces(ref, got, exp, lambda v: (ATOL, 0), shifted=("I",), label="glif_psc")
+    assert got.spikes == ref.spikes
+    print("glif_psc max |nestax - NEST|", {k: float(f"{x:.3g}") for k, x in worst.items()}, len(ref.spikes), "spikes")
+    return ref.spikes, worst
 
 
 def _level(lv, **kw):
