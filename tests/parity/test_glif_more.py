@@ -7,13 +7,13 @@ module docstring). Tolerances and measured deviations (x86-64 CPU, float64) are 
 """
 from __future__ import annotations
 
-import brainunit as u
 import numpy as np
 import pytest
 
 import nestax as nx
 
-from .nest_helpers import fresh_nest, mantissa
+from .harness import Experiment, compare_traces, run_both
+from .nest_helpers import fresh_nest
 
 DT = 0.1
 LEVELS = {1: (False, False, False), 2: (True, False, False), 3: (False, True, False), 4: (True, True, False),
@@ -25,72 +25,14 @@ BASE_REC = ["V_m", "ASCurrents_sum", "I", "threshold", "threshold_spike", "thres
 DA_ATOL = 1e-9
 
 
-def _run(side, model, params, gen, T, rec, conns, splits=None):
-    n = len(params)
-    if side == "nest":
-        nest = fresh_nest(DT)
-        pop = nest.Create(model, n)
-        for i, p in enumerate(params):
-            pop[i].set(p)
-        sg = nest.Create("spike_generator", params={"spike_times": SPIKES})
-        for w, d, r in conns:
-            nest.Connect(sg, pop, syn_spec={"weight": w, "delay": d, "receptor_type": r})
-        if gen:
-            g = nest.Create(gen[0], params=gen[1])
-            nest.Connect(g, pop, syn_spec={"delay": gen[2]})
-        mm = nest.Create("multimeter", params={"record_from": rec, "interval": DT})
-        sr = nest.Create("spike_recorder")
-        nest.Connect(mm, pop)
-        nest.Connect(pop, sr)
-        for piece in (splits or [T]):
-            nest.Simulate(piece)
-        ev, g0 = mm.events, pop.tolist()[0]
-        traces = {v: np.stack([ev[v][ev["senders"] == g0 + i] for i in range(n)], axis=1) for v in rec}
-        steps = np.round(ev["times"][ev["senders"] == g0] / DT).astype(int)
-        spk = sorted(zip(np.round(sr.events["times"] / DT).astype(int).tolist(), (sr.events["senders"] - g0).tolist()))
-        return steps, traces, spk
-    sim = nx.Simulator(dt=DT)
-    cls = getattr(nx, model)
-    keys = sorted({k for p in params for k in p})
-    pop = sim.create(cls, n, **{k: np.asarray([p.get(k, cls.parameters[k].default) for p in params])
-                                for k in keys if cls.parameters[k].kind != "array"},
-                     **{k: params[0][k] for k in keys if cls.parameters[k].kind == "array"})
-    sg = sim.create(nx.spike_generator, spike_times=SPIKES)
-    for w, d, r in conns:
-        sim.connect(sg, pop, weight=w, delay=d, receptor_type=r)
-    if gen:
-        g = sim.create(getattr(nx, gen[0]), **gen[1])
-        sim.connect(g, pop, delay=gen[2])
-    mm = sim.create(nx.multimeter, record_from=rec, interval=DT)
-    sr = sim.create(nx.spike_recorder)
-    sim.connect(mm, pop)
-    sim.connect(pop, sr)
-    res = [sim.simulate(piece) for piece in (splits or [T])]
-    steps = np.concatenate([np.round(mantissa(r.trace_times(mm), u.ms) / DT).astype(int) for r in res])
-    traces = {v: np.concatenate([np.asarray(mantissa(r.trace(mm, v))).reshape(-1, n) for r in res]) for v in rec}
-    spk = []
-    for r in res:
-        e = r.events(sr)
-        spk += list(zip(np.round(mantissa(e["times"], u.ms) / DT).astype(int).tolist(),
-                        (np.asarray(e["senders"]) - pop.tolist()[0]).tolist()))
-    return steps, traces, sorted(spk)
-
-
 def compare(model, params, gen, rec, conns, atol, rtol=0.0, T=100.0, splits=None):
-    sn, tn, spk_n = _run("nest", model, params, gen, T, rec, conns, splits)
-    sx, tx, spk_x = _run("nx", model, params, gen, T, rec, conns, splits)
-    common, i_n, i_x = np.intersect1d(sn, sx, return_indices=True)
-    assert len(common) == len(sn) and len(common) > 0.9 * T / DT
-    worst = {}
-    for v in rec:
-        a, b = tn[v][i_n], tx[v][i_x]
-        if v == "I":   # one sample shifted, see the glif module docstring
-            a, b = a[:-1], b[1:]
-        worst[v] = float(np.max(np.abs(a - b)))
-        np.testing.assert_allclose(b, a, atol=atol, rtol=rtol, err_msg=v)
-    assert spk_x == spk_n
-    print(model, "max |nestax - NEST|", {k: float(f"{x:.3g}") for k, x in worst.items()}, len(spk_n), "spikes")
-    return spk_n, worst
+    exp = Experiment(model, DT, T, params, rec, conns, SPIKES, gen, splits)
+    ref, got = run_both(exp)
+    # I: one sample shifted, see the glif module docstring
+    worst = compare_traces(ref, got, exp, lambda v: (atol, rtol), shifted=("I",), label=model)
+    assert got.spikes == ref.spikes
+    print(model, "max |nestax - NEST|", {k: float(f"{x:.3g}") for k, x in worst.items()}, len(ref.spikes), "spikes")
+    return ref.spikes, worst
 
 
 def _level(lv, **kw):
