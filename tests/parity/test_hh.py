@@ -15,6 +15,7 @@ import pytest
 
 import nestax as nx
 
+from .harness import Experiment, compare_traces, run_both
 from .nest_helpers import fresh_nest, mantissa
 
 # The rate functions are evaluated with exp at every RKF45 stage; XLA's exp differs
@@ -35,85 +36,21 @@ CONNS = {"hh_psc_alpha": [(300.0, 1.0), (-200.0, 2.0), (80.0, 1.5), (-500.0, 1.2
          "hh_cond_beta_gap_traub": [(60.0, 1.0), (-15.0, 2.0), (20.0, 1.5), (-40.0, 1.2)]}
 
 
-def run_nest(model, dt, params, gen, rec, conns, spikes, splits):
-    nest = fresh_nest(dt)
-    n = nest.Create(model, len(params))
-    for i, p in enumerate(params):
-        n[i].set(p)
-    sg = nest.Create("spike_generator", params={"spike_times": spikes})
-    mm = nest.Create("multimeter", params={"record_from": rec, "interval": dt})
-    sr = nest.Create("spike_recorder")
-    for w, d in conns:
-        nest.Connect(sg, n, syn_spec={"weight": w, "delay": d})
-    if gen is not None:
-        g = nest.Create(gen[0], params=gen[1])
-        nest.Connect(g, n, syn_spec={"delay": gen[2]})
-    nest.Connect(mm, n)
-    nest.Connect(n, sr)
-    for piece in splits:
-        nest.Simulate(piece)
-    return mm.events, sr.events
-
-
-def run_nx(model, dt, params, gen, rec, conns, spikes, splits):
-    sim = nx.Simulator(dt=dt * u.ms)
-    kw = {}
-    for k in sorted({k for p in params for k in p}):
-        spec = model.parameters.get(k) or model.state[k]
-        dflt = spec.default if k in model.parameters else spec.init
-        kw[k] = np.asarray([p.get(k, dflt) for p in params], float)
-    n = sim.create(model, len(params), **kw)
-    sg = sim.create(nx.spike_generator, spike_times=spikes)
-    mm = sim.create(nx.multimeter, record_from=rec, interval=dt)
-    sr = sim.create(nx.spike_recorder)
-    for w, d in conns:
-        sim.connect(sg, n, weight=w, delay=d)
-    if gen is not None:
-        g = sim.create(getattr(nx, gen[0]), **gen[1])
-        sim.connect(g, n, delay=gen[2])
-    sim.connect(mm, n)
-    sim.connect(n, sr)
-    return [sim.simulate(piece) for piece in splits], mm, sr
+def _tol(model, var):
+    return ATOL[model.name]["V_m" if var == "V_m" else "gate" if var.startswith(("Act", "Inact")) else "syn"], 0
 
 
 def compare(model, dt, T, params, gen, conns=None, spikes=SPIKES, splits=None):
     """Run both simulators; assert identical spikes and every recordable within ATOL at every sample."""
     rec = list(model.recordables())
     conns = CONNS[model.name] if conns is None else conns
-    splits = splits or [T]
-    ev, nsr = run_nest(model.name, dt, params, gen, rec, conns, spikes, splits)
-    results, mm, sr = run_nx(model, dt, params, gen, rec, conns, spikes, splits)
-    n = len(params)
-    senders = ev["senders"] - ev["senders"].min()
-    t_nest = np.round(ev["times"] / dt).astype(int)
-    worst = {}
-    for var in rec:
-        got_t, got = [], []
-        for res in results:
-            got_t.append(np.round(mantissa(res.trace_times(mm), u.ms) / dt).astype(int))
-            got.append(np.asarray(mantissa(res.trace(mm, var))).reshape(len(got_t[-1]), n))
-        got_t, got = np.concatenate(got_t), np.concatenate(got)
-        worst[var] = 0.0
-        for i in range(n):
-            sel = senders == i
-            common, i_n, i_x = np.intersect1d(t_nest[sel], got_t, return_indices=True)
-            assert len(common) == sel.sum() and len(common) > 0.9 * T / dt
-            dev = np.abs(got[i_x, i] - ev[var][sel][i_n])
-            worst[var] = max(worst[var], float(dev.max()))
-            tol = ATOL[model.name]["V_m" if var == "V_m" else "gate" if var.startswith(("Act", "Inact")) else "syn"]
-            np.testing.assert_allclose(got[i_x, i], ev[var][sel][i_n], atol=tol, rtol=0,
-                                       err_msg=f"{model.name} {var} neuron {i}")
-    nest_spk = sorted(zip(np.round(nsr["times"] / dt).astype(int).tolist(),
-                          (nsr["senders"] - ev["senders"].min()).tolist()))
-    nx_spk = []
-    for res in results:
-        e = res.events(sr)
-        nx_spk += list(zip(np.round(mantissa(e["times"], u.ms) / dt).astype(int).tolist(),
-                           (np.asarray(e["senders"]) - 1).tolist()))
-    assert sorted(nx_spk) == nest_spk
+    exp = Experiment(model.name, dt, T, params, rec, conns, spikes, gen, splits)
+    ref, got = run_both(exp)
+    worst = compare_traces(ref, got, exp, lambda var: _tol(model, var), label=model.name)
+    assert got.spikes == ref.spikes
     print(f"{model.name} dt={dt}: max deviation", {k: float(f"{v:.3g}") for k, v in worst.items()},
-          f"{len(nest_spk)} spikes identical")
-    return ev, nest_spk, worst
+          f"{len(ref.spikes)} spikes identical")
+    return ref.events, ref.spikes, worst
 
 
 def _drive(model, amp):
