@@ -11,54 +11,12 @@ import pytest
 
 import nestax as nx
 
+from .harness import Experiment, compare_traces, run_both
 from .nest_helpers import fresh_nest, mantissa
 
 ATOL = {"V_m": 1e-9, "g_ex": 1e-9, "g_in": 1e-9, "t_ref_remaining": 1e-12}
 SPIKES = [2.0, 5.0, 5.5, 6.0, 20.0, 20.1, 20.2, 35.0, 50.0, 50.3, 71.0]
 CONNS = [(20.0, 1.0), (-15.0, 2.0), (5.0, 1.5), (-40.0, 1.2)]   # (weight nS, delay ms)
-
-
-def run_nest(model, dt, T, params, gen, rec, conns=CONNS, spikes=SPIKES, splits=None):
-    nest = fresh_nest(dt)
-    n = nest.Create(model, len(params))
-    for i, p in enumerate(params):
-        n[i].set(p)
-    sg = nest.Create("spike_generator", params={"spike_times": spikes})
-    mm = nest.Create("multimeter", params={"record_from": rec, "interval": dt})
-    sr = nest.Create("spike_recorder")
-    for w, d in conns:
-        nest.Connect(sg, n, syn_spec={"weight": w, "delay": d})
-    if gen is not None:
-        g = nest.Create(gen[0], params=gen[1])
-        nest.Connect(g, n, syn_spec={"delay": gen[2]})
-    nest.Connect(mm, n)
-    nest.Connect(n, sr)
-    for piece in (splits or [T]):
-        nest.Simulate(piece)
-    return mm.events, sr.events
-
-
-def run_nx(model, dt, T, params, gen, rec, conns=CONNS, spikes=SPIKES, splits=None):
-    sim = nx.Simulator(dt=dt * u.ms)
-    keys = sorted({k for p in params for k in p})
-    defaults = {k: v.default for k, v in model.parameters.items()}
-    kw = {}
-    for k in keys:
-        vals = [p.get(k, p.get("E_L", defaults["E_L"]) if k == "V_m" else defaults[k]) for p in params]
-        kw[k] = np.asarray(vals, float)
-    n = sim.create(model, len(params), **kw)
-    sg = sim.create(nx.spike_generator, spike_times=spikes)
-    mm = sim.create(nx.multimeter, record_from=rec, interval=dt)
-    sr = sim.create(nx.spike_recorder)
-    for w, d in conns:
-        sim.connect(sg, n, weight=w, delay=d)
-    if gen is not None:
-        g = sim.create(getattr(nx, gen[0]), **gen[1])
-        sim.connect(g, n, delay=gen[2])
-    sim.connect(mm, n)
-    sim.connect(n, sr)
-    results = [sim.simulate(piece) for piece in (splits or [T])]
-    return results, mm, sr
 
 
 def for_model(model, params):
@@ -76,44 +34,16 @@ def for_model(model, params):
     return out
 
 
-def compare(model, dt, T, params, gen, rec=("V_m", "g_ex", "g_in"), splits=None, **kw):
+def compare(model, dt, T, params, gen, rec=("V_m", "g_ex", "g_in"), splits=None, conns=CONNS, spikes=SPIKES):
     """Run both simulators; assert identical spikes and traces; return NEST's events for more checks."""
-    rec = list(rec)
-    params = for_model(model, params)
-    ev, nsr = run_nest(model.name, dt, T, params, gen, rec, splits=splits, **kw)
-    results, mm, sr = run_nx(model, dt, T, params, gen, rec, splits=splits, **kw)
-    n = len(params)
-    # traces: NEST's events are ordered by time, then sender
-    senders = ev["senders"] - ev["senders"].min()
-    t_nest = np.round(ev["times"] / dt).astype(int)
-    worst = {}
-    for var in rec:
-        got_t, got = [], []
-        for res in results:
-            got_t.append(np.round(mantissa(res.trace_times(mm), u.ms) / dt).astype(int))
-            got.append(np.asarray(mantissa(res.trace(mm, var))).reshape(len(got_t[-1]), n))
-        got_t, got = np.concatenate(got_t), np.concatenate(got)
-        worst[var] = 0.0
-        for i in range(n):
-            sel = senders == i
-            common, i_n, i_x = np.intersect1d(t_nest[sel], got_t, return_indices=True)
-            assert len(common) == sel.sum() and len(common) > 0.9 * T / dt
-            dev = np.abs(got[i_x, i] - ev[var][sel][i_n])
-            worst[var] = max(worst[var], dev.max())
-            np.testing.assert_allclose(got[i_x, i], ev[var][sel][i_n], atol=ATOL[var], rtol=0,
-                                       err_msg=f"{model.name} {var} neuron {i}")
+    exp = Experiment(model.name, dt, T, for_model(model, params), list(rec), conns, spikes, gen, splits)
+    ref, got = run_both(exp)
+    worst = compare_traces(ref, got, exp, lambda var: (ATOL[var], 0), label=model.name)
     # spikes: identical (sender, step) lists
-    nest_spk = sorted(zip(np.round(nsr["times"] / dt).astype(int).tolist(),
-                          (nsr["senders"] - ev["senders"].min()).tolist()))
-    nx_spk = []
-    for res in results:
-        e = res.events(sr)
-        nx_spk += list(zip(np.round(mantissa(e["times"], u.ms) / dt).astype(int).tolist(),
-                           (np.asarray(e["senders"]) - 1).tolist()))
-    assert sorted(nx_spk) == nest_spk
+    assert got.spikes == ref.spikes
     print(f"{model.name} dt={dt}: max deviation", {k: float(f"{v:.3g}") for k, v in worst.items()},
-          f"{len(nest_spk)} spikes identical")
-    return ev, nest_spk, worst
+          f"{len(ref.spikes)} spikes identical")
+    return ref.events, ref.spikes, worst
 
 
 MODELS = [nx.iaf_cond_exp, nx.iaf_cond_alpha, nx.iaf_cond_beta]
