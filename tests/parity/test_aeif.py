@@ -18,6 +18,7 @@ import pytest
 
 import nestax as nx
 
+from .harness import Experiment, aligned, first_spike, run_both, run_nest, run_nestax
 from .nest_helpers import fresh_nest, mantissa
 
 # Before a neuron's first spike: rounding. XLA's exp differs from glibc's in the last bit for ~15%
@@ -48,54 +49,6 @@ def conns_for(model, scale=1.0):
     return [(w * scale, d) for w, d in base]
 
 
-def run_nest(model, dt, T, params, gen, rec, conns, spikes, splits):
-    nest = fresh_nest(dt)
-    n = nest.Create(model, len(params))
-    for i, p in enumerate(params):
-        n[i].set(p)
-    sg = nest.Create("spike_generator", params={"spike_times": spikes})
-    mm = nest.Create("multimeter", params={"record_from": rec, "interval": dt})
-    sr = nest.Create("spike_recorder")
-    for w, d in conns:
-        nest.Connect(sg, n, syn_spec={"weight": w, "delay": d})
-    if gen is not None:
-        g = nest.Create(gen[0], params=gen[1])
-        nest.Connect(g, n, syn_spec={"delay": gen[2]})
-    nest.Connect(mm, n)
-    nest.Connect(n, sr)
-    for piece in (splits or [T]):
-        nest.Simulate(piece)
-    return mm.events, sr.events
-
-
-def run_nx(model, dt, T, params, gen, rec, conns, spikes, splits):
-    sim = nx.Simulator(dt=dt * u.ms)
-    keys = sorted({k for p in params for k in p})
-    defaults = {k: v.default for k, v in model.parameters.items()}
-    kw = {}
-    for k in keys:
-        if k in model.state:
-            init = model.state[k].init
-            dflt = [p.get(k, p.get(init, defaults[init]) if isinstance(init, str) else init) for p in params]
-        else:
-            dflt = [p.get(k, defaults[k]) for p in params]
-        kw[k] = np.asarray(dflt, bool if model.parameters.get(k) and model.parameters[k].kind == "bool"
-                           else float)
-    n = sim.create(model, len(params), **kw)
-    sg = sim.create(nx.spike_generator, spike_times=spikes)
-    mm = sim.create(nx.multimeter, record_from=rec, interval=dt)
-    sr = sim.create(nx.spike_recorder)
-    for w, d in conns:
-        sim.connect(sg, n, weight=w, delay=d)
-    if gen is not None:
-        g = sim.create(getattr(nx, gen[0]), **gen[1])
-        sim.connect(g, n, delay=gen[2])
-    sim.connect(mm, n)
-    sim.connect(n, sr)
-    results = [sim.simulate(piece) for piece in (splits or [T])]
-    return results, mm, sr
-
-
 def compare(model, dt, T, params, gen, rec=None, conns=None, spikes=SPIKES, splits=None, strict=False):
     """Run both simulators; assert identical spikes and traces; return NEST's events and the deviations.
 
@@ -104,27 +57,14 @@ def compare(model, dt, T, params, gen, rec=None, conns=None, spikes=SPIKES, spli
     rounding (models without the exponential upswing)."""
     rec = list(rec or model.recordables())
     conns = conns_for(model) if conns is None else conns
-    ev, nsr = run_nest(model.name, dt, T, params, gen, rec, conns, spikes, splits)
-    results, mm, sr = run_nx(model, dt, T, params, gen, rec, conns, spikes, splits)
-    n = len(params)
-    senders = ev["senders"] - ev["senders"].min()
-    t_nest = np.round(ev["times"] / dt).astype(int)
-    nest_spk = sorted(zip(np.round(nsr["times"] / dt).astype(int).tolist(),
-                          (nsr["senders"] - ev["senders"].min()).tolist()))
-    first = {i: min([k for k, s in nest_spk if s == i], default=10**9) for i in range(n)}
+    exp = Experiment(model.name, dt, T, params, rec, conns, spikes, gen, splits)
+    nest_run, nx_run = run_both(exp)
+    first = {i: first_spike(nest_run.spikes, i) for i in range(exp.n)}
     worst = {"pre": 0.0, "post": 0.0}
     for var in rec:
-        got_t, got = [], []
-        for res in results:
-            got_t.append(np.round(mantissa(res.trace_times(mm), u.ms) / dt).astype(int))
-            got.append(np.asarray(mantissa(res.trace(mm, var))).reshape(len(got_t[-1]), n))
-        got_t, got = np.concatenate(got_t), np.concatenate(got)
         worst[var] = 0.0
-        for i in range(n):
-            sel = senders == i
-            common, i_n, i_x = np.intersect1d(t_nest[sel], got_t, return_indices=True)
-            assert len(common) == sel.sum() and len(common) > 0.9 * T / dt
-            ref, mine = ev[var][sel][i_n], got[i_x, i]
+        for i in range(exp.n):
+            common, ref, mine = aligned(nest_run, nx_run, var, i, exp)
             dev = np.abs(mine - ref)
             worst[var] = max(worst[var], float(dev.max()))
             pre = common < first[i]
@@ -134,15 +74,10 @@ def compare(model, dt, T, params, gen, rec=None, conns=None, spikes=SPIKES, spli
                     worst[part] = max(worst[part], float(scaled[m].max()))
                     np.testing.assert_allclose(mine[m], ref[m], atol=atol, rtol=rtol,
                                                err_msg=f"{model.name} {var} neuron {i} ({part} first spike)")
-    nx_spk = []
-    for res in results:
-        e = res.events(sr)
-        nx_spk += list(zip(np.round(mantissa(e["times"], u.ms) / dt).astype(int).tolist(),
-                           (np.asarray(e["senders"]) - 1).tolist()))
-    assert sorted(nx_spk) == nest_spk
+    assert nx_run.spikes == nest_run.spikes
     print(f"{model.name} dt={dt}: max deviation", {k: float(f"{v:.3g}") for k, v in worst.items()},
-          f"{len(nest_spk)} spikes identical")
-    return ev, nest_spk, worst
+          f"{len(nest_run.spikes)} spikes identical")
+    return nest_run.events, nest_run.spikes, worst
 
 
 @pytest.mark.parametrize("model", AEIF, ids=lambda m: m.name)
@@ -221,15 +156,11 @@ def test_psc_delta_refractory_input():
     _, out, _ = compare(nx.aeif_psc_delta, 0.1, 50.0, [{**base, "refractory_input": False}], None,
                         conns=conns, spikes=spikes)
     assert len(out) >= 3
-    ev, _ = run_nest("aeif_psc_delta", 0.1, 50.0, [{**base, "refractory_input": True}], None, ["V_m"], conns,
-                     spikes, None)
-    assert np.isnan(ev["V_m"]).any()          # NEST's bug
-    results, mm, sr = run_nx(nx.aeif_psc_delta, 0.1, 50.0, [{**base, "refractory_input": True}], None,
-                             ["V_m"], conns, spikes, None)
-    v_keep = np.asarray(mantissa(results[0].trace(mm, "V_m"))).ravel()
-    results, mm, _ = run_nx(nx.aeif_psc_delta, 0.1, 50.0, [{**base, "refractory_input": False}], None,
-                            ["V_m"], conns, spikes, None)
-    v_drop = np.asarray(mantissa(results[0].trace(mm, "V_m"))).ravel()
+    keep = Experiment("aeif_psc_delta", 0.1, 50.0, [{**base, "refractory_input": True}], ["V_m"], conns, spikes)
+    assert np.isnan(run_nest(keep).values["V_m"]).any()          # NEST's bug
+    v_keep = run_nestax(keep).values["V_m"]
+    drop = Experiment("aeif_psc_delta", 0.1, 50.0, [{**base, "refractory_input": False}], ["V_m"], conns, spikes)
+    v_drop = run_nestax(drop).values["V_m"]
     assert np.isfinite(v_keep).all() and not np.array_equal(v_keep, v_drop)
 
 
