@@ -11,13 +11,13 @@ accuracy, because NEST's accept/reject decisions while V_m runs up to V_peak dep
 rounding of the huge exponential term (POST_ATOL = POST_RTOL = 2e-5 relative to max(|value|, 1)).
 Measured deviations are printed by every case (x86-64 CPU, float64).
 """
-import brainunit as u
 import numpy as np
 import pytest
 
 import nestax as nx
 
-from .nest_helpers import fresh_nest, mantissa
+from .harness import Experiment, aligned, first_spike, run_both, run_nest
+from .nest_helpers import fresh_nest
 
 ATOL, RTOL = 1e-9, 1e-10
 POST_ATOL, POST_RTOL = 2e-5, 2e-5
@@ -33,83 +33,24 @@ def syn_params(model):
     return {"E_rev": [0.0, -85.0, 0.0], "tau_rise": [0.2, 0.5, 1.0], "tau_decay": [1.0, 5.0, 1.0]}
 
 
-def run(side, model, dt, params, gen, conns, splits):
-    n = len(params)
-    if side == "nest":
-        nest = fresh_nest(dt)
-        pop = nest.Create(model.name, n)
-        for i, p in enumerate(params):
-            pop[i].set(p)
-        sg = nest.Create("spike_generator", params={"spike_times": SPIKES if conns else []})
-        for w, d, r in conns:
-            nest.Connect(sg, pop, syn_spec={"weight": w, "delay": d, "receptor_type": r})
-        if gen:
-            g = nest.Create(gen[0], params=gen[1])
-            nest.Connect(g, pop, syn_spec={"delay": gen[2]})
-        mm = nest.Create("multimeter", params={"record_from": REC, "interval": dt})
-        sr = nest.Create("spike_recorder")
-        nest.Connect(mm, pop)
-        nest.Connect(pop, sr)
-        for piece in splits:
-            nest.Simulate(piece)
-        ev, g0 = mm.events, pop.tolist()[0]
-        traces = {v: np.stack([ev[v][ev["senders"] == g0 + i] for i in range(n)], axis=1) for v in REC}
-        steps = np.round(ev["times"][ev["senders"] == g0] / dt).astype(int)
-        spk = sorted(zip(np.round(sr.events["times"] / dt).astype(int).tolist(), (sr.events["senders"] - g0).tolist()))
-        return steps, traces, spk
-    sim = nx.Simulator(dt=dt)
-    keys = sorted({k for p in params for k in p})
-    kw = {}
-    for k in keys:
-        if k in model.parameters and model.parameters[k].kind == "array":
-            kw[k] = params[0][k]
-        else:
-            dflt = model.parameters[k].default if k in model.parameters else model.parameters["E_L"].default
-            kw[k] = np.asarray([p.get(k, dflt) for p in params], float)
-    pop = sim.create(model, n, **kw)
-    sg = sim.create(nx.spike_generator, spike_times=SPIKES if conns else [])
-    for w, d, r in conns:
-        sim.connect(sg, pop, weight=w, delay=d, receptor_type=r)
-    if gen:
-        g = sim.create(getattr(nx, gen[0]), **gen[1])
-        sim.connect(g, pop, delay=gen[2])
-    mm = sim.create(nx.multimeter, record_from=REC, interval=dt)
-    sr = sim.create(nx.spike_recorder)
-    sim.connect(mm, pop)
-    sim.connect(pop, sr)
-    res = [sim.simulate(piece) for piece in splits]
-    steps = np.concatenate([np.round(mantissa(r.trace_times(mm), u.ms) / dt).astype(int) for r in res])
-    traces = {v: np.concatenate([np.asarray(mantissa(r.trace(mm, v))).reshape(-1, n) for r in res]) for v in REC}
-    spk = []
-    for r in res:
-        e = r.events(sr)
-        spk += list(zip(np.round(mantissa(e["times"], u.ms) / dt).astype(int).tolist(),
-                        (np.asarray(e["senders"]) - pop.tolist()[0]).tolist()))
-    return steps, traces, sorted(spk)
-
-
 def compare(model, params, gen, T=100.0, dt=0.1, conns=CONNS, splits=None):
-    splits = splits or [T]
-    sn, tn, spk_n = run("nest", model, dt, params, gen, conns, splits)
-    sx, tx, spk_x = run("nx", model, dt, params, gen, conns, splits)
-    common, i_n, i_x = np.intersect1d(sn, sx, return_indices=True)
-    assert len(common) == len(sn) and len(common) > 0.9 * T / dt
+    exp = Experiment(model.name, dt, T, params, REC, conns, SPIKES, gen, splits)
+    nest_run, nx_run = run_both(exp)
     worst = {"pre": 0.0, "post": 0.0}
     for v in REC:
-        ref, mine = tn[v][i_n], tx[v][i_x]
-        for i in range(len(params)):
-            first = min([k for k, s in spk_n if s == i], default=10**9)
-            pre = common < first
-            dev = np.abs(mine[:, i] - ref[:, i]) / np.maximum(np.abs(ref[:, i]), 1.0)
+        for i in range(exp.n):
+            common, ref, mine = aligned(nest_run, nx_run, v, i, exp)
+            pre = common < first_spike(nest_run.spikes, i)
+            dev = np.abs(mine - ref) / np.maximum(np.abs(ref), 1.0)
             for part, m, atol, rtol in (("pre", pre, ATOL, RTOL), ("post", ~pre, POST_ATOL, POST_RTOL)):
                 if m.any():
                     worst[part] = max(worst[part], float(dev[m].max()))
-                    np.testing.assert_allclose(mine[m, i], ref[m, i], atol=atol, rtol=rtol,
+                    np.testing.assert_allclose(mine[m], ref[m], atol=atol, rtol=rtol,
                                                err_msg=f"{model.name} {v} neuron {i} ({part} first spike)")
-    assert spk_x == spk_n
+    assert nx_run.spikes == nest_run.spikes
     print(model.name, "max scaled deviation", {k: float(f"{x:.3g}") for k, x in worst.items()},
-          len(spk_n), "spikes identical")
-    return spk_n, worst
+          len(nest_run.spikes), "spikes identical")
+    return nest_run.spikes, worst
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.name)
@@ -138,12 +79,13 @@ def test_refractoriness_and_multiple_spikes_per_step():
     model = nx.aeif_cond_beta_multisynapse
     sp = syn_params(model)
     dt = 0.1
-    sn, tn, spk = run("nest", model, dt, [{"I_e": 1200.0, "t_ref": 2.0, **sp}], None, [], [40.0])
+    nest_run = run_nest(Experiment(model.name, dt, 40.0, [{"I_e": 1200.0, "t_ref": 2.0, **sp}], REC))
+    spk, (sn, v_m) = nest_run.spikes, nest_run.column("V_m", 0)
     compare(model, [{"I_e": 1200.0, "t_ref": 2.0, **sp}], None, T=40.0, conns=[])
     assert len(spk) >= 2
     for k, _ in spk:
         held = (sn >= k) & (sn <= k + round(2.0 / dt) - 1)   # stamp k .. k + 19: clamped
-        assert np.all(tn["V_m"][held, 0] == -60.0)
+        assert np.all(v_m[held] == -60.0)
     spikes, _ = compare(nx.aeif_cond_alpha_multisynapse, [{"I_e": 2.0e5, "b": 0.0, "a": 0.0,
                                                            **syn_params(nx.aeif_cond_alpha_multisynapse)}],
                         None, T=20.0, dt=0.5, conns=[])
