@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..errors import BadParameterError, unknown_parameter
+from .common import route_one_port
 
 
 @dataclass(frozen=True)
@@ -90,8 +91,7 @@ class Model(metaclass=ModelMeta):
     @classmethod
     def route(cls, weights, receptor_type):
         """Port index and sign factor per connection (default: one port, weight as given)."""
-        w = np.asarray(weights)
-        return np.zeros(w.shape, int), np.ones_like(w)
+        return route_one_port(weights)
 
     # ---- host-side checks --------------------------------------------------------------------
     @classmethod

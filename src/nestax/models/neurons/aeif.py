@@ -56,6 +56,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..base import Model, Param, State
+from ..common import ConductanceRouting, OnePortRouting
 from ..integrators import rkf45_evolve
 from ..propagators import refractory_steps
 from ..registry import register
@@ -158,7 +159,7 @@ def aeif_evolve(rhs, p, d, s, y, I, w_index, extra=None, extra_post=None):
     return y, h, r, n, ex
 
 
-class _AeifBase(Model):
+class _AeifBase(ConductanceRouting, Model):
     kind = "neuron"
     ports = ("ex", "in")
     _time_constants = ("tau_syn_ex", "tau_syn_in", "tau_w")
@@ -171,13 +172,6 @@ class _AeifBase(Model):
     @classmethod
     def prepare(cls, p, dt):
         return prepare_aeif(p, dt)
-
-    @classmethod
-    def route(cls, weights, receptor_type):
-        """w > 0: excitatory port; otherwise inhibitory port with the weight's magnitude."""
-        w = np.asarray(weights)
-        inh = ~(w > 0)
-        return np.where(inh, 1, 0), np.where(inh, -1.0, 1.0)
 
     @classmethod
     def _add_input(cls, p, d, y, syn):
@@ -408,7 +402,7 @@ class aeif_psc_alpha(_AeifBase):
 
 
 @register
-class aeif_psc_delta(_AeifBase):
+class aeif_psc_delta(OnePortRouting, _AeifBase):
     """Adaptive exponential integrate-and-fire neuron, delta synapses (NEST: aeif_psc_delta).
 
     C_m dV/dt = -g_L (V - E_L) + g_L Delta_T exp((V - V_th)/Delta_T) - w + I_e + I_gen
@@ -444,11 +438,6 @@ class aeif_psc_delta(_AeifBase):
     @classmethod
     def recordables(cls):
         return ("V_m", "w")
-
-    @classmethod
-    def route(cls, weights, receptor_type):
-        w = np.asarray(weights)
-        return np.zeros(w.shape, int), np.ones_like(w)
 
     @classmethod
     def prepare(cls, p, dt):

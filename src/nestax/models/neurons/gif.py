@@ -55,6 +55,7 @@ import numpy as np
 
 from ...errors import BadParameterError
 from ..base import Model, Param, State
+from ..common import SignedRouting
 from ..integrators import rkf45_evolve
 from ..propagators import psc_exp_to_v, refractory_steps
 from ..registry import register
@@ -206,7 +207,7 @@ class _GifBase(Model):
 
 
 @register
-class gif_psc_exp(_GifBase):
+class gif_psc_exp(SignedRouting, _GifBase):
     """Generalized integrate-and-fire neuron, exponential current synapses, escape noise (NEST: gif_psc_exp).
 
     C_m dV/dt = -g_L (V - E_L) - I_stc + I_syn_ex + I_syn_in + I_e + I_gen,
@@ -232,11 +233,6 @@ class gif_psc_exp(_GifBase):
              "I_syn_in": State("pA", 0.0, "Inhibitory synaptic current"),
              **_GifBase._common_state()}
     _recordables = ("V_m", "E_sfa", "I_stc", "I_syn_ex", "I_syn_in")
-
-    @classmethod
-    def route(cls, weights, receptor_type):
-        w = np.asarray(weights)
-        return np.where(w >= 0, 0, 1), np.ones_like(w)
 
     @classmethod
     def prepare(cls, p, dt):

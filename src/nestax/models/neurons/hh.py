@@ -36,6 +36,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..base import Model, Param, State
+from ..common import ConductanceRouting, route_by_sign
 from ..integrators import rkf45_evolve
 from ..propagators import refractory_steps
 from ..registry import register
@@ -186,8 +187,7 @@ class hh_psc_alpha(_HHBase):
     @classmethod
     def route(cls, weights, receptor_type):
         """w > 0: excitatory port; otherwise the inhibitory port, the weight keeping its sign (pA)."""
-        w = np.asarray(weights)
-        return np.where(w > 0, 0, 1), np.ones(w.shape)
+        return route_by_sign(weights)
 
     @classmethod
     def prepare(cls, p, dt):
@@ -254,19 +254,12 @@ _TRAUB_STATE = {
 }
 
 
-class _TraubBase(_HHBase):
+class _TraubBase(ConductanceRouting, _HHBase):
     weight_unit = "nS"
 
     @classmethod
     def recordables(cls):
         return ("V_m", "g_ex", "g_in", "Act_m", "Inact_h", "Act_n")
-
-    @classmethod
-    def route(cls, weights, receptor_type):
-        """w > 0: excitatory port; otherwise inhibitory port with the weight's magnitude (nS)."""
-        w = np.asarray(weights)
-        inh = ~(w > 0)
-        return np.where(inh, 1, 0), np.where(inh, -1.0, 1.0)
 
     @classmethod
     def _spike_level(cls, p):

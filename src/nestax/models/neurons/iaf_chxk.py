@@ -7,12 +7,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..base import Model, Param, State
+from ..common import ConductanceRouting
 from ..integrators import rkf45_evolve
 from ..registry import register
 
 
 @register
-class iaf_chxk_2008(Model):
+class iaf_chxk_2008(ConductanceRouting, Model):
     """Conductance-based leaky integrate-and-fire neuron with alpha-shaped synaptic and AHP conductances
     and no reset (NEST: iaf_chxk_2008).
 
@@ -113,12 +114,6 @@ class iaf_chxk_2008(Model):
     @classmethod
     def check(cls, p):
         cls._positive(p, "C_m", "tau_syn_ex", "tau_syn_in", "tau_ahp")
-
-    @classmethod
-    def route(cls, weights, receptor_type):
-        w = np.asarray(weights)
-        inh = ~(w > 0)
-        return np.where(inh, 1, 0), np.where(inh, -1.0, 1.0)
 
     @classmethod
     def prepare(cls, p, dt):

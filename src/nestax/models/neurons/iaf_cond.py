@@ -31,6 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..base import Model, Param, State
+from ..common import ConductanceRouting
 from ..integrators import rkf45_evolve
 from ..propagators import refractory_steps
 from ..registry import register
@@ -53,7 +54,7 @@ _COMMON = {
 _EPS_ABS = 1e-3
 
 
-class _IafCondBase(Model):
+class _IafCondBase(ConductanceRouting, Model):
     kind = "neuron"
     ports = ("ex", "in")
     weight_unit = "nS"
@@ -71,13 +72,6 @@ class _IafCondBase(Model):
     @classmethod
     def recordables(cls):
         return ("V_m", "g_ex", "g_in")
-
-    @classmethod
-    def route(cls, weights, receptor_type):
-        """w > 0: excitatory port; otherwise inhibitory port with the weight's magnitude (nS)."""
-        w = np.asarray(weights)
-        inh = ~(w > 0)
-        return np.where(inh, 1, 0), np.where(inh, -1.0, 1.0)
 
     @classmethod
     def prepare(cls, p, dt):

@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..base import Model, Param, State
+from ..common import ConductanceRouting
 from ..integrators import rkf45_evolve
 from ..propagators import refractory_steps
 from ..registry import register
@@ -16,7 +17,7 @@ _EPS_ABS = 1e-3
 
 
 @register
-class iaf_cond_exp_sfa_rr(Model):
+class iaf_cond_exp_sfa_rr(ConductanceRouting, Model):
     """Conductance-based leaky integrate-and-fire neuron with spike-frequency adaptation and relative
     refractory conductances (NEST: iaf_cond_exp_sfa_rr).
 
@@ -85,13 +86,6 @@ class iaf_cond_exp_sfa_rr(Model):
         cls._positive(p, "C_m")
         cls._nonnegative(p, "t_ref")
         cls._positive(p, "tau_syn_ex", "tau_syn_in", "tau_sfa", "tau_rr")
-
-    @classmethod
-    def route(cls, weights, receptor_type):
-        """w > 0: excitatory port; otherwise inhibitory port with the weight's magnitude (nS)."""
-        w = np.asarray(weights)
-        inh = ~(w > 0)
-        return np.where(inh, 1, 0), np.where(inh, -1.0, 1.0)
 
     @classmethod
     def prepare(cls, p, dt):

@@ -10,12 +10,13 @@ import numpy as np
 
 from ...errors import BadParameterError
 from ..base import Model, Param, State
+from ..common import SignedRouting
 from ..propagators import leak_to_v, psc_exp_to_v, refractory_steps
 from ..registry import register
 
 
 @register
-class iaf_psc_exp_htum(Model):
+class iaf_psc_exp_htum(SignedRouting, Model):
     """Leaky integrate-and-fire neuron with exponential PSCs and two refractory periods
     (NEST: iaf_psc_exp_htum).
 
@@ -107,11 +108,6 @@ class iaf_psc_exp_htum(Model):
     @classmethod
     def assign(cls, p, s, name, value):
         return value - p["E_L"] if name == "V_m" else value
-
-    @classmethod
-    def route(cls, weights, receptor_type):
-        w = np.asarray(weights)
-        return np.where(w >= 0, 0, 1), np.ones_like(w)
 
     @classmethod
     def prepare(cls, p, dt):

@@ -24,6 +24,7 @@ import numpy as np
 
 from ...errors import BadParameterError
 from ..base import Model, Param, State
+from ..common import OnePortRouting, SignedRouting
 from ..propagators import leak_to_v, psc_alpha_to_v, psc_exp_to_v, refractory_steps
 from ..registry import register
 
@@ -38,7 +39,7 @@ _COMMON = {
 }
 
 
-class _IafPscBase(Model):
+class _IafPscBase(SignedRouting, Model):
     kind = "neuron"
     ports = ("ex", "in")
 
@@ -68,15 +69,9 @@ class _IafPscBase(Model):
     def assign(cls, p, s, name, value):
         return value - p["E_L"] if name == "V_m" else value
 
-    @classmethod
-    def route(cls, weights, receptor_type):
-        """Port per connection: excitatory for w >= 0, inhibitory for w < 0 (value kept signed)."""
-        w = np.asarray(weights)
-        return np.where(w >= 0, 0, 1), np.ones_like(w)
-
 
 @register
-class iaf_psc_delta(_IafPscBase):
+class iaf_psc_delta(OnePortRouting, _IafPscBase):
     """Leaky integrate-and-fire neuron with delta-shaped synaptic input (NEST: iaf_psc_delta).
 
     dV_m/dt = -(V_m - E_L)/tau_m + (I_e + I_gen)/C_m, and each incoming spike of weight w (mV) makes
@@ -109,11 +104,6 @@ class iaf_psc_delta(_IafPscBase):
     @classmethod
     def recordables(cls):
         return ("V_m",)
-
-    @classmethod
-    def route(cls, weights, receptor_type):
-        w = np.asarray(weights)
-        return np.zeros(w.shape, int), np.ones_like(w)
 
     @classmethod
     def prepare(cls, p, dt):

@@ -9,6 +9,7 @@ import numpy as np
 
 from ...errors import BadParameterError
 from ..base import Model, Param, State
+from ..common import route_by_sign
 from ..propagators import leak_to_v, psc_exp_to_v, refractory_steps
 from ..registry import register
 
@@ -141,8 +142,7 @@ class iaf_tum_2000(Model):
 
     @classmethod
     def route(cls, weights, receptor_type):
-        w = np.asarray(weights)
-        return np.where(w > 0, 0, 1), np.ones_like(w)
+        return route_by_sign(weights)
 
     @classmethod
     def prepare(cls, p, dt):

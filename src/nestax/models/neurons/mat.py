@@ -17,11 +17,12 @@ import numpy as np
 
 from ...errors import BadParameterError
 from ..base import Model, Param, State
+from ..common import SignedRouting
 from ..propagators import refractory_steps
 from ..registry import register
 
 
-class _MatBase(Model):
+class _MatBase(SignedRouting, Model):
     kind = "neuron"
     ports = ("ex", "in")
     _taus = ("tau_m", "tau_syn_ex", "tau_syn_in", "t_ref", "tau_1", "tau_2")
@@ -42,12 +43,6 @@ class _MatBase(Model):
             raise BadParameterError(
                 f"{cls.name}: parameter {name!r} = {a.reshape(-1)[i]} ms is invalid; expected a value different "
                 f"from {other} (= {b.reshape(-1)[i]} ms): the exact propagators need distinct time constants.")
-
-    @classmethod
-    def route(cls, weights, receptor_type):
-        """Port per connection: excitatory for w >= 0, inhibitory for w < 0 (value kept signed)."""
-        w = np.asarray(weights)
-        return np.where(w >= 0, 0, 1), np.ones_like(w)
 
     @classmethod
     def observe(cls, p, s, name):

@@ -7,7 +7,6 @@ ignored for STDP) behaves the same here, as nestax has no STDP on parrots yet.
 from __future__ import annotations
 
 import jax.numpy as jnp
-import numpy as np
 
 from ..base import Model
 from ..registry import register
@@ -28,11 +27,6 @@ class parrot_neuron(Model):
     @classmethod
     def recordables(cls):
         return ()
-
-    @classmethod
-    def route(cls, weights, receptor_type):
-        w = np.asarray(weights)
-        return np.zeros(w.shape, int), np.ones_like(w)
 
     @classmethod
     def prepare(cls, p, dt):
