@@ -78,7 +78,7 @@ class ConnRecord:
 
         def compact(x, dtype):
             x = np.asarray(x, dtype)
-            return x[:1].reshape(()) if x.size and np.all(x == x.flat[0]) else x
+            return x.reshape(-1)[:1].reshape(()) if x.size and np.all(x == x.flat[0]) else x
         self.src, self.tgt = ids(self.src), ids(self.tgt)
         self.weight = compact(self.weight, np.float64)
         self.delay = compact(self.delay, np.int32 if np.max(self.delay, initial=0) < 2**31 else np.int64)
@@ -90,9 +90,9 @@ class ConnRecord:
     def take(self, name, m=slice(None)):
         """Field ``name`` as a full per-connection array, restricted to ``m`` (slice or mask)."""
         x = getattr(self, name)
-        if x.ndim == 0:
+        if x.ndim == 0:  # a read-only broadcast view: no per-connection memory
             n = len(self.src) if isinstance(m, slice) else int(np.count_nonzero(m))
-            return np.full(n, x)
+            return np.broadcast_to(x, (n,))
         return x[m]
 
 
@@ -329,6 +329,7 @@ class Simulator:
         dms = self._conn_values(scls, "delay", syn.get("delay", scls.parameters["delay"].default), "ms",
                                 n_conn, r, len(pre_g), len(post_g), i_pre, i_post)
         d = self._delay_steps(dms, scls.name)
+        del i_pre, i_post
         rec = np.broadcast_to(np.asarray(syn.get("receptor_type", 0)), (n_conn,)).astype(np.int64)
         tb_of_conn, present = self._block_split(tgt)
         for b in present:
@@ -357,6 +358,8 @@ class Simulator:
             value = value.mantissa if hasattr(value, "mantissa") else value
             unit = "1"
         v = np.asarray(to_nest(value, unit, where, name), float)
+        if v.ndim == 0:  # one value for every connection: kept as a scalar (ConnRecord stores it once)
+            return v
         # NEST's accepted array shapes per rule; symmetric rules repeat values for the reverse direction
         return cr.connection_values(r, name, v, n_pre, n_post, i_pre, i_post, where)
 
@@ -721,12 +724,12 @@ class Simulator:
             def gather(field):
                 xs = [c.take(field, m) for c, m in parts]
                 return xs[0] if len(xs) == 1 else np.concatenate(xs)
-            src = (gather("src") - src_blk.gid0).astype(np.int64)
+            src = (gather("src") - src_blk.gid0).astype(np.int32)
             tgt, w, d, rec = gather("tgt"), gather("weight"), gather("delay"), gather("receptor")
             current = src_blk.model.kind == "current_source"
             # per target block: port, sign factor and the index of each synapse within a ring slot
             tb, present = self._block_split(tgt)
-            flat = np.empty(len(src), np.int64)
+            flat = np.empty(len(src), np.int32)  # position within a ring slot
             val_w = np.empty(len(src), fdt)
             neg = None
             only_parrots = True

@@ -83,8 +83,8 @@ def build_projection(src_block, tgt_block, n_pre, src, flat_tgt, w, d, counts, p
     s_sorted = src[order]
     deg = np.bincount(s_sorted, minlength=n_pre)
     M = max(1, int(deg.max()))
-    start = np.cumsum(deg) - deg
-    col = np.arange(n_syn) - np.repeat(start, deg)
+    start = (np.cumsum(deg) - deg).astype(np.int32)
+    col = np.arange(n_syn, dtype=np.int32) - np.repeat(start, deg)
     rows = n_pre + 1  # last row: all padding, the target of unused batch entries
     T = np.full((rows, M), pad_index, np.int32)
     T[s_sorted, col] = flat_tgt[order]
