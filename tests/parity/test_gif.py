@@ -22,6 +22,7 @@ import pytest
 
 import nestax as nx
 
+from .harness import Experiment, compare_traces, run_both, run_nest, run_nestax
 from .nest_helpers import fresh_nest, mantissa
 
 ATOL = 1e-9
@@ -48,86 +49,22 @@ def _conns(model):
 SPIKES = [2.0, 5.0, 5.5, 6.0, 20.0, 20.1, 20.2, 35.0, 50.0, 50.3, 71.0]
 
 
-def run_nest(model, T, neurons, common, gen, conns, spikes, splits=None, dt=DT, seed=None):
-    nest = fresh_nest(dt, seed)
-    pop = nest.Create(model, len(neurons), params={**MULTI.get(model, {}), **common})
-    for i, p in enumerate(neurons):
-        pop[i].set(p)
-    rec = list(getattr(nx, model).recordables())
-    mm = nest.Create("multimeter", params={"record_from": rec, "interval": dt})
-    sr = nest.Create("spike_recorder")
-    if conns:
-        sg = nest.Create("spike_generator", params={"spike_times": spikes})
-        for w, d, r in conns:
-            nest.Connect(sg, pop, syn_spec={"weight": w, "delay": d, "receptor_type": r})
-    if gen is not None:
-        g = nest.Create(gen[0], params=gen[1])
-        nest.Connect(g, pop, syn_spec={"delay": gen[2]})
-    nest.Connect(mm, pop)
-    nest.Connect(pop, sr)
-    for piece in (splits or [T]):
-        nest.Simulate(piece)
-    ev = mm.events
-    g0 = pop.tolist()[0]
-    return ({"step": np.round(ev["times"] / dt).astype(int), "sender": ev["senders"] - g0,
-             **{v: ev[v] for v in rec}},
-            sorted(zip(np.round(sr.events["times"] / dt).astype(int).tolist(),
-                       (sr.events["senders"] - g0).tolist())))
-
-
-def run_nx(model, T, neurons, common, gen, conns, spikes, splits=None, dt=DT, seed=0):
-    cls = getattr(nx, model)
-    sim = nx.Simulator(dt=dt * u.ms, seed=seed)
-    keys = sorted({k for p in neurons for k in p})
-    cols = {}
-    for k in keys:
-        default = cls.state[k].init if k in cls.state else cls.parameters[k].default
-        cols[k] = np.asarray([p.get(k, default) for p in neurons], float)
-    pop = sim.create(cls, len(neurons), **MULTI.get(model, {}), **common, **cols)
-    rec = list(cls.recordables())
-    mm = sim.create(nx.multimeter, record_from=rec, interval=dt)
-    sr = sim.create(nx.spike_recorder)
-    if conns:
-        sg = sim.create(nx.spike_generator, spike_times=spikes)
-        for w, d, r in conns:
-            sim.connect(sg, pop, weight=w, delay=d, receptor_type=r)
-    if gen is not None:
-        g = sim.create(getattr(nx, gen[0]), **gen[1])
-        sim.connect(g, pop, delay=gen[2])
-    sim.connect(mm, pop)
-    sim.connect(pop, sr)
-    results = [sim.simulate(piece) for piece in (splits or [T])]
-    n = len(neurons)
-    steps = np.concatenate([np.round(mantissa(r.trace_times(mm), u.ms) / dt).astype(int) for r in results])
-    traces = {v: np.concatenate([np.asarray(mantissa(r.trace(mm, v))).reshape(-1, n) for r in results]) for v in rec}
-    spk = []
-    for r in results:
-        e = r.events(sr)
-        spk += list(zip(np.round(mantissa(e["times"], u.ms) / dt).astype(int).tolist(),
-                        (np.asarray(e["senders"]) - pop.tolist()[0]).tolist()))
-    return steps, traces, sorted(spk)
+def experiment(model, T, neurons, common, gen, conns, spikes, splits=None, dt=DT, seed=None, nx_seed=0):
+    return Experiment(model, dt, T, neurons, list(getattr(nx, model).recordables()), conns, spikes, gen, splits,
+                      common={**MULTI.get(model, {}), **common}, nest_seed=seed, nx_seed=nx_seed)
 
 
 def compare(model, T, neurons, common=None, gen=None, conns=None, spikes=SPIKES, splits=None, dt=DT):
     """Run NEST and nestax; every recordable at every common sample within ATOL, identical spikes."""
     common = dict(common or {})
     conns = _conns(model) if conns is None else conns
-    ev, nest_spk = run_nest(model, T, neurons, common, gen, conns, spikes, splits, dt)
-    steps, traces, nx_spk = run_nx(model, T, neurons, common, gen, conns, spikes, splits, dt)
-    worst = {}
-    for var, got in traces.items():
-        worst[var] = 0.0
-        for i in range(len(neurons)):
-            sel = ev["sender"] == i
-            common_t, i_n, i_x = np.intersect1d(ev["step"][sel], steps, return_indices=True)
-            assert len(common_t) == sel.sum() and len(common_t) > 0.9 * T / dt
-            a, b = ev[var][sel][i_n], got[i_x, i]
-            worst[var] = max(worst[var], float(np.max(np.abs(a - b))))
-            np.testing.assert_allclose(b, a, atol=ATOL, rtol=0, err_msg=f"{model} {var} neuron {i}")
-    assert nx_spk == nest_spk
+    exp = experiment(model, T, neurons, common, gen, conns, spikes, splits, dt)
+    ref, got = run_both(exp)
+    worst = compare_traces(ref, got, exp, lambda var: (ATOL, 0), label=model)
+    assert got.spikes == ref.spikes
     print(f"{model}: max |nestax - NEST|", {k: float(f"{v:.3g}") for k, v in worst.items()},
-          f"{len(nest_spk)} spikes identical")
-    return ev, nest_spk, worst
+          f"{len(ref.spikes)} spikes identical")
+    return {"step": ref.steps, "sender": ref.senders, **ref.values}, ref.spikes, worst
 
 
 def _neurons():
@@ -255,10 +192,9 @@ def test_escape_noise_rate_and_cv_match_nest_seeds(model):
     common = dict(NOISY)
     nest_r, nx_r = [], []
     for seed in range(1, 6):
-        _, spk = run_nest(model, T_STAT, neurons, common, None, [], [], seed=seed)
-        nest_r.append(_stats(spk, N_STAT, T_STAT))
-        _, _, spk = run_nx(model, T_STAT, neurons, common, None, [], [], seed=seed)
-        nx_r.append(_stats(spk, N_STAT, T_STAT))
+        exp = experiment(model, T_STAT, neurons, common, None, [], [], seed=seed, nx_seed=seed)
+        nest_r.append(_stats(run_nest(exp).spikes, N_STAT, T_STAT))
+        nx_r.append(_stats(run_nestax(exp).spikes, N_STAT, T_STAT))
     nest_r, nx_r = np.array(nest_r), np.array(nx_r)
     print(f"{model}: rate NEST {nest_r[:, 0].round(2)} nestax {nx_r[:, 0].round(2)}; "
           f"CV NEST {nest_r[:, 1].round(3)} nestax {nx_r[:, 1].round(3)}")
