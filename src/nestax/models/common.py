@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import BadParameterError
+
 
 # ---- routing of connection weights to input ports ----------------------------------------------
 
@@ -49,3 +51,74 @@ class OnePortRouting:
     def route(cls, weights, receptor_type):
         return route_one_port(weights)
 
+
+# ---- receptor ports and per-neuron array parameters (multisynapse models) ---------------------
+
+def stack_rows(rows, pad=0.0, width=None):
+    """Per-neuron 1-D arrays -> (n, K) float array, short rows padded with ``pad``.
+
+    K is the longest row, or ``width`` where given.
+    """
+    k = max((len(np.ravel(r)) for r in rows), default=0) if width is None else width
+    out = np.full((len(rows), k), pad, float)
+    for i, r in enumerate(rows):
+        r = np.ravel(r)
+        out[i, :len(r)] = r
+    return out
+
+
+def resize_per_receptor(value, n, k):
+    """A per-receptor state ``value`` for n neurons with k receptors, as an (n, k) float array.
+
+    A value of that shape is kept; otherwise receptors added start at rest (0) and removed ones are dropped.
+    """
+    v = np.asarray(value, float)
+    if v.shape == (n, k):
+        return v
+    out = np.zeros((n, k))
+    if v.ndim == 2 and v.shape[0] == n:
+        kk = min(k, v.shape[1])
+        out[:, :kk] = v[:, :kk]
+    return out
+
+
+class MultiReceptor:
+    # Receptor ports receptor_1 .. receptor_K, K the length of the array parameter _receptor_array, the
+    # same on all neurons of a population; receptor_type i (1-based) goes to port i - 1.
+    # _carried(p, name): the internal (n, K) state ``name`` rebuilt from the parameters, as the model's
+    # _carriers (state -> (array parameter, padding)) names it.
+    _receptor_array = "tau_syn"
+    _receptor_hint = ""  # appended to the message when the counts differ
+
+    @classmethod
+    def _n_receptors(cls, p):
+        name = cls._receptor_array
+        lengths = {len(np.ravel(t)) for t in p[name]}
+        if len(lengths) != 1:
+            raise BadParameterError(
+                f"{cls.name}: parameter {name!r} has {sorted(lengths)} values on different neurons of one "
+                f"population; expected the same number of receptors for all{cls._receptor_hint}.")
+        return lengths.pop()
+
+    @classmethod
+    def port_names(cls, p):
+        return tuple(f"receptor_{i + 1}" for i in range(cls._n_receptors(p)))
+
+    @classmethod
+    def receptor_range(cls, p):
+        return (1, cls._n_receptors(p))
+
+    @classmethod
+    def route(cls, weights, receptor_type):
+        w = np.asarray(weights)
+        cls._check_weights(w)
+        return np.broadcast_to(np.asarray(receptor_type) - 1, w.shape).astype(int), np.ones_like(w)
+
+    @classmethod
+    def _check_weights(cls, w):
+        """Raise for weights the model does not take (default: any weight, either sign)."""
+
+    @classmethod
+    def _carried(cls, p, name):
+        src, pad = cls._carriers[name]
+        return stack_rows(p[src], pad)

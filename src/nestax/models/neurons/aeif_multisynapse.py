@@ -32,6 +32,7 @@ import numpy as np
 
 from ...errors import BadParameterError
 from ..base import Model, Param, State
+from ..common import MultiReceptor, resize_per_receptor
 from ..registry import register
 from .aeif import _CORE, aeif_evolve, check_aeif, i_spike, prepare_aeif, v_eff
 from .iaf_cond import beta_normalization
@@ -46,47 +47,19 @@ class _Recordables(tuple):
         return tuple.__contains__(self, name) or (isinstance(name, str) and _G.match(name) is not None)
 
 
-def _stack(rows, pad):
-    k = max((len(np.ravel(r)) for r in rows), default=0)
-    out = np.full((len(rows), k), pad, float)
-    for i, r in enumerate(rows):
-        r = np.ravel(r)
-        out[i, :len(r)] = r
-    return out
-
-
-class _AeifMultisynapse(Model):
+class _AeifMultisynapse(MultiReceptor, Model):
     kind = "neuron"
     weight_unit = "nS"
     _arrays: tuple = ()        # per-receptor parameter arrays, the first one counts the receptors
     _carriers: dict = {}       # internal (n, K) state -> (parameter, padding)
+    _receptor_hint = " (create one population per count)"
 
     @classmethod
-    def _n_receptors(cls, p):
-        lengths = {len(np.ravel(t)) for t in p[cls._arrays[0]]}
-        if len(lengths) != 1:
-            raise BadParameterError(
-                f"{cls.name}: parameter {cls._arrays[0]!r} has {sorted(lengths)} values on different neurons of one "
-                "population; expected the same number of receptors for all (create one population per count).")
-        return lengths.pop()
-
-    @classmethod
-    def port_names(cls, p):
-        return tuple(f"receptor_{i + 1}" for i in range(cls._n_receptors(p)))
-
-    @classmethod
-    def receptor_range(cls, p):
-        return (1, cls._n_receptors(p))
-
-    @classmethod
-    def route(cls, weights, receptor_type):
-        """receptor_type i (1-based) -> port i - 1; negative weights are rejected as in NEST."""
-        w = np.asarray(weights)
+    def _check_weights(cls, w):
+        """Negative weights are rejected as in NEST."""
         if np.any(w < 0):
             raise BadParameterError(f"{cls.name}: connection weight {float(w[w < 0].ravel()[0])} nS is invalid; "
                                     "expected weights >= 0 nS (conductance-based multisynapse model).")
-        rt = np.asarray(receptor_type)
-        return np.broadcast_to(rt - 1, w.shape).astype(int), np.ones_like(w)
 
     @classmethod
     def recordables(cls):
@@ -126,18 +99,9 @@ class _AeifMultisynapse(Model):
     @classmethod
     def assign(cls, p, s, name, value):
         if name in cls._carriers:
-            src, pad = cls._carriers[name]
-            return _stack(p[src], pad)
+            return cls._carried(p, name)
         if name in ("g", "dg"):
-            n, k = len(p[cls._arrays[0]]), cls._n_receptors(p)
-            v = np.asarray(value, float)
-            if v.shape == (n, k):
-                return v
-            out = np.zeros((n, k))   # receptors added start at rest, removed ones are dropped
-            if v.ndim == 2 and v.shape[0] == n:
-                kk = min(k, v.shape[1])
-                out[:, :kk] = v[:, :kk]
-            return out
+            return resize_per_receptor(value, len(p[cls._receptor_array]), cls._n_receptors(p))
         return value
 
     @classmethod
@@ -203,6 +167,7 @@ class aeif_cond_alpha_multisynapse(_AeifMultisynapse):
                   "E_rev": Param((0.0,), "mV", "Reversal potentials, one per receptor", "array"),
                   "tau_syn": Param((2.0,), "ms", "Synaptic time constants, one per receptor", "array")}
     _arrays = ("E_rev", "tau_syn")
+    _receptor_array = _arrays[0]
     _carriers = {"_E_rev": ("E_rev", 0.0), "_tau_syn": ("tau_syn", 1.0)}
     state = {**_STATE, **{k: State("1", 0.0, f"{v[0]} as an (n, K) array (internal)") for k, v in _carriers.items()}}
 
@@ -234,6 +199,7 @@ class aeif_cond_beta_multisynapse(_AeifMultisynapse):
                   "tau_rise": Param((2.0,), "ms", "Synaptic rise times, one per receptor", "array"),
                   "tau_decay": Param((20.0,), "ms", "Synaptic decay times, one per receptor", "array")}
     _arrays = ("E_rev", "tau_rise", "tau_decay")
+    _receptor_array = _arrays[0]
     _carriers = {"_E_rev": ("E_rev", 0.0), "_tau_rise": ("tau_rise", 1.0), "_tau_decay": ("tau_decay", 1.0)}
     state = {**_STATE, **{k: State("1", 0.0, f"{v[0]} as an (n, K) array (internal)") for k, v in _carriers.items()}}
 

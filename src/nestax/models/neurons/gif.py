@@ -55,7 +55,7 @@ import numpy as np
 
 from ...errors import BadParameterError
 from ..base import Model, Param, State
-from ..common import SignedRouting
+from ..common import MultiReceptor, SignedRouting, stack_rows
 from ..integrators import rkf45_evolve
 from ..propagators import psc_exp_to_v, refractory_steps
 from ..registry import register
@@ -81,15 +81,6 @@ _COMMON = {
 }
 
 _V0 = -70.0  # NEST's prototype V_m (independent of E_L)
-
-
-def _stack(rows, pad, width=None):
-    """Per-neuron 1-D arrays -> (n, K) float array, short rows padded with ``pad``."""
-    k = max((len(r) for r in rows), default=0) if width is None else width
-    out = np.full((len(rows), k), pad, float)
-    for i, r in enumerate(rows):
-        out[i, :len(r)] = r
-    return out
 
 
 def _seq_sum(start, x):
@@ -147,7 +138,7 @@ class _GifBase(Model):
     def assign(cls, p, s, name, value):
         if name in cls._carriers:
             src, pad = cls._carriers[name]
-            return _stack(p[src], pad)
+            return stack_rows(p[src], pad)
         if name in cls._elems:
             n, k = len(p[cls._elems[name]]), max((len(r) for r in p[cls._elems[name]]), default=0)
             v = np.asarray(value, float)
@@ -328,24 +319,8 @@ class gif_cond_exp(_GifCond):
                 "refractory_steps": r, "stc_elems": stc_e, "sfa_elems": sfa_e}, spike
 
 
-class _Multisynapse:
+class _Multisynapse(MultiReceptor):
     """Receptor ports 1..n_receptors from the length of tau_syn (the same for a whole population)."""
-
-    @classmethod
-    def _n_receptors(cls, p):
-        lengths = {len(t) for t in p["tau_syn"]}
-        if len(lengths) != 1:
-            raise BadParameterError(f"{cls.name}: parameter 'tau_syn' has {sorted(lengths)} values on different "
-                                    "neurons of one population; expected the same number of receptors for all.")
-        return lengths.pop()
-
-    @classmethod
-    def port_names(cls, p):
-        return tuple(f"receptor_{i + 1}" for i in range(cls._n_receptors(p)))
-
-    @classmethod
-    def receptor_range(cls, p):
-        return (1, cls._n_receptors(p))
 
     @classmethod
     def _check_syn(cls, p):
@@ -384,11 +359,6 @@ class gif_psc_exp_multisynapse(_Multisynapse, _GifBase):
     def check(cls, p):
         super().check(p)
         cls._check_syn(p)
-
-    @classmethod
-    def route(cls, weights, receptor_type):
-        w = np.asarray(weights)
-        return np.broadcast_to(np.asarray(receptor_type) - 1, w.shape), np.ones_like(w)
 
     @classmethod
     def prepare(cls, p, dt):
@@ -452,12 +422,10 @@ class gif_cond_exp_multisynapse(_Multisynapse, _GifCond):
                     "invalid; expected one reversal potential per synaptic time constant.")
 
     @classmethod
-    def route(cls, weights, receptor_type):
-        w = np.asarray(weights)
+    def _check_weights(cls, w):
         if np.any(w < 0):
             raise BadParameterError(f"{cls.name}: weight {w[w < 0].ravel()[0]} nS is invalid; expected weights "
                                     ">= 0 (conductance-based multisynapse models take non-negative weights).")
-        return np.broadcast_to(np.asarray(receptor_type) - 1, w.shape), np.ones_like(w)
 
     @classmethod
     def prepare(cls, p, dt):

@@ -49,18 +49,11 @@ import numpy as np
 
 from ...errors import BadParameterError
 from ..base import Model, Param, State
+from ..common import MultiReceptor, stack_rows
 from ..propagators import psc_alpha_to_v, psc_exp_to_v, refractory_steps
 from ..registry import register
 
 _E_L0 = -78.85  # NEST's prototype E_L: V_m starts here whatever E_L is set to
-
-
-def _stack(rows, pad=0.0):
-    k = max((len(r) for r in rows), default=0)
-    out = np.full((len(rows), k), pad, float)
-    for i, r in enumerate(rows):
-        out[i, :len(r)] = r
-    return out
 
 
 _PARAMS = {
@@ -91,7 +84,7 @@ _LEVELS = {(False, False, False), (True, False, False), (False, True, False), (T
            (True, True, True)}
 
 
-class _GlifBase(Model):
+class _GlifBase(MultiReceptor, Model):
     kind = "neuron"
     weight_unit = "pA"
     _carriers = {"_asc_decay": ("asc_decay", 1.0), "_asc_amps": ("asc_amps", 0.0), "_asc_r": ("asc_r", 0.0),
@@ -101,27 +94,6 @@ class _GlifBase(Model):
     def _bad(cls, name, value, expected):
         raise BadParameterError(f"{cls.name}: parameter {name!r} = {value} {cls.parameters[name].unit} is "
                                 f"invalid; expected {expected}.")
-
-    @classmethod
-    def _n_receptors(cls, p):
-        lengths = {len(t) for t in p["tau_syn"]}
-        if len(lengths) != 1:
-            raise BadParameterError(f"{cls.name}: parameter 'tau_syn' has {sorted(lengths)} values on different "
-                                    "neurons of one population; expected the same number of receptors for all.")
-        return lengths.pop()
-
-    @classmethod
-    def port_names(cls, p):
-        return tuple(f"receptor_{i + 1}" for i in range(cls._n_receptors(p)))
-
-    @classmethod
-    def receptor_range(cls, p):
-        return (1, cls._n_receptors(p))
-
-    @classmethod
-    def route(cls, weights, receptor_type):
-        w = np.asarray(weights)
-        return np.broadcast_to(np.asarray(receptor_type) - 1, w.shape), np.ones_like(w)
 
     @classmethod
     def check(cls, p):
@@ -171,12 +143,11 @@ class _GlifBase(Model):
     @classmethod
     def assign(cls, p, s, name, value):
         if name in cls._carriers:
-            src, pad = cls._carriers[name]
-            return _stack(p[src], pad)
+            return cls._carried(p, name)
         if name == "ASCurrents":
             # NEST builds the state from the prototype (asc_init = [0, 0]) before the parameters of
             # Create/SetStatus are applied, so asc_init given there does not reach ASCurrents
-            shape = _stack(p["asc_decay"]).shape
+            shape = stack_rows(p["asc_decay"]).shape
             v = np.asarray(value, float)
             return v if v.shape == shape else np.zeros(shape)
         if name in ("y1", "y2"):

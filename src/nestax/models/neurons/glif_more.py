@@ -26,7 +26,7 @@ from ..base import Param, State
 from ..integrators import rkf45_evolve
 from ..propagators import psc_alpha_to_v, psc_exp_to_v
 from ..registry import register
-from .glif import _PARAMS, _E_L0, _GlifBase, _stack, glif_psc
+from .glif import _PARAMS, _E_L0, _GlifBase, glif_psc
 
 
 def _asc_step(s, has_asc, dt):
@@ -134,13 +134,7 @@ class glif_psc_double_alpha(_GlifBase):
         **{k: State("1", 0.0, f"{v[0]} as an (n, K) array (internal)") for k, v in _carriers.items()},
     }
 
-    @classmethod
-    def _n_receptors(cls, p):
-        lengths = {len(np.ravel(t)) for t in p["tau_syn_fast"]}
-        if len(lengths) != 1:
-            raise BadParameterError(f"{cls.name}: parameter 'tau_syn_fast' has {sorted(lengths)} values on different "
-                                    "neurons of one population; expected the same number of receptors for all.")
-        return lengths.pop()
+    _receptor_array = "tau_syn_fast"
 
     @classmethod
     def recordables(cls):

@@ -31,6 +31,7 @@ import numpy as np
 
 from ...errors import BadParameterError
 from ..base import Model, Param, State
+from ..common import MultiReceptor, resize_per_receptor, stack_rows
 from ..propagators import leak_to_v, psc_alpha_to_v, psc_exp_to_v, refractory_steps
 from ..registry import register
 
@@ -42,16 +43,6 @@ class _Recordables(tuple):
 
     def __contains__(self, name):
         return tuple.__contains__(self, name) or (isinstance(name, str) and _ISYN.match(name) is not None)
-
-
-def _stack(rows, pad):
-    """Per-neuron 1-D arrays of one length -> (n, K) float array."""
-    k = max((len(np.ravel(r)) for r in rows), default=0)
-    out = np.full((len(rows), k), pad, float)
-    for i, r in enumerate(rows):
-        r = np.ravel(r)
-        out[i, :len(r)] = r
-    return out
 
 
 _COMMON = {
@@ -66,38 +57,15 @@ _COMMON = {
 }
 
 
-class _MultisynapseBase(Model):
+class _MultisynapseBase(MultiReceptor, Model):
     kind = "neuron"
     weight_unit = "pA"
     # per-receptor state held as (n, K): state name -> padding
     _per_receptor = ("i_syn",)
     _tau_syn_may_equal_tau_m = True
+    _receptor_hint = " (create one population per count)"
 
     # ---- receptors ------------------------------------------------------------------------------
-    @classmethod
-    def _n_receptors(cls, p):
-        lengths = {len(np.ravel(t)) for t in p["tau_syn"]}
-        if len(lengths) != 1:
-            raise BadParameterError(
-                f"{cls.name}: parameter 'tau_syn' has {sorted(lengths)} values on different neurons of one "
-                "population; expected the same number of receptors for all (create one population per count).")
-        return lengths.pop()
-
-    @classmethod
-    def port_names(cls, p):
-        return tuple(f"receptor_{i + 1}" for i in range(cls._n_receptors(p)))
-
-    @classmethod
-    def receptor_range(cls, p):
-        return (1, cls._n_receptors(p))
-
-    @classmethod
-    def route(cls, weights, receptor_type):
-        """receptor_type i (1-based) -> port i - 1; the weight is kept with its sign."""
-        w = np.asarray(weights)
-        rt = np.asarray(receptor_type)
-        return np.broadcast_to(rt - 1, w.shape).astype(int), np.ones_like(w)
-
     @classmethod
     def recordables(cls):
         return _Recordables(("V_m", "I_syn"))
@@ -152,17 +120,9 @@ class _MultisynapseBase(Model):
         if name == "V_m":
             return value - p["E_L"]
         if name == "_tau_syn":
-            return _stack(p["tau_syn"], 1.0)
+            return stack_rows(p["tau_syn"], 1.0)
         if name in cls._per_receptor:
-            n, k = len(p["tau_syn"]), cls._n_receptors(p)
-            v = np.asarray(value, float)
-            if v.shape == (n, k):
-                return v
-            out = np.zeros((n, k))  # receptors added: new synapses start at rest; removed: dropped
-            if v.ndim == 2 and v.shape[0] == n:
-                kk = min(k, v.shape[1])
-                out[:, :kk] = v[:, :kk]
-            return out
+            return resize_per_receptor(value, len(p["tau_syn"]), cls._n_receptors(p))
         return value
 
     @staticmethod

@@ -9,16 +9,9 @@ import numpy as np
 
 from ...errors import BadParameterError
 from ..base import Model, Param, State
+from ..common import stack_rows
 from ..propagators import refractory_steps
 from ..registry import register
-
-
-def _stack(rows, pad):
-    k = max((len(r) for r in rows), default=0)
-    out = np.full((len(rows), k), pad, float)
-    for i, r in enumerate(rows):
-        out[i, :len(r)] = r
-    return out
 
 
 @register
@@ -125,9 +118,9 @@ class pp_psc_delta(Model):
     @classmethod
     def assign(cls, p, s, name, value):
         if name == "_tau_sfa":
-            return _stack(p["tau_sfa"], 1.0)
+            return stack_rows(p["tau_sfa"], 1.0)
         if name == "_q_sfa":
-            return _stack(p["q_sfa"], 0.0)
+            return stack_rows(p["q_sfa"], 0.0)
         if name == "q_elems":
             n, k = len(p["tau_sfa"]), max((len(r) for r in p["tau_sfa"]), default=0)
             v = np.asarray(value, float)
