@@ -120,6 +120,17 @@ class Model(metaclass=ModelMeta):
         for n in names:
             cls._require(p, n, np.asarray(p[n]) >= 0, "a value >= 0 " + cls.parameters[n].unit)
 
+    @classmethod
+    def _reset_below_threshold(cls, p):
+        """V_reset < V_th on every neuron; the message names the first neuron that breaks it, with its V_th."""
+        v_reset, v_th = np.broadcast_arrays(np.asarray(p["V_reset"], float), np.asarray(p["V_th"], float))
+        bad = np.nonzero(~(v_reset < v_th).reshape(-1))[0]
+        if len(bad):
+            i = bad[0]
+            raise BadParameterError(
+                f"{cls.name}: parameter 'V_reset' = {v_reset.reshape(-1)[i]} mV is invalid; expected V_reset < "
+                f"V_th (that neuron's V_th = {v_th.reshape(-1)[i]} mV).")
+
 
 @dataclass(frozen=True)
 class ModelSpec:

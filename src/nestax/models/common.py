@@ -4,9 +4,28 @@
 # inspect.getdoc, which falls back to the first docstring along the MRO.
 from __future__ import annotations
 
+import jax.numpy as jnp
 import numpy as np
 
 from ..errors import BadParameterError
+from .propagators import leak_to_v, psc_exp_to_v
+
+
+# ---- propagators -------------------------------------------------------------------------------
+
+def psc_exp_propagators(p, dt):
+    """Exact propagators of a leaky membrane (V relative to E_L) fed by exponential excitatory and
+    inhibitory currents (NEST's iaf_psc_exp family), with threshold and reset relative to E_L."""
+    return {
+        "P22": jnp.exp(-dt / p["tau_m"]),
+        "P20": leak_to_v(p["tau_m"], p["C_m"], dt),
+        "P11ex": jnp.exp(-dt / p["tau_syn_ex"]),
+        "P11in": jnp.exp(-dt / p["tau_syn_in"]),
+        "P21ex": psc_exp_to_v(p["tau_syn_ex"], p["tau_m"], p["C_m"], dt),
+        "P21in": psc_exp_to_v(p["tau_syn_in"], p["tau_m"], p["C_m"], dt),
+        "theta": p["V_th"] - p["E_L"],
+        "v_reset": p["V_reset"] - p["E_L"],
+    }
 
 
 # ---- routing of connection weights to input ports ----------------------------------------------

@@ -22,9 +22,8 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from ...errors import BadParameterError
 from ..base import Model, Param, State
-from ..common import OnePortRouting, SignedRouting
+from ..common import OnePortRouting, SignedRouting, psc_exp_propagators
 from ..propagators import leak_to_v, psc_alpha_to_v, psc_exp_to_v, refractory_steps
 from ..registry import register
 
@@ -50,13 +49,7 @@ class _IafPscBase(SignedRouting, Model):
         for n in ("tau_syn_ex", "tau_syn_in"):
             if n in p:
                 cls._positive(p, n)
-        v_reset, v_th = np.broadcast_arrays(np.asarray(p["V_reset"], float), np.asarray(p["V_th"], float))
-        bad = np.nonzero(~(v_reset < v_th).reshape(-1))[0]
-        if len(bad):
-            i = bad[0]  # name the V_th of the same neuron
-            raise BadParameterError(
-                f"{cls.name}: parameter 'V_reset' = {v_reset.reshape(-1)[i]} mV is invalid; expected V_reset < "
-                f"V_th (that neuron's V_th = {v_th.reshape(-1)[i]} mV).")
+        cls._reset_below_threshold(p)
 
     # V_m is stored relative to E_L; these map it to and from the absolute value users see.
     @classmethod
@@ -171,14 +164,7 @@ class iaf_psc_exp(_IafPscBase):
     @classmethod
     def prepare(cls, p, dt):
         return {
-            "P22": jnp.exp(-dt / p["tau_m"]),
-            "P20": leak_to_v(p["tau_m"], p["C_m"], dt),
-            "P11ex": jnp.exp(-dt / p["tau_syn_ex"]),
-            "P11in": jnp.exp(-dt / p["tau_syn_in"]),
-            "P21ex": psc_exp_to_v(p["tau_syn_ex"], p["tau_m"], p["C_m"], dt),
-            "P21in": psc_exp_to_v(p["tau_syn_in"], p["tau_m"], p["C_m"], dt),
-            "theta": p["V_th"] - p["E_L"],
-            "v_reset": p["V_reset"] - p["E_L"],
+            **psc_exp_propagators(p, dt),
             "ref_counts": refractory_steps(p["t_ref"], dt),
         }
 

@@ -86,13 +86,7 @@ class _MultisynapseBase(MultiReceptor, Model):
                 raise BadParameterError(
                     f"{cls.name}: parameter 'tau_syn' = {t.tolist()} ms is invalid; expected every value different "
                     f"from tau_m (= {tau_m} ms), as NEST requires for this model.")
-        v_reset, v_th = np.broadcast_arrays(np.asarray(p["V_reset"], float), np.asarray(p["V_th"], float))
-        bad = np.nonzero(~(v_reset < v_th).reshape(-1))[0]
-        if len(bad):
-            i = bad[0]
-            raise BadParameterError(
-                f"{cls.name}: parameter 'V_reset' = {v_reset.reshape(-1)[i]} mV is invalid; expected V_reset < "
-                f"V_th (that neuron's V_th = {v_th.reshape(-1)[i]} mV).")
+        cls._reset_below_threshold(p)
 
     # ---- state: V_m relative to E_L; (n, K) arrays ------------------------------------------------
     @classmethod

@@ -9,8 +9,8 @@ import numpy as np
 
 from ...errors import BadParameterError
 from ..base import Model, Param, State
-from ..common import route_by_sign
-from ..propagators import leak_to_v, psc_exp_to_v, refractory_steps
+from ..common import psc_exp_propagators, route_by_sign
+from ..propagators import refractory_steps
 from ..registry import register
 
 
@@ -110,13 +110,7 @@ class iaf_tum_2000(Model):
 
     @classmethod
     def check(cls, p):
-        v_reset, v_th = np.broadcast_arrays(np.asarray(p["V_reset"], float), np.asarray(p["V_th"], float))
-        bad = np.nonzero(~(v_reset < v_th).reshape(-1))[0]
-        if len(bad):
-            i = bad[0]
-            raise BadParameterError(
-                f"{cls.name}: parameter 'V_reset' = {v_reset.reshape(-1)[i]} mV is invalid; expected V_reset < "
-                f"V_th (that neuron's V_th = {v_th.reshape(-1)[i]} mV).")
+        cls._reset_below_threshold(p)
         cls._positive(p, "C_m", "tau_m", "tau_syn_ex", "tau_syn_in", "tau_psc", "tau_rec")
         cls._nonnegative(p, "tau_fac", "t_ref", "rho", "delta")
         U = np.asarray(p["U"], float)
@@ -147,14 +141,7 @@ class iaf_tum_2000(Model):
     @classmethod
     def prepare(cls, p, dt):
         return {
-            "P22": jnp.exp(-dt / p["tau_m"]),
-            "P20": leak_to_v(p["tau_m"], p["C_m"], dt),
-            "P11ex": jnp.exp(-dt / p["tau_syn_ex"]),
-            "P11in": jnp.exp(-dt / p["tau_syn_in"]),
-            "P21ex": psc_exp_to_v(p["tau_syn_ex"], p["tau_m"], p["C_m"], dt),
-            "P21in": psc_exp_to_v(p["tau_syn_in"], p["tau_m"], p["C_m"], dt),
-            "theta": p["V_th"] - p["E_L"],
-            "v_reset": p["V_reset"] - p["E_L"],
+            **psc_exp_propagators(p, dt),
             "n_ref": refractory_steps(p["t_ref"], dt),
             "dt": dt,
             "tps": float(int(round(dt * 1000))),
