@@ -188,8 +188,30 @@ class _AeifBase(ConductanceRouting, Model):
         return out, n
 
 
+class _ExpInput:
+    # exponential kernels, state (V_m, x_ex, x_in, w): a spike adds its weight to x_ex or x_in
+    @classmethod
+    def _add_input(cls, p, d, y, syn):
+        return y.at[1].add(syn[0]).at[2].add(syn[1])
+
+
+class _AlphaInput:
+    # alpha kernels, state (V_m, dx_ex, x_ex, dx_in, x_in, w): a spike adds w e / tau_syn to dx, so that
+    # x peaks at w after tau_syn
+    @classmethod
+    def prepare(cls, p, dt):
+        d = prepare_aeif(p, dt)
+        d["x0_ex"] = 1.0 * np.e / p["tau_syn_ex"]
+        d["x0_in"] = 1.0 * np.e / p["tau_syn_in"]
+        return d
+
+    @classmethod
+    def _add_input(cls, p, d, y, syn):
+        return y.at[1].add(syn[0] * d["x0_ex"]).at[3].add(syn[1] * d["x0_in"])
+
+
 @register
-class aeif_cond_exp(_AeifBase):
+class aeif_cond_exp(_ExpInput, _AeifBase):
     """Adaptive exponential integrate-and-fire neuron, exponential conductances (NEST: aeif_cond_exp).
 
     C_m dV/dt = -g_L (V - E_L) + g_L Delta_T exp((V - V_th)/Delta_T) - g_ex (V - E_ex) - g_in (V - E_in)
@@ -233,13 +255,9 @@ class aeif_cond_exp(_AeifBase):
         return jnp.stack([jnp.where(refr, 0.0, dv), -g_ex / p["tau_syn_ex"], -g_in / p["tau_syn_in"],
                           (p["a"] * (V - p["E_L"]) - w) / p["tau_w"]])
 
-    @classmethod
-    def _add_input(cls, p, d, y, syn):
-        return y.at[1].add(syn[0]).at[2].add(syn[1])
-
 
 @register
-class aeif_cond_alpha(_AeifBase):
+class aeif_cond_alpha(_AlphaInput, _AeifBase):
     """Adaptive exponential integrate-and-fire neuron, alpha-shaped conductances (NEST: aeif_cond_alpha).
 
     C_m dV/dt = -g_L (V - E_L) + g_L Delta_T exp((V - V_th)/Delta_T) - g_ex (V - E_ex) - g_in (V - E_in)
@@ -275,13 +293,6 @@ class aeif_cond_alpha(_AeifBase):
         return ("V_m", "g_ex", "g_in", "w")
 
     @classmethod
-    def prepare(cls, p, dt):
-        d = prepare_aeif(p, dt)
-        d["x0_ex"] = 1.0 * np.e / p["tau_syn_ex"]
-        d["x0_in"] = 1.0 * np.e / p["tau_syn_in"]
-        return d
-
-    @classmethod
     def _rhs(cls, p, y, refr, I):
         V = v_eff(p, y[0], refr)
         dg_ex, g_ex, dg_in, g_in, w = y[1], y[2], y[3], y[4], y[5]
@@ -293,13 +304,9 @@ class aeif_cond_alpha(_AeifBase):
                           -dg_in / p["tau_syn_in"], dg_in - g_in / p["tau_syn_in"],
                           (p["a"] * (V - p["E_L"]) - w) / p["tau_w"]])
 
-    @classmethod
-    def _add_input(cls, p, d, y, syn):
-        return y.at[1].add(syn[0] * d["x0_ex"]).at[3].add(syn[1] * d["x0_in"])
-
 
 @register
-class aeif_psc_exp(_AeifBase):
+class aeif_psc_exp(_ExpInput, _AeifBase):
     """Adaptive exponential integrate-and-fire neuron, exponential synaptic currents (NEST: aeif_psc_exp).
 
     C_m dV/dt = -g_L (V - E_L) + g_L Delta_T exp((V - V_th)/Delta_T) + I_syn_ex - I_syn_in - w + I_e + I_gen
@@ -339,13 +346,9 @@ class aeif_psc_exp(_AeifBase):
         return jnp.stack([jnp.where(refr, 0.0, dv), -i_ex / p["tau_syn_ex"], -i_in / p["tau_syn_in"],
                           (p["a"] * (V - p["E_L"]) - w) / p["tau_w"]])
 
-    @classmethod
-    def _add_input(cls, p, d, y, syn):
-        return y.at[1].add(syn[0]).at[2].add(syn[1])
-
 
 @register
-class aeif_psc_alpha(_AeifBase):
+class aeif_psc_alpha(_AlphaInput, _AeifBase):
     """Adaptive exponential integrate-and-fire neuron, alpha-shaped synaptic currents (NEST: aeif_psc_alpha).
 
     C_m dV/dt = -g_L (V - E_L) + g_L Delta_T exp((V - V_th)/Delta_T) + I_syn_ex - I_syn_in - w + I_e + I_gen
@@ -380,13 +383,6 @@ class aeif_psc_alpha(_AeifBase):
         return ("V_m", "I_syn_ex", "I_syn_in", "w")
 
     @classmethod
-    def prepare(cls, p, dt):
-        d = prepare_aeif(p, dt)
-        d["x0_ex"] = 1.0 * np.e / p["tau_syn_ex"]
-        d["x0_in"] = 1.0 * np.e / p["tau_syn_in"]
-        return d
-
-    @classmethod
     def _rhs(cls, p, y, refr, I):
         V = v_eff(p, y[0], refr)
         di_ex, i_ex, di_in, i_in, w = y[1], y[2], y[3], y[4], y[5]
@@ -395,10 +391,6 @@ class aeif_psc_alpha(_AeifBase):
                           -di_ex / p["tau_syn_ex"], di_ex - i_ex / p["tau_syn_ex"],
                           -di_in / p["tau_syn_in"], di_in - i_in / p["tau_syn_in"],
                           (p["a"] * (V - p["E_L"]) - w) / p["tau_w"]])
-
-    @classmethod
-    def _add_input(cls, p, d, y, syn):
-        return y.at[1].add(syn[0] * d["x0_ex"]).at[3].add(syn[1] * d["x0_in"])
 
 
 @register
