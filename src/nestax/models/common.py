@@ -28,6 +28,13 @@ def psc_exp_propagators(p, dt):
     }
 
 
+# ---- refractoriness ----------------------------------------------------------------------------
+
+def refractory_countdown(r, refractory, spike, counts):
+    """Steps left: one less while ``refractory``, ``counts`` after a spike, else unchanged."""
+    return jnp.where(refractory, r - 1, jnp.where(spike, counts.astype(r.dtype), r))
+
+
 # ---- routing of connection weights to input ports ----------------------------------------------
 
 def route_by_sign(weights, magnitude=False, zero="in"):

@@ -36,7 +36,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..base import Model, Param, State
-from ..common import ConductanceRouting, route_by_sign
+from ..common import ConductanceRouting, refractory_countdown, route_by_sign
 from ..integrators import rkf45_evolve
 from ..propagators import refractory_steps
 from ..registry import register
@@ -114,7 +114,7 @@ class _HHBase(Model):
         """Refractory countdown, else a spike at a local maximum above the level."""
         refr = r > 0
         spike = ~refr & (v >= cls._spike_level(p)) & (v_old > v)
-        r = jnp.where(refr, r - 1, jnp.where(spike, d["ref_counts"].astype(r.dtype), r))
+        r = refractory_countdown(r, refr, spike, d["ref_counts"])
         return r, spike
 
 

@@ -31,7 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..base import Model, Param, State
-from ..common import ConductanceRouting
+from ..common import ConductanceRouting, refractory_countdown
 from ..integrators import rkf45_evolve
 from ..propagators import refractory_steps
 from ..registry import register
@@ -99,7 +99,7 @@ class _IafCondBase(ConductanceRouting, Model):
         refr = r > 0
         spike = ~refr & (v >= p["V_th"])
         v = jnp.where(refr | spike, p["V_reset"], v)
-        r = jnp.where(refr, r - 1, jnp.where(spike, d["ref_counts"].astype(r.dtype), r))
+        r = refractory_countdown(r, refr, spike, d["ref_counts"])
         return v, r, spike
 
 

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..base import Model, Param, State
-from ..common import ConductanceRouting
+from ..common import ConductanceRouting, refractory_countdown
 from ..integrators import rkf45_evolve
 from ..propagators import refractory_steps
 from ..registry import register
@@ -115,7 +115,7 @@ class iaf_cond_exp_sfa_rr(ConductanceRouting, Model):
         g_in = y[2] + syn[1]
         spike = ~refr & (y[0] >= p["V_th"])
         v = jnp.where(refr | spike, p["V_reset"], y[0])
-        r = jnp.where(refr, r - 1, jnp.where(spike, d["ref_counts"].astype(r.dtype), r))
+        r = refractory_countdown(r, refr, spike, d["ref_counts"])
         g_sfa = jnp.where(spike, y[3] + p["q_sfa"], y[3])
         g_rr = jnp.where(spike, y[4] + p["q_rr"], y[4])
         return {"V_m": v, "g_ex": g_ex, "g_in": g_in, "g_sfa": g_sfa, "g_rr": g_rr,
