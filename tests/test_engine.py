@@ -70,3 +70,17 @@ def test_progress_bar_runs():
     sim, sr = brunel_small(n_e=80, n_i=20, ce=8)
     s, t = spikes_of(sim, sr, T=50.0, progress=True)
     assert len(s) > 0
+
+
+def test_network_is_the_same_in_every_process():
+    """Regression: random parameters and connections were seeded with Python's str hash, which
+    changes from process to process (PYTHONHASHSEED), so the same seed built different networks."""
+    import subprocess
+    import sys
+    code = ("import jax; jax.config.update('jax_enable_x64', True); import nestax as nx; "
+            "sim = nx.Simulator(dt=0.1, seed=3); p = sim.create(nx.iaf_psc_exp, 4, "
+            "I_e=nx.random.uniform(200., 400.)); sim.connect(p, p, rule='fixed_indegree', indegree=2); "
+            "c = sim.connections(); print(list(sim.get(p, 'I_e', unit=False)), c.sources.tolist())")
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           env={**__import__("os").environ, "PYTHONHASHSEED": str(h)}).stdout for h in (1, 2)}
+    assert len(outs) == 1 and next(iter(outs)).strip()

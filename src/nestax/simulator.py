@@ -8,6 +8,7 @@ changes) and runs it in chunks with :mod:`nestax.engine.run`.
 from __future__ import annotations
 
 import math
+import zlib
 import time as _time
 from dataclasses import dataclass, field
 
@@ -178,7 +179,8 @@ class Simulator:
 
     def _rng(self, purpose: str):
         self._n_random += 1
-        return np.random.default_rng([self.seed, self._n_random, hash(purpose) % 2**31])
+        # a stable digest of the purpose: Python's str hash changes from process to process
+        return np.random.default_rng([self.seed, self._n_random, zlib.crc32(purpose.encode())])
 
     def create(self, model, n: int = 1, params: dict | None = None, **kwargs) -> NodeCollection:
         """Create ``n`` nodes of ``model`` (class, spec or NEST name) with parameters ``params``/kwargs."""
