@@ -27,6 +27,7 @@ from .models.registry import _MODELS as _registered
 # every registered model is available as nx.<NEST name>
 globals().update({_name: _cls for _name, _cls in _registered.items() if _name not in globals()})
 from .models.synapses.static import static_synapse
+from .models.synapses.stdp import stdp_synapse
 from .nodes import NodeCollection
 from .result import Result
 from .simulator import Simulator

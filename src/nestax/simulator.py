@@ -71,6 +71,8 @@ class ConnRecord:
     delay: np.ndarray    # steps
     receptor: np.ndarray
     synapse: str = "static_synapse"
+    params: dict = field(default_factory=dict)  # further synapse parameters (stdp: tau_plus, ...), compact
+    plastic: dict | None = None  # plastic state after a run (stdp: kplus, t_last in steps)
 
     def __post_init__(self):
         def ids(x):
@@ -84,6 +86,7 @@ class ConnRecord:
         self.weight = compact(self.weight, np.float64)
         self.delay = compact(self.delay, np.int32 if np.max(self.delay, initial=0) < 2**31 else np.int64)
         self.receptor = compact(self.receptor, np.int64)
+        self.params = {k: compact(v, np.float64) for k, v in self.params.items()}
 
     def __len__(self):
         return len(self.src)
@@ -149,6 +152,9 @@ class Simulator:
         self._run_state = None     # device state pytree (None: rebuild from blocks)
         self._pending_row0 = {}    # spike recorder gid -> (gids, counts) stamped exactly at self.k
         self._capacity = {}        # source block -> spikes per step delivered in one scatter (accelerators)
+        self.stdp_history = 16     # postsynaptic spikes kept per neuron for plastic synapses
+        self._plastic_parts = {}   # plastic projection index -> [(connection record index, mask)]
+        self._post_hist = {}       # block -> postsynaptic spike history (host copy)
         self.timings = {}
 
     # ------------------------------------------------------------------ nodes
@@ -331,7 +337,6 @@ class Simulator:
         dms = self._conn_values(scls, "delay", syn.get("delay", scls.parameters["delay"].default), "ms",
                                 n_conn, r, len(pre_g), len(post_g), i_pre, i_post)
         d = self._delay_steps(dms, scls.name)
-        del i_pre, i_post
         rec = np.broadcast_to(np.asarray(syn.get("receptor_type", 0)), (n_conn,)).astype(np.int64)
         tb_of_conn, present = self._block_split(tgt)
         for b in present:
@@ -344,8 +349,30 @@ class Simulator:
                 ok = f"{lo}" if lo == hi else f"{lo}..{hi}"
                 raise ConnectionError_(f"connect: {blk.model.name} has no receptor_type {int(r_b[bad][0])}; "
                                        f"expected {ok}.")
-        self._conns.append(ConnRecord(src, tgt, w, d, rec, scls.name))
+        extra = {}
+        for name, spec in scls.parameters.items():
+            if name in ("weight", "delay", "receptor_type"):
+                continue
+            extra[name] = self._conn_values(scls, name, syn.get(name, spec.default),
+                                            wunit if spec.unit == "weight" else spec.unit,
+                                            n_conn, r, len(pre_g), len(post_g), i_pre, i_post)
+        del i_pre, i_post
+        if getattr(scls, "plastic", False):
+            self._check_plastic(scls, pre_kinds, w, extra)
+        self._conns.append(ConnRecord(src, tgt, w, d, rec, scls.name, extra))
         self._structure_changed()
+
+    @staticmethod
+    def _check_plastic(scls, pre_kinds, w, extra):
+        if pre_kinds != {"neuron"}:
+            raise ConnectionError_(f"connect: {scls.name} needs neurons as sources; put a parrot_neuron "
+                                   "between a generator and the plastic synapses.")
+        wmax = np.asarray(extra["Wmax"])
+        if np.any(np.sign(np.asarray(w)) * np.sign(wmax) < 0):
+            raise BadParameterError(f"{scls.name}: weight and Wmax must have the same sign.")
+        for name in ("tau_plus", "tau_minus"):
+            if np.any(np.asarray(extra[name]) <= 0):
+                raise BadParameterError(f"{scls.name}: parameter {name!r} must be > 0 ms.")
 
     def _conn_values(self, scls, name, value, unit, n_conn, r, n_pre, n_post, i_pre, i_post):
         where = f"{scls.name}"
@@ -513,6 +540,7 @@ class Simulator:
     def connections(self, source=None, target=None, synapse_model=None):
         """Connections as a record with .sources .targets (global ids) .weights .delays (Quantity)."""
         from .result import Connections
+        self._sync_state_to_host()  # plastic weights change during a run
         parts = [c for c in self._conns if synapse_model is None or c.synapse == resolve_model(synapse_model)[0].name]
         if not parts:
             return Connections(np.zeros(0, int), np.zeros(0, int), np.zeros(0), np.zeros(0), np.zeros(0, int),
@@ -537,6 +565,10 @@ class Simulator:
         self._run_state = None
         self._pending_row0 = {}
         self._ring_backup = {}  # no input in flight at t = 0
+        self._post_hist = {}
+        for c, w0 in zip(self._conns, getattr(self, "_t0_weights", [])):
+            if c.plastic is not None:  # plastic weights back to their values at the first simulate
+                c.weight, c.plastic = w0, None
         t0 = getattr(self, "_t0_states", None) or []
         for i, blk in enumerate(self._blocks):
             if blk.model.kind == "neuron":
@@ -565,6 +597,7 @@ class Simulator:
             self._sync_state_to_host()
             self._t0_states = [{k: np.array(v) for k, v in b.state.items()} if b.model.kind == "neuron" else None
                                for b in self._blocks]
+            self._t0_weights = [c.weight.copy() if c.plastic is None else c.weight for c in self._conns]
         if self._compiled is None:
             self._compile_plan()
         if self._run_state is None:
@@ -623,6 +656,12 @@ class Simulator:
         if bar is not None:
             bar.close()
         self.timings.update(first_chunk_s=t_compile, run_s=t_run)
+        if int(self._run_state["stdp_overflow"]):
+            raise NestaxError(
+                f"stdp_synapse: a postsynaptic neuron fired more than sim.stdp_history = {self.stdp_history} "
+                "spikes between two spikes of one of its presynaptic neurons, so the weight update would have "
+                "missed spikes; the weights of this run are wrong. Set sim.stdp_history to a larger value "
+                "before connecting (or call sim.reset()) and simulate again.")
         return collector.result()
 
     @staticmethod
@@ -666,6 +705,22 @@ class Simulator:
         ring[self.k % plan.D] += np.asarray(rs["cur"])
         self._ring_backup = {nb.block: ring[:, nb.offset:nb.offset + nb.slot_size].copy() for nb in plan.neurons}
         self._ptr_backup = {b: np.asarray(v) for b, v in rs["sg_ptr"].items()}
+        # plastic synapses: current weights and traces back into the connection records
+        for j, parts in getattr(self, "_plastic_parts", {}).items():
+            st = {k: np.asarray(v) for k, v in rs["plastic"][j].items()}
+            off = 0
+            for ci, m in parts:
+                c = self._conns[ci]
+                n_m = int(m.sum())
+                if c.plastic is None:
+                    c.plastic = {"kplus": np.zeros(len(c.src)), "t_last": np.zeros(len(c.src), np.int64)}
+                if c.weight.ndim == 0:
+                    c.weight = np.full(len(c.src), float(c.weight))
+                c.weight[m] = st["w"][off:off + n_m]
+                c.plastic["kplus"][m] = st["kplus"][off:off + n_m]
+                c.plastic["t_last"][m] = st["t_last"][off:off + n_m]
+                off += n_m
+        self._post_hist = {b: {k: np.asarray(v) for k, v in h.items()} for b, h in rs["post"].items()}
 
     def _float(self):
         """The float type of the run: ``precision`` if given, else float64 when jax's x64 mode is on."""
@@ -680,12 +735,25 @@ class Simulator:
         fdt = self._float()
         # connections grouped by source block; one projection may feed several target blocks
         groups = {}
+        plastic_groups = {}  # (source block, target block, synapse) -> [(connection record index, mask)]
         D = 2
-        for c in self._conns:
+        for ci, c in enumerate(self._conns):
             if len(c.src) == 0:
                 continue
             D = max(D, int(c.delay.max()) + 1)
             sb, present = self._block_split(c.src)
+            if lookup(c.synapse).__dict__.get("plastic", False):
+                tb, present_t = self._block_split(c.tgt)
+                for ks in present:
+                    for kt in present_t:
+                        m = np.ones(len(c.src), bool)
+                        if len(present) > 1:
+                            m &= sb == ks
+                        if len(present_t) > 1:
+                            m &= tb == kt
+                        if m.any():
+                            plastic_groups.setdefault((ks, kt, c.synapse), []).append((ci, m))
+                continue
             for key in present:
                 m = slice(None) if len(present) == 1 else sb == key
                 groups.setdefault(key, []).append((c, m))
@@ -786,6 +854,7 @@ class Simulator:
             sources.setdefault(sb, []).append(len(projections))
             projections.append(pp)
             proj_arrays.append(arr)
+        self._plastic_parts = self._plastic_projections(plastic_groups, nb_of, fdt, projections, proj_arrays)
         # spike sources recorded directly by spike recorders: one stream per (generator, recorder)
         rec_dev = []
         for srg, senders in sorted(self._sr_links.items()):
@@ -805,7 +874,8 @@ class Simulator:
         source_plans = [er.SourcePlan(b, blocks[b].model.kind, blocks[b].n, sources[b], rec_I.get(b, False),
                                       blocks[b].model.static_args(blocks[b].params, self.dt, itemsize))
                         for b in sorted(sources)]
-        plan = er.Plan(self.dt, D, S, neurons, source_plans, projections, rec_dev)
+        plan = er.Plan(self.dt, D, S, neurons, source_plans, projections, rec_dev,
+                       post_blocks=sorted(self._post_tau), tics_per_step=self._tics_per_step)
         # arrays (arguments of the compiled function)
         params, host, keys = {}, {}, {}
         for b, blk in enumerate(blocks):
@@ -823,8 +893,9 @@ class Simulator:
                 keys[b] = jax.random.fold_in(jax.random.PRNGKey(seed), blk.gid0)
         rec_idx = {b: np.array(sorted(v), np.int32) for b, v in rec_spk.items()}
         mm_idx_arr = {b: np.array(sorted(v), np.int32) for b, v in mm_idx.items()}
+        post_arr = {b: {"tau_minus_inv": np.asarray(1.0 / tm, fdt)} for b, tm in self._post_tau.items()}
         arrays = jax.device_put({"params": params, "host": host, "keys": keys, "proj": proj_arrays,
-                                 "rec_idx": rec_idx, "mm_idx": mm_idx_arr})
+                                 "rec_idx": rec_idx, "mm_idx": mm_idx_arr, "post": post_arr})
         self._rec_layout = {"spk": {b: blocks[b].gid0 + np.array(sorted(v)) for b, v in rec_spk.items()},
                             "mm": {b: blocks[b].gid0 + np.array(sorted(v)) for b, v in mm_idx.items()},
                             "I": {b: blocks[b].gids for b in rec_I}}
@@ -834,6 +905,60 @@ class Simulator:
         chunk = int(max(1, min(self.max_chunk, self.chunk_bytes // per_step)))
         self._compiled = (plan, arrays, {}, chunk)
         self._run_state = None
+
+    def _plastic_projections(self, plastic_groups, nb_of, fdt, projections, proj_arrays):
+        """Plastic projections (one per source block, target block and synapse model): dense, with the
+        weights in the run state. Returns, per projection index, the (record index, mask) parts."""
+        from .models.synapses import stdp as sd
+        blocks = self._blocks
+        parts_of = {}
+        post_tau = {}
+        for (sb, tb, syn), parts in sorted(plastic_groups.items()):
+            src_blk, tgt_blk = blocks[sb], blocks[tb]
+            recs = [(self._conns[ci], m) for ci, m in parts]
+
+            def gather(field, recs=recs):
+                xs = [c.take(field, m) for c, m in recs]
+                return xs[0] if len(xs) == 1 else np.concatenate(xs)
+
+            def gather_p(name, recs=recs):
+                xs = [np.broadcast_to(c.params[name], (len(c.src),))[m] for c, m in recs]
+                return np.concatenate(xs)
+            src = (gather("src") - src_blk.gid0).astype(np.int32)
+            tgt = (gather("tgt") - tgt_blk.gid0).astype(np.int32)
+            w, d, rec = gather("weight"), gather("delay"), gather("receptor")
+            nb, tm = nb_of[tb], tgt_blk.model
+            counts = bool(getattr(tm, "counts_input", False))
+            # the port (and sign factor) follow Wmax, which has the weight's sign and is never 0: a weight
+            # depressed to 0 stays on its receptor
+            port, scale = tm.route(np.asarray(gather_p("Wmax"), float), rec)
+            flat = nb.offset + np.asarray(port) * (nb.n + 1) + tgt
+            arr = {"src": src, "tgt_local": tgt, "flat": flat.astype(np.int32), "d": np.asarray(d, np.int32),
+                   "scale": np.broadcast_to(np.asarray(scale, fdt), (len(src),)).copy()}
+            for name in sd.PLASTIC_PARAMS:
+                if name != "tau_minus":
+                    arr[name] = np.asarray(gather_p(name), fdt)
+            post_tau.setdefault(tb, []).append((tgt, gather_p("tau_minus")))
+            pp = dl.ProjectionPlan(sb, tb, "plastic", src_blk.n, len(src), counts=counts)
+            parts_of[len(projections)] = parts
+            projections.append(pp)
+            proj_arrays.append(arr)
+        for tb, lst in post_tau.items():
+            # tau_minus belongs to the postsynaptic neuron (NEST): all plastic inputs of a neuron share it
+            n = blocks[tb].n
+            t = np.concatenate([x[0] for x in lst])
+            v = np.concatenate([x[1] for x in lst])
+            lo, hi = np.full(n, np.inf), np.full(n, -np.inf)
+            np.minimum.at(lo, t, v)
+            np.maximum.at(hi, t, v)
+            bad = np.nonzero(np.isfinite(lo) & (lo != hi))[0]
+            if len(bad):
+                raise ConnectionError_(f"connect: the stdp connections onto neuron {blocks[tb].gid0 + int(bad[0])} "
+                                       "have different tau_minus; in NEST it is one parameter of the "
+                                       "postsynaptic neuron.")
+            post_tau[tb] = np.where(np.isfinite(lo), lo, 20.0)
+        self._post_tau = post_tau
+        return parts_of
 
     def _initial_run_state(self):
         plan, arrays = self._compiled[0], self._compiled[1]
@@ -862,8 +987,31 @@ class Simulator:
         cur = ring[self.k % plan.D].copy()  # the input of the next step waits outside the ring
         ring[self.k % plan.D] = 0.0
         max_active = {pp.src_block: jnp.zeros((), jnp.int32) for pp in plan.projections if pp.capacity}
+        # plastic synapses: weights, K_plus and the last presynaptic spike (steps) of every synapse, and
+        # the postsynaptic spike history of their targets
+        from .models.synapses.stdp import NEVER
+        plastic = {}
+        for j, parts in self._plastic_parts.items():
+            recs = [(self._conns[ci], m) for ci, m in parts]
+            w = np.concatenate([c.take("weight", m) for c, m in recs])
+            kp = np.concatenate([c.plastic["kplus"][m] if c.plastic else np.zeros(int(m.sum())) for c, m in recs])
+            tl = np.concatenate([c.plastic["t_last"][m] if c.plastic else np.zeros(int(m.sum()), np.int64)
+                                 for c, m in recs])
+            plastic[j] = {"w": jnp.asarray(w, fdt), "kplus": jnp.asarray(kp, fdt), "t_last": jnp.asarray(tl, jnp.int32)}
+        post = {}
+        P = self.stdp_history
+        for b in plan.post_blocks:
+            n = self._blocks[b].n
+            h = getattr(self, "_post_hist", {}).get(b)
+            if h is None or h["t"].shape != (n, P):
+                h = {"t": np.full((n, P), NEVER, np.int64), "K": np.zeros((n, P)), "Kminus": np.zeros(n),
+                     "t_last": np.full(n, -1.0), "t_drop": np.full(n, NEVER, np.int64)}
+            post[b] = {"t": jnp.asarray(h["t"], jnp.int32), "K": jnp.asarray(h["K"], fdt),
+                       "Kminus": jnp.asarray(h["Kminus"], fdt), "t_last": jnp.asarray(h["t_last"], fdt),
+                       "t_drop": jnp.asarray(h["t_drop"], jnp.int32)}
         return {"states": states, "ring": jnp.asarray(ring.reshape(-1), fdt), "cur": jnp.asarray(cur, fdt),
-                "sg_ptr": sg_ptr, "max_active": max_active}
+                "sg_ptr": sg_ptr, "max_active": max_active, "plastic": plastic, "post": post,
+                "stdp_overflow": jnp.zeros((), jnp.int32)}
 
 
 class _Collector:

@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 
 from . import delivery as dl
+from ..models.synapses import stdp as sd
 
 
 @dataclass
@@ -53,6 +54,8 @@ class Plan:
     sources: list
     projections: list
     rec_dev: list        # (projection index, recorder gid, sender gid): device -> spike recorder
+    post_blocks: list = field(default_factory=list)  # neuron blocks targeted by plastic synapses
+    tics_per_step: int = 100
 
 
 def make_chunk_fn(plan: Plan, models: dict, chunk: int, masked: bool = True, unroll: int = 1,
@@ -87,6 +90,13 @@ def make_chunk_fn(plan: Plan, models: dict, chunk: int, masked: bool = True, unr
             s = {name: v.astype(states[i][name].dtype) for name, v in s.items()}
             new_states.append(s)
             spikes.append(spk.astype(jnp.int32))
+        # postsynaptic spike history of the targets of plastic synapses (this step's spikes, stamp k + 1)
+        post = {b: sd.post_update(carry["post"][b] | {"tau_minus_inv": arr["post"][b]["tau_minus_inv"]},
+                                  spikes[by_block[b]], k, plan.tics_per_step, ring.dtype)
+                for b in plan.post_blocks}
+        post = {b: {n: v for n, v in h.items() if n != "tau_minus_inv"} for b, h in post.items()}
+        plastic = dict(carry["plastic"])
+        overflow = carry["stdp_overflow"]
         # 2. devices emit, 3. everything is delivered to slot (k + d) mod D
         out_dev = {}
         for sp in plan.sources:
@@ -135,6 +145,16 @@ def make_chunk_fn(plan: Plan, models: dict, chunk: int, masked: bool = True, unr
             if pp.src_block not in by_block:
                 continue
             cnt = spikes[by_block[pp.src_block]]
+            if pp.mode == "plastic":
+                # weights change when a presynaptic spike is transmitted and are delivered updated
+                a = arr["proj"][j]
+                h = {**post[pp.tgt_block], "tau_minus_inv": arr["post"][pp.tgt_block]["tau_minus_inv"]}
+                plastic[j], w, ovf = sd.pre_update(a, carry["plastic"][j], h, cnt, k, plan.tics_per_step)
+                overflow = overflow | ovf.astype(jnp.int32)
+                c = cnt[a["src"]].astype(ring.dtype)
+                val = c if pp.counts else c * w * a["scale"]
+                ring = add(ring, k, a["d"], a["flat"], val)
+                continue
             sl = None
             if pp.mode == "event":
                 size = dl.list_size(pp)
@@ -162,7 +182,8 @@ def make_chunk_fn(plan: Plan, models: dict, chunk: int, masked: bool = True, unr
                 h = arr["host"][sp.block]
                 a_next = jnp.where(model.active(h, k + 1), model.amplitude(arr["params"][sp.block], h, k + 1, dt), 0.0)
                 out["I"][sp.block] = jnp.broadcast_to(a_next, (sp.n,))
-        return {"states": new_states, "ring": ring, "cur": cur, "sg_ptr": sg_ptr, "max_active": max_active}, out
+        return {"states": new_states, "ring": ring, "cur": cur, "sg_ptr": sg_ptr, "max_active": max_active,
+                "plastic": plastic, "post": post, "stdp_overflow": overflow}, out
 
     def chunk_fn(arr, carry, k0, n_valid):
         arr = dict(arr)
