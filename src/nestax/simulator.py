@@ -152,7 +152,8 @@ class Simulator:
         self._run_state = None     # device state pytree (None: rebuild from blocks)
         self._pending_row0 = {}    # spike recorder gid -> (gids, counts) stamped exactly at self.k
         self._capacity = {}        # source block -> spikes per step delivered in one scatter (accelerators)
-        self.stdp_history = 16     # postsynaptic spikes kept per neuron for plastic synapses
+        from .models.synapses.stdp import HISTORY
+        self.stdp_history = HISTORY  # postsynaptic spikes kept per neuron for plastic synapses (see stdp.py)
         self._plastic_parts = {}   # plastic projection index -> [(connection record index, mask)]
         self._post_hist = {}       # block -> postsynaptic spike history (host copy)
         self.timings = {}

@@ -151,7 +151,7 @@ def test_history_overflow_is_reported():
     post = _r(np.arange(12.0, 35.0, 1.0))  # 23 post spikes between two pre spikes
     args = (pre, post, 1.0, {"lambda": 0.05, "Wmax": 5.0}, "iaf_psc_delta", DELTA, 50.0, 1.0)
     with pytest.raises(NestaxError, match="stdp_history"):
-        run_nx(*args)
+        run_nx(*args, history=16)
     _compare(run_nest(*args), run_nx(*args, history=32))
 
 

@@ -24,9 +24,11 @@ t_last_pre = 0. The postsynaptic trace jumps by 1 at every post spike
 (K_minus <- K_minus exp((t_last_post - t_sp) / tau_minus) + 1, t_last_post = -1 ms initially).
 
 Engine representation: the weights, K_plus and t_last_pre of every plastic synapse live in the run
-state; each target neuron keeps its last ``HISTORY`` post spike times and K_minus values. If a window
-ever needs a post spike that has already left this history, the run reports an error afterwards
-(``Simulator.stdp_history`` sets the length). A postsynaptic spike with multiplicity m (parrot
+state; each target neuron keeps its last ``HISTORY`` (64) post spike times and K_minus values. If a
+window ever needs a post spike that has already left this history (a presynaptic neuron silent while
+its target fired more than 64 times), the run reports an error afterwards; ``Simulator.stdp_history``
+sets the length. Plastic projections use the dense kernel (cost ~ plastic synapses x history per
+step): fine for small networks, not yet for large ones. A postsynaptic spike with multiplicity m (parrot
 neurons) adds m to K_minus but counts once in the facilitation window (NEST counts it m times).
 """
 from __future__ import annotations
@@ -36,7 +38,7 @@ import jax.numpy as jnp
 from ..base import Model, Param
 from ..registry import register
 
-HISTORY = 16
+HISTORY = 64  # default of Simulator.stdp_history
 NEVER = -(2 ** 30)  # "no spike" time stamp, in steps
 
 PLASTIC_PARAMS = ("tau_plus", "lambda", "alpha", "mu_plus", "mu_minus", "Wmax", "tau_minus")
