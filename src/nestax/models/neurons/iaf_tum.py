@@ -12,6 +12,8 @@ from ..base import Model, Param, State
 from ..common import psc_exp_propagators, route_by_sign
 from ..propagators import refractory_steps
 from ..registry import register
+from .iaf_psc import _COMMON as _IAF_COMMON
+from .iaf_psc import iaf_psc_exp as _iaf_psc_exp
 
 
 @register
@@ -76,15 +78,9 @@ class iaf_tum_2000(Model):
     ports = ("ex", "in")
     weight_unit = "pA"
     parameters = {
-        "E_L": Param(-70.0, "mV", "Resting membrane potential"),
-        "C_m": Param(250.0, "pF", "Membrane capacitance"),
-        "tau_m": Param(10.0, "ms", "Membrane time constant"),
-        "tau_syn_ex": Param(2.0, "ms", "Excitatory synaptic time constant"),
-        "tau_syn_in": Param(2.0, "ms", "Inhibitory synaptic time constant"),
-        "t_ref": Param(2.0, "ms", "Refractory period"),
-        "V_th": Param(-55.0, "mV", "Spike threshold"),
-        "V_reset": Param(-70.0, "mV", "Reset potential"),
-        "I_e": Param(0.0, "pA", "Constant input current"),
+        **_IAF_COMMON,  # E_L, C_m, tau_m, t_ref, V_th, V_reset, I_e as iaf_psc_exp
+        "tau_syn_ex": _iaf_psc_exp.parameters["tau_syn_ex"],
+        "tau_syn_in": _iaf_psc_exp.parameters["tau_syn_in"],
         "rho": Param(0.01, "1/s", "Stochastic firing intensity at threshold"),
         "delta": Param(0.0, "mV", "Width of the threshold region"),
         "tau_fac": Param(1000.0, "ms", "Facilitation time constant"),
