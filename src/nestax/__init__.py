@@ -22,6 +22,7 @@ from .models.neurons.iaf_psc import iaf_psc_alpha, iaf_psc_delta, iaf_psc_exp
 from .models.neurons.parrot import parrot_neuron
 from .models.registry import models
 from .models import neurons as _neurons  # registers every neuron model module
+from .models.synapses import rate as _rate_synapses  # rate_connection_delayed / _instantaneous
 from .models.registry import _MODELS as _registered
 
 # every registered model is available as nx.<NEST name>

@@ -323,6 +323,7 @@ class Simulator:
         if pre_kinds & {"current_source"} and not pre_kinds <= {"current_source"}:
             raise ConnectionError_("connect: mix current generators and spiking nodes in separate connect calls")
 
+        self._check_signals(scls, pre_g, np.concatenate([pre_g, post_g]) if r.make_symmetric else post_g)
         src, tgt, i_pre, i_post = cr.generate_gids(r, pre_g, post_g, self._rng("connect"))
         n_conn = len(src)
         # weight: unit of the target model (symmetric rules also target the pre nodes)
@@ -335,9 +336,12 @@ class Simulator:
         wunit = "pA" if pre_kinds == {"current_source"} else getattr(next(iter(tgt_models)), "weight_unit", "pA")
         w = self._conn_values(scls, "weight", syn.get("weight", scls.parameters["weight"].default), wunit,
                               n_conn, r, len(pre_g), len(post_g), i_pre, i_post)
-        dms = self._conn_values(scls, "delay", syn.get("delay", scls.parameters["delay"].default), "ms",
-                                n_conn, r, len(pre_g), len(post_g), i_pre, i_post)
-        d = self._delay_steps(dms, scls.name)
+        if "delay" in scls.parameters:
+            dms = self._conn_values(scls, "delay", syn.get("delay", scls.parameters["delay"].default), "ms",
+                                    n_conn, r, len(pre_g), len(post_g), i_pre, i_post)
+            d = self._delay_steps(dms, scls.name)
+        else:  # rate_connection_instantaneous: used in the step it is sent
+            d = np.zeros((), np.int64)
         rec = np.broadcast_to(np.asarray(syn.get("receptor_type", 0)), (n_conn,)).astype(np.int64)
         tb_of_conn, present = self._block_split(tgt)
         for b in present:
@@ -362,6 +366,44 @@ class Simulator:
             self._check_plastic(scls, pre_kinds, w, extra)
         self._conns.append(ConnRecord(src, tgt, w, d, rec, scls.name, extra))
         self._structure_changed()
+
+    def _check_signals(self, scls, pre_g, post_g):
+        """NEST's compatibility of senders and receivers: spiking, binary and rate neurons only talk to
+        their own kind (rate neurons only through rate connections)."""
+        pre = [self._blocks[i].model for i in np.unique(self._block_index(pre_g))]
+        post = [self._blocks[i].model for i in np.unique(self._block_index(post_g))]
+        rate_syn = getattr(scls, "rate_kind", None)
+        if rate_syn:
+            for m in pre + post:
+                if m.signal != "rate":
+                    raise ConnectionError_(
+                        f"connect: {scls.name} connects rate neurons; {m.name} is not a rate neuron "
+                        f"(it {'sends spikes' if m.kind == 'neuron' else 'is a ' + m.kind.replace('_', ' ')}).")
+            return
+        for m in pre + post:
+            if m.signal == "rate":
+                raise ConnectionError_(
+                    f"connect: {m.name} is a rate neuron; connect rate neurons with synapse_model="
+                    f"'rate_connection_delayed' or 'rate_connection_instantaneous' (not {scls.name}), and "
+                    "only to other rate neurons.")
+        binary_post = [m for m in post if m.signal == "binary"]
+        binary_pre = [m for m in pre if m.signal == "binary"]
+        if binary_post:
+            for m in pre:
+                if not (m.signal == "binary" or m.name == "noise_generator"):
+                    raise ConnectionError_(
+                        f"connect: {binary_post[0].name} is a binary neuron; it takes input from binary "
+                        f"neurons and from a noise_generator only, not from {m.name} (NEST refuses "
+                        "spiking sources and other current generators too; nestax also refuses "
+                        "spike_generator and parrot_neuron, whose multiplicity NEST reads as transitions).")
+        if binary_pre:
+            for m in post:
+                if m.signal != "binary":
+                    raise ConnectionError_(
+                        f"connect: {binary_pre[0].name} is a binary neuron; its state transitions go to binary "
+                        f"neurons and spike recorders only, not to {m.name}.")
+        if getattr(scls, "plastic", False) and (binary_pre or binary_post):
+            raise ConnectionError_(f"connect: {scls.name} between binary neurons is not supported.")
 
     @staticmethod
     def _check_plastic(scls, pre_kinds, w, extra):
@@ -421,6 +463,11 @@ class Simulator:
                         f"sim.connect({m.name}, neurons).")
             if not pre_kinds <= {"neuron", "spike_source"}:
                 raise ConnectionError_("connect: a spike_recorder records neurons and spike generators only.")
+            for i in np.unique(self._block_index(pre._gids)):
+                m = self._blocks[int(i)].model
+                if m.signal == "rate":
+                    raise ConnectionError_(f"connect: {m.name} is a rate neuron and sends no spikes; record its "
+                                           "'rate' with a multimeter.")
             for g in post._gids:
                 self._sr_links.setdefault(int(g), [])
                 self._sr_links[int(g)] = sorted(set(self._sr_links[int(g)]) | set(pre._gids.tolist()))
@@ -737,12 +784,21 @@ class Simulator:
         # connections grouped by source block; one projection may feed several target blocks
         groups = {}
         plastic_groups = {}  # (source block, target block, synapse) -> [(connection record index, mask)]
+        rate_groups = {}     # (source block, target block, 'delayed' | 'instantaneous') -> same
         D = 2
         for ci, c in enumerate(self._conns):
             if len(c.src) == 0:
                 continue
             D = max(D, int(c.delay.max()) + 1)
             sb, present = self._block_split(c.src)
+            if getattr(lookup(c.synapse), "rate_kind", None):
+                tb, present_t = self._block_split(c.tgt)
+                for ks in present:
+                    for kt in present_t:
+                        m = (sb == ks) & (tb == kt)
+                        if m.any():
+                            rate_groups.setdefault((ks, kt, lookup(c.synapse).rate_kind), []).append((ci, m))
+                continue
             if lookup(c.synapse).__dict__.get("plastic", False):
                 tb, present_t = self._block_split(c.tgt)
                 for ks in present:
@@ -856,6 +912,7 @@ class Simulator:
             projections.append(pp)
             proj_arrays.append(arr)
         self._plastic_parts = self._plastic_projections(plastic_groups, nb_of, fdt, projections, proj_arrays)
+        rate_plans, rate_arrays = self._rate_projections(rate_groups, nb_of, fdt)
         # spike sources recorded directly by spike recorders: one stream per (generator, recorder)
         rec_dev = []
         for srg, senders in sorted(self._sr_links.items()):
@@ -876,7 +933,8 @@ class Simulator:
                                       blocks[b].model.static_args(blocks[b].params, self.dt, itemsize))
                         for b in sorted(sources)]
         plan = er.Plan(self.dt, D, S, neurons, source_plans, projections, rec_dev,
-                       post_blocks=sorted(self._post_tau), tics_per_step=self._tics_per_step)
+                       post_blocks=sorted(self._post_tau), tics_per_step=self._tics_per_step,
+                       rate_projections=rate_plans)
         # arrays (arguments of the compiled function)
         params, host, keys = {}, {}, {}
         for b, blk in enumerate(blocks):
@@ -896,6 +954,7 @@ class Simulator:
         mm_idx_arr = {b: np.array(sorted(v), np.int32) for b, v in mm_idx.items()}
         post_arr = {b: {"tau_minus_inv": np.asarray(1.0 / tm, fdt)} for b, tm in self._post_tau.items()}
         arrays = jax.device_put({"params": params, "host": host, "keys": keys, "proj": proj_arrays,
+                                 "rate": rate_arrays,
                                  "rec_idx": rec_idx, "mm_idx": mm_idx_arr, "post": post_arr})
         self._rec_layout = {"spk": {b: blocks[b].gid0 + np.array(sorted(v)) for b, v in rec_spk.items()},
                             "mm": {b: blocks[b].gid0 + np.array(sorted(v)) for b, v in mm_idx.items()},
@@ -906,6 +965,27 @@ class Simulator:
         chunk = int(max(1, min(self.max_chunk, self.chunk_bytes // per_step)))
         self._compiled = (plan, arrays, {}, chunk)
         self._run_state = None
+
+    def _rate_projections(self, rate_groups, nb_of, fdt):
+        """Rate connections, one dense projection per (source block, target block, kind)."""
+        blocks = self._blocks
+        plans, arrays = [], []
+        for (sb, tb, kind), parts in sorted(rate_groups.items()):
+            recs = [(self._conns[ci], m) for ci, m in parts]
+
+            def gather(field, recs=recs):
+                xs = [c.take(field, m) for c, m in recs]
+                return xs[0] if len(xs) == 1 else np.concatenate(xs)
+            src = (gather("src") - blocks[sb].gid0).astype(np.int32)
+            tgt = (gather("tgt") - blocks[tb].gid0).astype(np.int32)
+            w, d, rec = gather("weight"), gather("delay"), gather("receptor")
+            nb, tm = nb_of[tb], blocks[tb].model
+            port, scale = tm.route(w, rec)
+            flat = nb.offset + np.asarray(port) * (nb.n + 1) + tgt
+            plans.append(er.RateProjectionPlan(sb, tb, kind == "instantaneous", hasattr(tm, "input_nl")))
+            arrays.append({"src": src, "tgt_local": tgt, "flat": flat.astype(np.int32),
+                           "w": np.asarray(w * scale, fdt), "d": np.asarray(d, np.int32)})
+        return plans, arrays
 
     def _plastic_projections(self, plastic_groups, nb_of, fdt, projections, proj_arrays):
         """Plastic projections (one per source block, target block and synapse model): dense, with the

@@ -143,7 +143,7 @@ def deliver(plan: ProjectionPlan, a, ring, cnt, k, D, slot_size, spike_list=None
 
 
 def spike_list(cnt, block: int = 64):
-    """Running count of spiking sources (inclusive prefix sum of cnt > 0) and their number.
+    """Running count of sending sources (inclusive prefix sum of cnt != 0) and their number.
 
     The k-th spiking source is ``searchsorted(ranks, k)``. The prefix sum is computed per block of
     64 with one small matrix product plus a cumulative sum over block totals: about 4x cheaper on
@@ -151,7 +151,7 @@ def spike_list(cnt, block: int = 64):
     """
     n = cnt.shape[0]
     nb = -(-n // block)
-    x = jnp.pad((cnt > 0).astype(jnp.float32), (0, nb * block - n)).reshape(nb, block)
+    x = jnp.pad((cnt != 0).astype(jnp.float32), (0, nb * block - n)).reshape(nb, block)
     within = x @ jnp.triu(jnp.ones((block, block), jnp.float32))  # exact: at most 64 per block
     tot = within[:, -1].astype(jnp.int32)
     ranks = within.astype(jnp.int32) + (jnp.cumsum(tot) - tot)[:, None]

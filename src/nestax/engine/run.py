@@ -46,6 +46,15 @@ class SourcePlan:
 
 
 @dataclass
+class RateProjectionPlan:
+    """Rate connections from one rate-neuron block to another (dense: every source sends every step)."""
+    src_block: int
+    tgt_block: int
+    instant: bool       # rate_connection_instantaneous: used by the target in the step it is sent
+    nonlinear: bool     # the target may apply its input nonlinearity per connection (linear_summation=False)
+
+
+@dataclass
 class Plan:
     dt: float
     D: int
@@ -56,6 +65,7 @@ class Plan:
     rec_dev: list        # (projection index, recorder gid, sender gid): device -> spike recorder
     post_blocks: list = field(default_factory=list)  # neuron blocks targeted by plastic synapses
     tics_per_step: int = 100
+    rate_projections: list = field(default_factory=list)
 
 
 def make_chunk_fn(plan: Plan, models: dict, chunk: int, masked: bool = True, unroll: int = 1,
@@ -72,9 +82,38 @@ def make_chunk_fn(plan: Plan, models: dict, chunk: int, masked: bool = True, unr
         flat = ((k + d) % D) * S + tgt
         return ring.at[flat].add(val.astype(ring.dtype), mode="promise_in_bounds")
 
+    def rate_input(arr, rp, j, sent):
+        """weight x value (or weight x phi(value), NEST's linear_summation=False) per rate connection."""
+        a = arr["rate"][j]
+        x = sent[rp.src_block][a["src"]]
+        if rp.nonlinear:
+            tm = models[rp.tgt_block]
+            pg = {n: (v[a["tgt_local"]] if v.ndim else v) for n, v in arr["params"][rp.tgt_block].items()}
+            x = jnp.where(pg["linear_summation"], x, tm.input_nl(pg, x))
+        return x * a["w"]
+
+    def key_of(arr, b, k):
+        return jax.random.fold_in(arr["keys"][b], k)
+
     def one_step(arr, carry, k):
         states, ring, cur, sg_ptr = carry["states"], carry["ring"], carry["cur"], dict(carry["sg_ptr"])
         new_states, spikes = [], []
+        # 0. rate neurons send the value they hold at the start of the step; instantaneous rate
+        # connections add it to this step's input, before any neuron updates
+        states = list(states)
+        sent = {}
+        for i, nb in enumerate(plan.neurons):
+            model = models[nb.block]
+            if model.signal == "rate":
+                kw = {"key": jax.random.fold_in(key_of(arr, nb.block, k), 1)} if model.stochastic else {}
+                sent[nb.block], s = model.emit(arr["params"][nb.block], arr["derived"][nb.block], states[i], **kw)
+                states[i] = {name: v.astype(states[i][name].dtype) for name, v in s.items()}
+        instant = [(j, rp) for j, rp in enumerate(plan.rate_projections) if rp.instant]
+        if instant:
+            extra = jnp.zeros_like(cur)
+            for j, rp in instant:
+                extra = extra.at[arr["rate"][j]["flat"]].add(rate_input(arr, rp, j, sent).astype(cur.dtype))
+            cur = cur + extra
         # 1. neurons: this step's input was moved out of the ring into ``cur`` at the end of the
         # previous step (a separate loop-carried buffer, so the ring is only ever updated in place)
         inputs = [[cur[nb.offset + r * (nb.n + 1):nb.offset + r * (nb.n + 1) + nb.n] for r in range(nb.n_ports + 1)]
@@ -84,7 +123,7 @@ def make_chunk_fn(plan: Plan, models: dict, chunk: int, masked: bool = True, unr
             syn = jnp.stack(rows[:nb.n_ports]) if nb.n_ports else jnp.zeros((0, nb.n), ring.dtype)
             p = arr["params"][nb.block]
             model = models[nb.block]
-            kw = {"key": jax.random.fold_in(arr["keys"][nb.block], k)} if model.stochastic else {}
+            kw = {"key": key_of(arr, nb.block, k)} if model.stochastic else {}
             s, spk = model.update(p, arr["derived"][nb.block], states[i], syn, rows[nb.n_ports], **kw)
             # keep the run's precision: a model's arithmetic with Python/NumPy scalars may promote
             s = {name: v.astype(states[i][name].dtype) for name, v in s.items()}
@@ -139,6 +178,9 @@ def make_chunk_fn(plan: Plan, models: dict, chunk: int, masked: bool = True, unr
                     ring = jax.lax.dynamic_update_slice(ring, seg + val.astype(ring.dtype), (start,))
                 else:
                     ring = add(ring, k, dd, a["tgt"], val)
+        for j, rp in enumerate(plan.rate_projections):
+            if not rp.instant:
+                ring = add(ring, k, arr["rate"][j]["d"], arr["rate"][j]["flat"], rate_input(arr, rp, j, sent))
         spike_lists = {}
         max_active = dict(carry["max_active"])
         for j, pp in enumerate(plan.projections):
@@ -171,7 +213,7 @@ def make_chunk_fn(plan: Plan, models: dict, chunk: int, masked: bool = True, unr
         out = {"spk": {}, "mm": {}, "I": {}, "dev": out_dev}
         for i, nb in enumerate(plan.neurons):
             if nb.rec_spikes:
-                out["spk"][nb.block] = spikes[i][arr["rec_idx"][nb.block]]
+                out["spk"][nb.block] = models[nb.block].recorded_counts(spikes[i])[arr["rec_idx"][nb.block]]
             for var in nb.mm_vars:
                 val = models[nb.block].observe(arr["params"][nb.block], new_states[i], var)
                 out["mm"][(nb.block, var)] = jnp.broadcast_to(val, (nb.n,))[arr["mm_idx"][nb.block]]

@@ -51,6 +51,10 @@ class Model(metaclass=ModelMeta):
     state: ClassVar[dict] = {}
     ports: ClassVar[tuple] = ()
     stochastic: ClassVar[bool] = False  # True: update() takes a ``key`` (a jax PRNG key per step)
+    # what a neuron sends and accepts: "spike" (spikes, weight x multiplicity), "binary" (NEST's binary
+    # neurons: +1 on an up-transition, -1 on a down-transition) or "rate" (a continuous rate every step,
+    # through rate_connection_delayed / rate_connection_instantaneous only)
+    signal: ClassVar[str] = "spike"
 
     def __new__(cls, **overrides):
         return ModelSpec(cls, overrides)
@@ -87,6 +91,11 @@ class Model(metaclass=ModelMeta):
     def receptor_range(cls, p) -> tuple:
         """Allowed receptor_type values (lo, hi) for a population with parameters ``p``."""
         return (0, 0)
+
+    @classmethod
+    def recorded_counts(cls, spk):
+        """What a spike_recorder sees of this step's output ``spk`` (events per neuron)."""
+        return spk
 
     @classmethod
     def route(cls, weights, receptor_type):
