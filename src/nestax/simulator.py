@@ -7,6 +7,7 @@ changes) and runs it in chunks with :mod:`nestax.engine.run`.
 """
 from __future__ import annotations
 
+import keyword
 import math
 import zlib
 import time as _time
@@ -195,7 +196,7 @@ class Simulator:
         if not (isinstance(n, (int, np.integer)) and n >= 1):
             raise BadParameterError(f"create({cls.name}): n = {n!r} is invalid; expected an integer >= 1.")
         n = int(n)
-        given = {**overrides, **(params or {}), **kwargs}
+        given = _unkeyword({**overrides, **(params or {}), **kwargs})
         known = list(cls.parameters) + list(cls.state)
         for name in given:
             if name not in known:
@@ -509,7 +510,7 @@ class Simulator:
 
     def set(self, nodes, params: dict | None = None, **kwargs):
         """Set parameters or state variables of ``nodes`` (NEST's SetStatus)."""
-        given = {**(params or {}), **kwargs}
+        given = _unkeyword({**(params or {}), **kwargs})
         self._sync_state_to_host()
         for blk, idx in self._groups(nodes):
             cls = blk.model
@@ -1195,6 +1196,12 @@ class _Collector:
                 units[var] = "pA" if var == "I" else tm.state[var].unit if var in tm.state else "1"
             rec[mg] = {"kind": "samples", "targets": targets, "stamps": times, "values": vals, "units": units}
         return Result(sim.dt, self.k0, self.n, rec)
+
+
+def _unkeyword(given: dict) -> dict:
+    """Parameter names that are Python keywords (NEST's ``lambda``) may be written with a trailing
+    underscore as keyword arguments: ``sim.create(nx.lin_rate_ipn, 1, lambda_=0.5)``."""
+    return {(k[:-1] if k.endswith("_") and keyword.iskeyword(k[:-1]) else k): v for k, v in given.items()}
 
 
 def _delay_free_steps(self, x):

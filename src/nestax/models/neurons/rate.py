@@ -9,7 +9,8 @@ Three kinds of node, each with one of six input nonlinearities phi:
 - ``rate_transformer_<phi>``: no dynamics, ``X = phi(input)`` of the previous step.
 
 Rate neurons talk only to rate neurons, through rate_connection_delayed and
-rate_connection_instantaneous (see :mod:`nestax.models.synapses.rate`).
+rate_connection_instantaneous (see :mod:`nestax.models.synapses.rate`). NEST's parameter ``lambda``
+is a Python keyword: pass it as ``lambda_=`` (or in the ``params`` dict as ``"lambda"``).
 """
 from __future__ import annotations
 
@@ -352,9 +353,14 @@ def _make(kind_cls, nl, name, doc):
 
 
 _NONLINEARITIES = (_Gauss, _Lin, _Sigmoid, _SigmoidGG1998, _Tanh, _ThresholdLin)
+def _neuron_name(nl, noise):
+    # NEST's names: <phi>_rate_<noise>, except sigmoid_rate_gg_1998_ipn
+    return ("sigmoid_rate_gg_1998" if nl is _SigmoidGG1998 else f"{nl.phi_name}_rate") + "_" + noise
+
+
 for _nl in _NONLINEARITIES:
-    globals()[f"{_nl.phi_name}_rate_ipn"] = _make(_RateIPN, _nl, f"{_nl.phi_name}_rate_ipn", _IPN_DOC)
+    globals()[_neuron_name(_nl, "ipn")] = _make(_RateIPN, _nl, _neuron_name(_nl, "ipn"), _IPN_DOC)
     globals()[f"rate_transformer_{_nl.phi_name}"] = _make(_Transformer, _nl, f"rate_transformer_{_nl.phi_name}",
                                                           _TRANSFORMER_DOC)
 for _nl in (_Lin, _Tanh, _ThresholdLin):  # NEST has output-noise models for these three only
-    globals()[f"{_nl.phi_name}_rate_opn"] = _make(_RateOPN, _nl, f"{_nl.phi_name}_rate_opn", _OPN_DOC)
+    globals()[_neuron_name(_nl, "opn")] = _make(_RateOPN, _nl, _neuron_name(_nl, "opn"), _OPN_DOC)
