@@ -849,9 +849,8 @@ class Simulator:
         sources = {}
         for sb, parts in sorted(groups.items()):
             src_blk = blocks[sb]
-            def gather(field):
-                xs = [c.take(field, m) for c, m in parts]
-                return xs[0] if len(xs) == 1 else np.concatenate(xs)
+            def gather(field, parts=parts):
+                return _gather(parts, field)
             src = (gather("src") - src_blk.gid0).astype(np.int32)
             tgt, w, d, rec = gather("tgt"), gather("weight"), gather("delay"), gather("receptor")
             current = src_blk.model.kind == "current_source"
@@ -975,8 +974,7 @@ class Simulator:
             recs = [(self._conns[ci], m) for ci, m in parts]
 
             def gather(field, recs=recs):
-                xs = [c.take(field, m) for c, m in recs]
-                return xs[0] if len(xs) == 1 else np.concatenate(xs)
+                return _gather(recs, field)
             src = (gather("src") - blocks[sb].gid0).astype(np.int32)
             tgt = (gather("tgt") - blocks[tb].gid0).astype(np.int32)
             w, d, rec = gather("weight"), gather("delay"), gather("receptor")
@@ -1000,8 +998,7 @@ class Simulator:
             recs = [(self._conns[ci], m) for ci, m in parts]
 
             def gather(field, recs=recs):
-                xs = [c.take(field, m) for c, m in recs]
-                return xs[0] if len(xs) == 1 else np.concatenate(xs)
+                return _gather(recs, field)
 
             def gather_p(name, recs=recs):
                 xs = [np.broadcast_to(c.params[name], (len(c.src),))[m] for c, m in recs]
@@ -1196,6 +1193,12 @@ class _Collector:
                 units[var] = "pA" if var == "I" else tm.state[var].unit if var in tm.state else "1"
             rec[mg] = {"kind": "samples", "targets": targets, "stamps": times, "values": vals, "units": units}
         return Result(sim.dt, self.k0, self.n, rec)
+
+
+def _gather(parts, field):
+    """Field ``field`` of the connections selected by ``parts`` ([(ConnRecord, mask)]), concatenated."""
+    xs = [c.take(field, m) for c, m in parts]
+    return xs[0] if len(xs) == 1 else np.concatenate(xs)
 
 
 def _unkeyword(given: dict) -> dict:

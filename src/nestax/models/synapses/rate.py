@@ -19,6 +19,10 @@ from ..base import Model, Param
 from ..registry import register
 
 
+_WEIGHT = {"weight": Param(1.0, "1", "Coupling weight (dimensionless: the target adds weight x rate)")}
+_RECEPTOR = {"receptor_type": Param(0, "1", "Receptor port of the target (rate neurons have only 0)", "int")}
+
+
 @register
 class rate_connection_delayed(Model):
     """Rate coupling with a delay: the target sees the source's rate of ``delay`` earlier."""
@@ -26,11 +30,7 @@ class rate_connection_delayed(Model):
     name = "rate_connection_delayed"
     kind = "synapse"
     rate_kind = "delayed"
-    parameters = {
-        "weight": Param(1.0, "1", "Coupling weight (dimensionless: the target adds weight x rate)"),
-        "delay": Param(1.0, "ms", "Transmission delay"),
-        "receptor_type": Param(0, "1", "Receptor port of the target (rate neurons have only 0)", "int"),
-    }
+    parameters = {**_WEIGHT, "delay": Param(1.0, "ms", "Transmission delay"), **_RECEPTOR}
 
 
 @register
@@ -40,7 +40,4 @@ class rate_connection_instantaneous(Model):
     name = "rate_connection_instantaneous"
     kind = "synapse"
     rate_kind = "instantaneous"
-    parameters = {
-        "weight": Param(1.0, "1", "Coupling weight (dimensionless: the target adds weight x rate)"),
-        "receptor_type": Param(0, "1", "Receptor port of the target (rate neurons have only 0)", "int"),
-    }
+    parameters = {**_WEIGHT, **_RECEPTOR}
