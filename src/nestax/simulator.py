@@ -313,6 +313,9 @@ class Simulator:
             raise BadParameterError(f"connect: unknown argument {name!r} for rule {r.name} and synapse "
                                     f"{scls.name}.{did_you_mean(name, options)}")
         for name in syn:
+            if name == "delay" and getattr(scls, "rate_kind", None) == "instantaneous":
+                raise BadParameterError(f"connect: rate_connection_instantaneous has no delay (got delay = "
+                                        f"{syn[name]!r}); use rate_connection_delayed for a delayed coupling.")
             if name not in scls.parameters:
                 raise unknown_parameter(scls.name, name, scls.parameters)
 
@@ -377,10 +380,15 @@ class Simulator:
         if rate_syn:
             for m in pre + post:
                 if m.signal != "rate":
-                    raise ConnectionError_(
-                        f"connect: {scls.name} connects rate neurons; {m.name} is not a rate neuron "
-                        f"(it {'sends spikes' if m.kind == 'neuron' else 'is a ' + m.kind.replace('_', ' ')}).")
+                    what = {"spike": "a spiking neuron", "binary": "a binary neuron"}[m.signal] \
+                        if m.kind == "neuron" else "a " + m.kind.replace("_", " ")
+                    raise ConnectionError_(f"connect: {scls.name} connects rate neurons; {m.name} is not a rate "
+                                           f"neuron (it is {what}).")
             return
+        for m in post:
+            if m.signal == "rate" and any(x.kind == "current_source" for x in pre):
+                raise ConnectionError_(f"connect: {m.name} is a rate neuron and takes no current input; drive it "
+                                       "with its parameter mu or with other rate neurons.")
         for m in pre + post:
             if m.signal == "rate":
                 raise ConnectionError_(

@@ -15,7 +15,7 @@
    identities on each side (1e-12): every recorded rate follows from the previous one and the
    recorded noise, also for a noisy opn with mult_coupling fed by noisy neurons.
 3. Errors: the connections and parameters NEST refuses are refused by nestax too (ConnectionError_,
-   BadParameterError, UnknownParameterError), with messages naming the model and the parameter (and
+   BadParameterError), with messages naming the model and the parameter (and
    the value where there is one).
 """
 from __future__ import annotations
@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 
 import nestax as nx
-from nestax.errors import BadParameterError, ConnectionError_, UnknownParameterError
+from nestax.errors import BadParameterError, ConnectionError_
 
 from .harness import per_neuron_kwargs
 from .nest_helpers import fresh_nest, import_nest, mantissa
@@ -517,7 +517,7 @@ CONNECT_ERRORS = [  # pre, post, syn_spec, nestax error, what its message names,
     ("transformer", "iaf", {"synapse_model": RI}, ConnectionError_, [RI, "iaf_psc_alpha"], "IllegalConnection"),
     ("binary", "rate", {"synapse_model": RD}, ConnectionError_, [RD, "mcculloch_pitts_neuron"], "IllegalConnection"),
     ("rate", "sr", {}, ConnectionError_, ["lin_rate_ipn", "multimeter", "'rate'"], "IllegalConnection"),
-    ("rate", "rate", {"synapse_model": RI, "delay": 1.0}, UnknownParameterError, [RI, "'delay'"], "BadProperty"),
+    ("rate", "rate", {"synapse_model": RI, "delay": 1.0}, BadParameterError, [RI, "has no delay", "1.0", "rate_connection_delayed"], "BadProperty"),
     ("rate", "rate", {"synapse_model": RD, "receptor_type": 1}, ConnectionError_, ["lin_rate_ipn", "receptor_type 1"],
      "UnknownReceptorType"),
 ]

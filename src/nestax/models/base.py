@@ -109,6 +109,11 @@ class Model(metaclass=ModelMeta):
 
     # helpers for subclasses' check()
     @classmethod
+    def _unit_suffix(cls, name):
+        unit = cls.parameters[name].unit
+        return "" if unit in ("1", "") else " " + unit
+
+    @classmethod
     def _require(cls, p, name, ok, expected):
         ok = np.asarray(ok)
         if not np.all(ok):
@@ -116,18 +121,18 @@ class Model(metaclass=ModelMeta):
             if bad.ndim:
                 bad = bad[np.nonzero(~ok)[0][0]] if ok.shape == bad.shape else bad.ravel()[0]
             raise BadParameterError(
-                f"{cls.name}: parameter {name!r} = {bad} {cls.parameters[name].unit} is invalid; expected {expected}."
+                f"{cls.name}: parameter {name!r} = {bad}{cls._unit_suffix(name)} is invalid; expected {expected}."
             )
 
     @classmethod
     def _positive(cls, p, *names):
         for n in names:
-            cls._require(p, n, np.asarray(p[n]) > 0, "a value > 0 " + cls.parameters[n].unit)
+            cls._require(p, n, np.asarray(p[n]) > 0, "a value > 0" + cls._unit_suffix(n))
 
     @classmethod
     def _nonnegative(cls, p, *names):
         for n in names:
-            cls._require(p, n, np.asarray(p[n]) >= 0, "a value >= 0 " + cls.parameters[n].unit)
+            cls._require(p, n, np.asarray(p[n]) >= 0, "a value >= 0" + cls._unit_suffix(n))
 
     @classmethod
     def _reset_below_threshold(cls, p):
