@@ -3,9 +3,8 @@ after_spike_currents, adapting_threshold), with dc, step-current and spike input
 inhibitory weights on two receptors).
 
 Every recordable is compared at every common sample to ATOL and the spike stamps exactly; measured
-max deviation (x86-64 CPU, float64) <= 1.2e-13 (V_m, ASCurrents_sum). Exception, stated: the recordable ``I`` is compared one
-sample shifted (nestax's I at stamp k+1 == NEST's I at stamp k): NEST records the generator current it
-has just read for the next step, nestax the current used in the step (see the glif module docstring).
+max deviation (x86-64 CPU, float64) <= 1.2e-13 (V_m, ASCurrents_sum). The recordable ``I`` is the
+generator current read for the next step, in NEST and in nestax, and is compared sample by sample too.
 """
 from __future__ import annotations
 
@@ -31,8 +30,7 @@ CONNS = [(100.0, 1.0, 1), (-50.0, 2.0, 2), (40.0, 1.5, 2)]
 def compare(params, gen, T=100.0, splits=None):
     exp = Experiment("glif_psc", DT, T, params, REC, CONNS, SPIKES, gen, splits)
     ref, got = run_both(exp)
-    # I: one sample shifted, see the module docstring
-    worst = compare_traces(ref, got, exp, lambda v: (ATOL, 0), shifted=("I",), label="glif_psc")
+    worst = compare_traces(ref, got, exp, lambda v: (ATOL, 0), label="glif_psc")
     assert got.spikes == ref.spikes
     print("glif_psc max |nestax - NEST|", {k: float(f"{x:.3g}") for k, x in worst.items()}, len(ref.spikes), "spikes")
     return ref.spikes, worst

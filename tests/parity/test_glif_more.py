@@ -1,9 +1,8 @@
 """NEST 3.10 parity of glif_psc_double_alpha and glif_cond at GLIF levels 1-5, with dc, step-current and
 spike input (excitatory and inhibitory weights on two receptors), split runs and parameter checks.
 
-Every recordable is compared at every common sample and the spike stamps must be identical.
-``I`` is compared one sample shifted (nestax's I at stamp k+1 == NEST's I at stamp k; see the glif
-module docstring). Tolerances and measured deviations (x86-64 CPU, float64) are stated per model below.
+Every recordable (``I`` included) is compared at every common sample and the spike stamps must be
+identical. Tolerances and measured deviations (x86-64 CPU, float64) are stated per model below.
 """
 from __future__ import annotations
 
@@ -28,8 +27,7 @@ DA_ATOL = 1e-9
 def compare(model, params, gen, rec, conns, atol, rtol=0.0, T=100.0, splits=None):
     exp = Experiment(model, DT, T, params, rec, conns, SPIKES, gen, splits)
     ref, got = run_both(exp)
-    # I: one sample shifted, see the glif module docstring
-    worst = compare_traces(ref, got, exp, lambda v: (atol, rtol), shifted=("I",), label=model)
+    worst = compare_traces(ref, got, exp, lambda v: (atol, rtol), label=model)
     assert got.spikes == ref.spikes
     print(model, "max |nestax - NEST|", {k: float(f"{x:.3g}") for k, x in worst.items()}, len(ref.spikes), "spikes")
     return ref.spikes, worst

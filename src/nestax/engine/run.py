@@ -215,6 +215,12 @@ def make_chunk_fn(plan: Plan, models: dict, chunk: int, masked: bool = True, unr
             if nb.rec_spikes:
                 out["spk"][nb.block] = models[nb.block].recorded_counts(spikes[i])[arr["rec_idx"][nb.block]]
             for var in nb.mm_vars:
+                if var == getattr(models[nb.block], "next_current", None):
+                    # NEST records the generator current read for the next step (glif's I): the
+                    # current row of the next step's input
+                    row = nb.offset + nb.n_ports * (nb.n + 1)
+                    out["mm"][(nb.block, var)] = cur[row:row + nb.n][arr["mm_idx"][nb.block]]
+                    continue
                 val = models[nb.block].observe(arr["params"][nb.block], new_states[i], var)
                 out["mm"][(nb.block, var)] = jnp.broadcast_to(val, (nb.n,))[arr["mm_idx"][nb.block]]
         for sp in plan.sources:

@@ -34,9 +34,8 @@ Then, always: the alpha states advance one step and the spike input of this step
 Inputs: spikes need receptor_type 1..len(tau_syn) (NEST: receptor 0 does not exist for glif), weights in
 pA of either sign. Current generators connect to receptor 0; there is no I_e parameter.
 
-Recordable ``I`` differs from NEST by one sample: NEST records the generator current it has just read
-for the NEXT step; nestax records the current used in the step just computed, i.e. nestax's I at stamp
-k + 1 equals NEST's I at stamp k (the engine does not show a neuron the next step's current).
+Recordable ``I``: as in NEST, the sample at stamp k + 1 is the generator current that the neuron reads
+for the step after it (the engine records the next step's current row).
 
 Array parameters (asc_*, tau_syn) and the per-neuron states that follow their length (ASCurrents, y1,
 y2) are held as (n, K) arrays among the state, built by :meth:`assign` (internal names start with an
@@ -85,6 +84,7 @@ _LEVELS = {(False, False, False), (True, False, False), (False, True, False), (T
 
 
 class _GlifBase(MultiReceptor, Model):
+    next_current = "I"  # the multimeter shows the next step's generator current, as NEST records it
     kind = "neuron"
     weight_unit = "pA"
     _carriers = {"_asc_decay": ("asc_decay", 1.0), "_asc_amps": ("asc_amps", 0.0), "_asc_r": ("asc_r", 0.0),

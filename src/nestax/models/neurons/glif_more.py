@@ -119,7 +119,7 @@ class glif_psc_double_alpha(_GlifBase):
     Parameters (NEST defaults): as glif_psc without tau_syn, plus tau_syn_fast (ms, [2.0], > 0),
     tau_syn_slow (ms, [6.0], > 0), amp_slow ([0.3], > 0), all three of equal length = number of
     receptors. Recordables: V_m, ASCurrents_sum, I, I_syn, threshold, threshold_spike,
-    threshold_voltage (``I`` one sample shifted against NEST, as for glif_psc).
+    threshold_voltage.
     """
 
     name = "glif_psc_double_alpha"
@@ -235,8 +235,7 @@ class glif_cond(_GlifBase):
 
     Parameters (NEST defaults): as glif_psc with g renamed g_m (nS, 9.43, > 0), plus
     tau_syn (ms, [0.2, 2.0], > 0) and E_rev (mV, [0.0, -85.0]), of equal length = number of receptors.
-    Recordables: V_m, ASCurrents_sum, I, threshold, threshold_spike, threshold_voltage, g_1 .. g_n
-    (``I`` one sample shifted against NEST, as for glif_psc).
+    Recordables: V_m, ASCurrents_sum, I, threshold, threshold_spike, threshold_voltage, g_1 .. g_n.
     """
 
     name = "glif_cond"
