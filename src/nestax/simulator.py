@@ -897,28 +897,37 @@ class Simulator:
                 projections.append(pp)
                 proj_arrays.append(arr)
                 continue
-            const_w = bool(np.all(val_w == val_w[0]))
-            const_d = bool(np.all(d == d[0]))
-            pp = dl.ProjectionPlan(sb, 0, "dense", src_blk.n, len(src), const_w=const_w, const_d=const_d,
-                                   counts=only_parrots)
-            arr = {"src": src.astype(np.int32), "tgt": flat.astype(np.int32),
-                   "w": np.asarray(val_w[:1] if const_w else val_w, fdt),
-                   "d": np.asarray(d[:1] if const_d else d, np.int32)}
-            pp.contiguous = bool(const_d and neg is None and len(flat) > 1 and np.all(np.diff(flat) == 1))
-            if neg is not None:
-                arr["tgt_neg"] = neg[0].astype(np.int32)
-                arr["w_neg"] = neg[1]
-            if hasattr(src_blk.model, "emit_table"):
-                rates = np.asarray(src_blk.params["rate"])[np.unique(src)]
-                if np.all(rates == rates[0]):
-                    from .models.devices.generators import poisson_cdf_table
-                    cdf = poisson_cdf_table(float(rates[0]) * self.dt / 1000.0, fdt)
-                    if cdf is not None:
-                        pp.poisson_table = len(cdf)
-                        arr["cdf"] = cdf
-            sources.setdefault(sb, []).append(len(projections))
-            projections.append(pp)
-            proj_arrays.append(arr)
+            # binary neurons use a current in the step it arrives (NEST's binary_neuron), every other
+            # model one step later: their generators emit one step ahead (lead 1)
+            subsets = [(slice(None), 0)]
+            if current:
+                binary = np.array([blocks[int(b)].model.signal == "binary" for b in self._block_index(tgt)])
+                if binary.any():
+                    subsets = [(m, lead) for m, lead in ((~binary, 0), (binary, 1)) if m.any()]
+            for m, lead in subsets:
+                s_src, s_flat, s_w, s_d = src[m], flat[m], val_w[m], d[m]
+                const_w = bool(np.all(s_w == s_w[0]))
+                const_d = bool(np.all(s_d == s_d[0]))
+                pp = dl.ProjectionPlan(sb, 0, "dense", src_blk.n, len(s_src), const_w=const_w, const_d=const_d,
+                                       counts=only_parrots, lead=lead)
+                arr = {"src": s_src.astype(np.int32), "tgt": s_flat.astype(np.int32),
+                       "w": np.asarray(s_w[:1] if const_w else s_w, fdt),
+                       "d": np.asarray(s_d[:1] if const_d else s_d, np.int32)}
+                pp.contiguous = bool(const_d and neg is None and len(s_flat) > 1 and np.all(np.diff(s_flat) == 1))
+                if neg is not None:
+                    arr["tgt_neg"] = neg[0].astype(np.int32)
+                    arr["w_neg"] = neg[1]
+                if hasattr(src_blk.model, "emit_table"):
+                    rates = np.asarray(src_blk.params["rate"])[np.unique(s_src)]
+                    if np.all(rates == rates[0]):
+                        from .models.devices.generators import poisson_cdf_table
+                        cdf = poisson_cdf_table(float(rates[0]) * self.dt / 1000.0, fdt)
+                        if cdf is not None:
+                            pp.poisson_table = len(cdf)
+                            arr["cdf"] = cdf
+                sources.setdefault(sb, []).append(len(projections))
+                projections.append(pp)
+                proj_arrays.append(arr)
         self._plastic_parts = self._plastic_projections(plastic_groups, nb_of, fdt, projections, proj_arrays)
         rate_plans, rate_arrays = self._rate_projections(rate_groups, nb_of, fdt)
         # spike sources recorded directly by spike recorders: one stream per (generator, recorder)

@@ -20,9 +20,10 @@ distributional, except where the randomness decides nothing:
       binomial SE in both simulators;
    c. the noise_generator's onset and offset as seen by a binary neuron that updates in every step:
       NEST turns it on at start + delay and off at stop + delay (the binary neuron uses the current in
-      the step it arrives, without the one-step lag of the iaf models). nestax is one step late here
-      (see the xfail reason); (b) is therefore driven through a binary driver, whose stamps each
-      simulator reports, so that it tests the update statistics alone.
+      the step it arrives, without the one-step lag of the iaf models); nestax does the same (regression:
+      it used to be one step late), also when one connect call drives an iaf_psc_delta too, which
+      keeps the lag. (b) is driven through a binary driver, whose stamps each simulator reports, so
+      that it tests the update statistics alone.
 2. ginzburg_neuron and erfc_neuron under constant input (noise_generator mean, std 0): the fraction of
    time in state 1 (400 independent neurons per parameter set, tau_m = 1 ms, sampled every 1 ms from
    20 to 200 ms) equals the gain function's value within 4 SE (SE from the spread over neurons) in both
@@ -194,10 +195,6 @@ def test_latency_after_input_step_is_geometric_in_both():
             _within(np.mean(x == 0), p0, np.sqrt(p0 * (1 - p0) / n), 4.0, f"{name} P({what}-latency = 0)")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "nestax feeds current generators to binary neurons one step late: the engine gives every model the "
-    "current with the iaf models' one-step lag, but NEST's binary_neuron uses the current of the step "
-    "it arrives in (S goes on at start + delay in NEST, start + delay + dt in nestax)"))
 def test_noise_generator_onset_seen_in_the_step_it_arrives():
     """tau_m = 1 us: the neuron updates in every step, so its transitions are deterministic."""
     T = 20.0
@@ -206,8 +203,12 @@ def test_noise_generator_onset_seen_in_the_step_it_arrives():
     g = nest.Create("noise_generator", params={"mean": 1.0, "std": 0.0, "start": 5.0, "stop": 15.0})
     mm = nest.Create("multimeter", params={"record_from": ["S", "h"], "interval": DT})
     sr = nest.Create("spike_recorder")
+    iaf = nest.Create("iaf_psc_delta", params={"V_th": 1e9})
     nest.Connect(g, pop[0], syn_spec={"delay": 1.0})
+    nest.Connect(g, iaf, syn_spec={"delay": 1.0})
     nest.Connect(pop[0], pop[1], syn_spec={"weight": 2.0, "delay": 1.0})
+    vm = nest.Create("voltmeter", params={"interval": DT})
+    nest.Connect(vm, iaf)
     nest.Connect(mm, pop)
     nest.Connect(pop, sr)
     nest.Simulate(T)
@@ -223,8 +224,11 @@ def test_noise_generator_onset_seen_in_the_step_it_arrives():
     g2 = sim.create(nx.noise_generator, mean=1.0, std=0.0, start=5.0, stop=15.0)
     mm2 = sim.create(nx.multimeter, record_from=["S", "h"], interval=DT)
     sr2 = sim.create(nx.spike_recorder)
-    sim.connect(g2, p2[0], delay=1.0)
+    iaf2 = sim.create(nx.iaf_psc_delta, 1, V_th=1e9)
+    sim.connect(g2, p2[0] + iaf2, delay=1.0)  # one connect call: binary and iaf targets together
     sim.connect(p2[0], p2[1], weight=2.0, delay=1.0)
+    vm2 = sim.create(nx.voltmeter, interval=DT)
+    sim.connect(vm2, iaf2)
     sim.connect(mm2, p2)
     sim.connect(p2, sr2)
     res = sim.simulate(T)
@@ -237,6 +241,12 @@ def test_noise_generator_onset_seen_in_the_step_it_arrives():
     for k, v in zip(st, h):
         if k in ref_h:
             assert v == ref_h[k], f"h at step {k}: nestax {v}, NEST {ref_h[k]}"
+    # the iaf target of the same generator keeps the one-step lag: V_m leaves E_L at start + delay + dt
+    v_ref = vm.events["V_m"]
+    v_got = mantissa(res.trace(vm2, "V_m"))[:len(v_ref), 0]
+    assert np.max(np.abs(v_got - v_ref)) < 1e-9
+    first = int(np.round(vm.events["times"][np.argmax(v_ref != v_ref[0])] / DT))
+    assert first == 61, first
 
 
 # ---------------------------------------------------------- 2. stationary fraction vs the gain function

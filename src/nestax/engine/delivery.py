@@ -40,6 +40,8 @@ class ProjectionPlan:
     counts: bool = False    # deliver multiplicity instead of weight (parrot targets)
     poisson_table: int = 0  # >0: Poisson source with one mean for all connections, CDF table length
     contiguous: bool = False  # dense, constant delay, targets are consecutive ring positions
+    lead: int = 0           # current sources: emit the amplitude of step k + lead in step k (1 for
+                            # binary targets, which use a current in the step it arrives)
     capacity: int = 0       # event mode on accelerators: spikes handled per step in one scatter
                             # (0: loop over batches). The engine checks after each chunk that no
                             # step had more spiking sources and reruns the chunk with more if one did.

@@ -153,8 +153,8 @@ def make_chunk_fn(plan: Plan, models: dict, chunk: int, masked: bool = True, unr
                 if sp.kind == "current_source":
                     # step-independent key: noise_generator holds each draw for its own interval dt, so
                     # its stream is a function of (seed, generator, projection, draw index) only
-                    val = model.emit(p, h, k, dt, jax.random.fold_in(arr["keys"][sp.block], j), a["src"],
-                                     **sp.static) * w
+                    val = model.emit(p, h, k + pp.lead, dt, jax.random.fold_in(arr["keys"][sp.block], j),
+                                     a["src"], **sp.static) * w
                 elif model.name == "spike_generator":
                     if pp.counts:
                         val = c[a["src"]]
