@@ -78,13 +78,60 @@ def standard_control(y, yerr, dydt, h, eps_abs, eps_rel, a_y, a_dydt, order=RKF4
     return jnp.where(dec | inc, r * h, h), dec
 
 
-def rkf45_evolve(f, y, h, T, args, *, eps_abs=1e-3, eps_rel=0.0, a_y=1.0, a_dydt=0.0, post=None):
+def compact_capacity(n: int) -> int | None:
+    """Neurons iterated in the compacted phase of :func:`rkf45_evolve` (None: no compaction)."""
+    if COMPACT_MIN_NEURONS is None or n < COMPACT_MIN_NEURONS:
+        return None
+    return int(min(256, max(16, n // 128)))  # measured best ~32 lanes for 4,000 aeif neurons
+
+
+# populations at least this large integrate their last, slowest neurons in a compacted loop (None: never)
+COMPACT_MIN_NEURONS = 256
+
+
+def _neuron_axis(x, n):
+    if jnp.ndim(x) == 0:
+        return None
+    if x.shape[-1] == n:
+        return x.ndim - 1
+    if x.shape[0] == n:
+        return 0
+    return None
+
+
+def _take(tree, idx, n):
+    def one(x):
+        ax = _neuron_axis(x, n)
+        return x if ax is None else jnp.take(x, idx, axis=ax)
+    return jax.tree.map(one, tree)
+
+
+def _put(tree, idx, sub, n):
+    def one(x, xs):
+        ax = _neuron_axis(x, n)
+        if ax is None:
+            return xs
+        xm = jnp.moveaxis(x, ax, 0).at[idx].set(jnp.moveaxis(xs, ax, 0))
+        return jnp.moveaxis(xm, 0, ax)
+    return jax.tree.map(one, tree, sub)
+
+
+def rkf45_evolve(f, y, h, T, args, *, eps_abs=1e-3, eps_rel=0.0, a_y=1.0, a_dydt=0.0, post=None,
+                 compact=False):
     """Integrate ``dy/dt = f(y, args)`` over one simulation step (0, T] for every neuron.
 
     y: (dim, n) state; h: (n,) proposed step size carried across steps (must be > 0);
     T: the simulation step (scalar). ``post(y, args, accepted) -> (y, args)``, if given, runs after
     every iteration (``accepted``: (n,) mask of neurons whose attempt was accepted); models that
     act inside the integration loop (aeif's spike test) use it.
+
+    ``compact=True`` (callers whose ``f`` and ``post`` take every per-neuron value from ``args``,
+    none from a closure): in a large population, once at most ``compact_capacity(n)`` neurons are
+    still integrating, those are gathered and iterated alone, so that a few neurons that need many
+    internal steps (aeif neurons running up to V_peak) do not make every neuron pay for each of
+    their attempts. The per-neuron operations are the same, but XLA may fuse (and contract into
+    FMAs) the gathered loop differently, so values can differ in the last bits: over 200 ms of
+    4,000 spiking aeif_cond_exp neurons, 2.3e-10 mV at most, with identical spikes.
 
     Returns (y, h, args) at the end of the step.
     """
@@ -96,14 +143,14 @@ def rkf45_evolve(f, y, h, T, args, *, eps_abs=1e-3, eps_rel=0.0, a_y=1.0, a_dydt
         return jnp.any(c[0] < T)
 
     def body(c):
-        t, y, h, k1, args = c
+        t, y, h, k1, args, ctl = c
         active = t < T
         left = T - t
         final = h > left
         hh = jnp.where(final, left, h)
         y1, yerr = rkf45_attempt(f, y, k1, hh, args)
         dydt = f(y1, args)
-        h_new, dec = standard_control(y1, yerr, dydt, hh, eps_abs, eps_rel, a_y, a_dydt)
+        h_new, dec = standard_control(y1, yerr, dydt, hh, *ctl)
         t_end = jnp.where(final, T, t + hh)
         retry = dec & (h_new < hh) & (t_end + h_new != t_end)
         accept = active & ~retry
@@ -115,7 +162,22 @@ def rkf45_evolve(f, y, h, T, args, *, eps_abs=1e-3, eps_rel=0.0, a_y=1.0, a_dydt
         if post is not None:
             y, args = post(y, args, accept)
             k1 = f(y, args)
-        return t, y, h, k1, args
+        return t, y, h, k1, args, ctl
 
-    t, y, h, _, args = jax.lax.while_loop(cond, body, (t0, y, h, f(y, args), args))
+    # the error-control constants ride in the loop state: they may be per neuron (gsl_error_tol)
+    init = (t0, y, h, f(y, args), args, (eps_abs, eps_rel, a_y, a_dydt))
+    C = compact_capacity(n) if compact else None
+    if C is None:
+        t, y, h, _, args, _ = jax.lax.while_loop(cond, body, init)
+        return y, h, args
+    # all neurons together while more than C are integrating, then the rest (at most C) alone; the
+    # padding of the gathered set is a finished neuron, which every iteration leaves unchanged
+    c = jax.lax.while_loop(lambda c: jnp.sum(c[0] < T) > C, body, init)
+
+    def finish(c):
+        active = c[0] < T
+        idx = jnp.nonzero(active, size=C, fill_value=jnp.argmin(active))[0]
+        return _put(c, idx, jax.lax.while_loop(cond, body, _take(c, idx, n)), n)
+
+    t, y, h, _, args, _ = jax.lax.cond(cond(c), finish, lambda c: c, c)
     return y, h, args

@@ -130,8 +130,12 @@ def i_spike(p, V):
     return jnp.where(pos, p["g_L"] * dT * jnp.exp((V - p["V_th"]) / jnp.where(pos, dT, 1.0)), 0.0)
 
 
-def aeif_evolve(rhs, p, d, s, y, I, w_index, extra=None, extra_post=None):
-    """Integrate one step of ``dy/dt = rhs(y, refractory, I)`` with NEST's in-loop spike handling.
+def aeif_evolve(rhs, p, d, s, y, I, w_index, extra=None, extra_post=None, consts=None):
+    """Integrate one step of ``dy/dt = rhs(consts, y, refractory, I)`` with NEST's in-loop spike handling.
+
+    ``consts``: the per-neuron values the right-hand side needs (and ``extra_post(consts, v, r, extra,
+    accepted)``, if given); they travel through the integrator's arguments, never a closure, so
+    that the integrator can iterate a subset of the neurons (see ``rkf45_evolve(compact=True)``).
 
     Returns (y, h, refractory steps after the count-down, spike count, extra)."""
     h = jnp.where(s["h"] > 0, s["h"], d["dt"])
@@ -140,21 +144,21 @@ def aeif_evolve(rhs, p, d, s, y, I, w_index, extra=None, extra_post=None):
     tol = p["gsl_error_tol"]
 
     def post(yy, args, acc):
-        r, Ii, n, ex = args
+        r, Ii, n, ex, (c, pp, dd) = args
         v = yy[0]
         if extra_post is not None:
-            v, ex = extra_post(v, r, ex, acc)
+            v, ex = extra_post(c, v, r, ex, acc)
         refr = r > 0
-        spike = acc & ~refr & (v >= d["V_spike"])
-        v = jnp.where(acc & (refr | spike), p["V_reset"], v)
-        w = jnp.where(spike, yy[w_index] + p["b"], yy[w_index])
-        r = jnp.where(spike, d["ref_set"], r)
+        spike = acc & ~refr & (v >= dd["V_spike"])
+        v = jnp.where(acc & (refr | spike), pp["V_reset"], v)
+        w = jnp.where(spike, yy[w_index] + pp["b"], yy[w_index])
+        r = jnp.where(spike, dd["ref_set"], r)
         yy = yy.at[0].set(v).at[w_index].set(w)
-        return yy, (r, Ii, n + spike.astype(n.dtype), ex)
+        return yy, (r, Ii, n + spike.astype(n.dtype), ex, (c, pp, dd))
 
-    y, h, (r, _, n, ex) = rkf45_evolve(lambda yy, a: rhs(yy, a[0] > 0, a[1]), y, h, d["dt"],
-                                       (r0, I, n0, extra), eps_abs=tol, eps_rel=tol, a_y=0.0, a_dydt=1.0,
-                                       post=post)
+    y, h, (r, _, n, ex, _) = rkf45_evolve(lambda yy, a: rhs(a[4][0], yy, a[0] > 0, a[1]), y, h, d["dt"],
+                                          (r0, I, n0, extra, (consts, p, d)), eps_abs=tol, eps_rel=tol,
+                                          a_y=0.0, a_dydt=1.0, post=post, compact=True)
     r = jnp.where(r > 0, r - 1, r)
     return y, h, r, n, ex
 
@@ -180,8 +184,7 @@ class _AeifBase(ConductanceRouting, Model):
     @classmethod
     def update(cls, p, d, s, syn, I):
         y = jnp.stack([s[k] for k in cls._y])
-        y, h, r, n, _ = aeif_evolve(lambda yy, refr, Ii: cls._rhs(p, yy, refr, Ii), p, d, s, y, I,
-                                    cls._y.index("w"))
+        y, h, r, n, _ = aeif_evolve(cls._rhs, p, d, s, y, I, cls._y.index("w"), consts=p)
         y = cls._add_input(p, d, y, syn)
         out = {k: y[i] for i, k in enumerate(cls._y)}
         out.update(refractory_steps=r, h=h)
@@ -444,20 +447,20 @@ class aeif_psc_delta(OnePortRouting, _AeifBase):
     @classmethod
     def update(cls, p, d, s, syn, I):
         y = jnp.stack([s["V_m"], s["w"]])
-        keep = p["refractory_input"].astype(bool)
-
-        def add_input(v, r, ex, acc):
+        def add_input(c, v, r, ex, acc):
+            pp, dd = c
+            keep = pp["refractory_input"].astype(bool)
             pend, buf = ex
             free = acc & (r == 0)
             v = jnp.where(free, v + pend, v)
             v = jnp.where(free & keep & (buf != 0.0), v + buf, v)
             held = acc & (r > 0) & keep
-            buf = jnp.where(free & keep, 0.0, jnp.where(held, buf + pend * jnp.exp(-r * d["dt"] / d["tau_m"]), buf))
+            buf = jnp.where(free & keep, 0.0, jnp.where(held, buf + pend * jnp.exp(-r * dd["dt"] / dd["tau_m"]), buf))
             pend = jnp.where(acc, 0.0, pend)   # the ring-buffer entry is read once, at the first step
             return v, (pend, buf)
 
-        y, h, r, n, (_, buf) = aeif_evolve(lambda yy, refr, Ii: cls._rhs_delta(p, d, yy, refr, Ii), p, d, s,
-                                           y, I, 1, (syn[0], s["refr_spikes_buffer"]), add_input)
+        y, h, r, n, (_, buf) = aeif_evolve(lambda c, yy, refr, Ii: cls._rhs_delta(c[0], c[1], yy, refr, Ii), p, d,
+                                           s, y, I, 1, (syn[0], s["refr_spikes_buffer"]), add_input, consts=(p, d))
         return {"V_m": y[0], "w": y[1], "refr_spikes_buffer": buf, "refractory_steps": r, "h": h}, n
 
     @staticmethod

@@ -117,7 +117,8 @@ class _AeifMultisynapse(MultiReceptor, Model):
             rows += [s["dg"][:, i], s["g"][:, i]]
         y = jnp.stack(rows)
 
-        def rhs(yy, refr, Ii):
+        def rhs(c, yy, refr, Ii):
+            p, E_rev, tau1, tau2 = c
             V = v_eff(p, yy[0], refr)
             w = yy[1]
             i_syn = jnp.zeros_like(V)
@@ -130,7 +131,7 @@ class _AeifMultisynapse(MultiReceptor, Model):
                 out += [-dg / tau1[:, i], dg - g / tau2[:, i]]
             return jnp.stack(out)
 
-        y, h, r, n, _ = aeif_evolve(rhs, p, d, s, y, I, 1)
+        y, h, r, n, _ = aeif_evolve(rhs, p, d, s, y, I, 1, consts=(p, E_rev, tau1, tau2))
         dg = jnp.stack([y[2 + 2 * i] for i in range(K)], axis=1) + syn.T * g0
         g = jnp.stack([y[3 + 2 * i] for i in range(K)], axis=1)
         return {**s, "V_m": y[0], "w": y[1], "dg": dg, "g": g, "refractory_steps": r, "h": h}, n

@@ -102,7 +102,9 @@ class _HHBase(Model):
     @classmethod
     def _integrate(cls, p, d, s, y, I):
         h = jnp.where(s["h"] > 0, s["h"], d["dt"])
-        y, h, _ = rkf45_evolve(lambda yy, a: cls._rhs(p, yy, a), y, h, d["dt"], I, eps_abs=_EPS_ABS)
+        # p travels in the integrator's arguments so that it can iterate spiking neurons alone
+        y, h, _ = rkf45_evolve(lambda yy, a: cls._rhs(a[0], yy, a[1]), y, h, d["dt"], (p, I), eps_abs=_EPS_ABS,
+                               compact=True)
         return y, h
 
     @classmethod
