@@ -5,7 +5,7 @@
     python benchmarks/run.py --big                 # ... plus Brunel 50000
     python benchmarks/run.py --quick               # T = 100 ms, one neuron 1 s, Brunel 2500 only
     python benchmarks/run.py --only cuba,coba      # some networks (substring match on the name)
-    python benchmarks/run.py --networks aeif       # the aeif_cond_exp network (not in the default set: slow)
+    python benchmarks/run.py --networks aeif       # the aeif_cond_exp network alone
     python benchmarks/run.py --networks coba --nestax-seed 4   # COBA: draws that survive in both
     python benchmarks/run.py --simulators nestax,nest --float32
 
@@ -43,14 +43,13 @@ SIMULATORS = ("nestax", "nest", "brian2", "brian2-cpp")
 # networks
 # ==================================================================================================
 def network_names(args):
-    """The default set, or those matching --only/--networks. 'aeif' (minutes of nestax time per
-    simulated second on a CPU) runs only when asked for by name or with --aeif."""
+    """The default set, or those matching --only/--networks."""
     sizes = sorted({int(s) for s in args.sizes.split(",") if s} | ({50000} if args.big else set()))
     names = [f"brunel-{n}" for n in sizes] + ["cuba", "coba", "aeif", "one-neuron"]
     if args.only:
         keys = [k.strip().lower() for k in args.only.split(",") if k.strip()]
         return [n for n in names if any(k in n for k in keys)]
-    return [n for n in names if n != "aeif" or args.aeif]
+    return names
 
 
 def simulators_for(net, args):
@@ -323,8 +322,8 @@ def main(argv=None):
     ap.add_argument("--only", "--networks", dest="only", default="",
                     help="comma-separated network names or substrings "
                     "(brunel, brunel-2500, cuba, coba, aeif, one-neuron)")
-    ap.add_argument("--aeif", action="store_true", help="add the aeif_cond_exp network to the default set "
-                    "(slow in nestax on a CPU: ~11 min for T = 1 s plus warm-up on 2 cores)")
+    ap.add_argument("--aeif", action="store_true", help="no effect (kept for old command lines): the aeif_cond_exp "
+                    "network is in the default set")
     ap.add_argument("--seed", type=int, default=1, help="kernel seed (connectivity, Poisson input) of every "
                     "simulator (default 1)")
     ap.add_argument("--nestax-seed", type=int, default=None, help="kernel seed of the nestax workers only "
