@@ -84,3 +84,29 @@ def test_network_is_the_same_in_every_process():
     outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            env={**__import__("os").environ, "PYTHONHASHSEED": str(h)}).stdout for h in (1, 2)}
     assert len(outs) == 1 and next(iter(outs)).strip()
+
+
+def binary_net(seed=5):
+    """Random binary network: transitions are +1 / -1 signals, so the kernels must carry the sign."""
+    sim = nx.Simulator(dt=0.1, seed=seed)
+    E = sim.create(nx.mcculloch_pitts_neuron, 400, tau_m=5.0, theta=0.93)
+    I = sim.create(nx.ginzburg_neuron, 100, tau_m=5.0, theta=0.5, c_3=4.0)
+    drive = sim.create(nx.noise_generator, mean=1.03, std=0.0)
+    sim.connect(drive, E + I)
+    sim.connect(E, E + I, rule="fixed_indegree", indegree=40, weight=0.05, delay=0.5)
+    sim.connect(I, E + I, rule="fixed_indegree", indegree=10, weight=-0.2, delay=nx.random.uniform(0.5, 2.0))
+    sr = sim.create(nx.spike_recorder)
+    sim.connect(E + I, sr)
+    return sim, sr
+
+
+def test_binary_transitions_identical_with_dense_and_event_delivery(monkeypatch):
+    """The event kernel must list sources with a negative signal too (with `cnt > 0` it drops every
+    down-transition: this test then fails)."""
+    a = spikes_of(*binary_net())
+    from nestax.engine import delivery
+    monkeypatch.setattr(delivery, "EVENT_MIN_SYNAPSES", 1)
+    b = spikes_of(*binary_net())
+    assert len(a[0]) > 500
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
