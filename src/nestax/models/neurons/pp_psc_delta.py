@@ -157,12 +157,20 @@ class pp_psc_delta(Model):
         u = jax.random.uniform(k_u, v.shape, dtype=v.dtype)
         bern = (u <= -jnp.expm1(-rate * d["dt"] * 1e-3)).astype(jnp.int32)
         lam = jnp.where((rate > 0) & jnp.isfinite(rate), rate * d["dt"] * 1e-3, 0.0)
-        pois = jax.random.poisson(k_p, lam, v.shape).astype(jnp.int32)
+        may_fire = free & (rate > 0.0)
+        # Poisson and gamma numbers are costly (rejection loops): draw them only in steps where some
+        # neuron uses them (dead_time = 0, resp. dead_time_random and a spike); the numbers drawn are
+        # the same as unconditional draws with these keys
+        pois = jax.lax.cond(jnp.any(may_fire & (d["dead"] <= 0.0)),
+                            lambda: jax.random.poisson(k_p, lam, v.shape).astype(jnp.int32),
+                            lambda: jnp.zeros(v.shape, jnp.int32))
         n = jnp.where(d["dead"] > 0.0, bern, pois)
-        n = jnp.where(free & (rate > 0.0), n, 0)
+        n = jnp.where(may_fire, n, 0)
         fired = n > 0
         shape = jnp.maximum(p["dead_time_shape"], 1).astype(v.dtype)
-        g = jax.random.gamma(k_g, shape, v.shape, dtype=v.dtype)
+        g = jax.lax.cond(jnp.any(fired & p["dead_time_random"]),
+                         lambda: jax.random.gamma(k_g, shape, v.shape, dtype=v.dtype),
+                         lambda: jnp.ones(v.shape, v.dtype))
         # NEST's Time(Time::ms(x)).get_steps(): to tics (half a tic up), then up to whole steps
         tics = jnp.floor(g / (shape / d["dead"]) * 1000.0 + 0.5)
         rand_dead = jnp.floor((tics + d["tps"] - 1.0) / d["tps"])
