@@ -130,13 +130,16 @@ def test_defaults_receptors_and_checks():
             sim.create(nx.ht_neuron, 1, **bad)
         with pytest.raises(Exception):
             nest.Create("ht_neuron", params=bad)
-    # spikes need receptor_type 1..4 (NEST: UnknownReceptorType), receptor 5 is rejected at connect
+    # spikes need receptor_type 1..4 (NEST: UnknownReceptorType): 0 and 5 are rejected at connect
+    # (regression: 0 used to be accepted at connect and rejected only at simulate); current
+    # generators use receptor 0
     n = sim.create(nx.ht_neuron, 1)
     sg = sim.create(nx.spike_generator, spike_times=[1.0])
-    with pytest.raises(ConnectionError_):
-        sim.connect(sg, n, receptor_type=5)
-    with pytest.raises(Exception):
-        nest.Connect(nest.Create("spike_generator"), nest.Create("ht_neuron"), syn_spec={"receptor_type": 0})
-    sim.connect(sg, n, receptor_type=0)
-    with pytest.raises(Exception, match="receptor_type"):
-        sim.simulate(1.0)
+    for bad in (0, 5):
+        with pytest.raises(ConnectionError_, match=f"no receptor_type {bad}; expected 1..4"):
+            sim.connect(sg, n, receptor_type=bad)
+        with pytest.raises(Exception):
+            nest.Connect(nest.Create("spike_generator"), nest.Create("ht_neuron"), syn_spec={"receptor_type": bad})
+    sim.connect(sim.create(nx.dc_generator, amplitude=10.0), n)
+    sim.connect(sg, n, receptor_type=1)
+    sim.simulate(1.0)

@@ -199,8 +199,8 @@ class ht_neuron(Model):
 
     @classmethod
     def receptor_range(cls, p):
-        # 0 is allowed here for current generators; spike connections on 0 are rejected in route()
-        return (0, len(RECEPTORS))
+        # spike receptors; current generators use receptor 0 (connect checks them against (0, 0))
+        return (1, len(RECEPTORS))
 
     @classmethod
     def route(cls, weights, receptor_type):
