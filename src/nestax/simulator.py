@@ -350,13 +350,21 @@ class Simulator:
         tb_of_conn, present = self._block_split(tgt)
         for b in present:
             blk = self._blocks[b]
-            # current generators feed receptor 0 (NEST's CurrentEvent port), spikes the model's range
-            lo, hi = (0, 0) if pre_kinds == {"current_source"} else blk.model.receptor_range(blk.params)
+            # current generators feed receptor 0 (NEST's CurrentEvent port) or one of the model's current
+            # receptors, spikes the model's range
             r_b = rec if len(present) == 1 else rec[tb_of_conn == b]
-            bad = (r_b < lo) | (r_b > hi)
-            if np.any(bad):
+            if pre_kinds == {"current_source"}:
+                allowed = sorted({0, *blk.model.current_ports})
+                bad = ~np.isin(r_b, allowed)
+                ok = " or ".join(map(str, allowed))
+                what = " for current input"
+            else:
+                lo, hi = blk.model.receptor_range(blk.params)
+                bad = (r_b < lo) | (r_b > hi)
                 ok = f"{lo}" if lo == hi else f"{lo}..{hi}"
-                raise ConnectionError_(f"connect: {blk.model.name} has no receptor_type {int(r_b[bad][0])}; "
+                what = ""
+            if np.any(bad):
+                raise ConnectionError_(f"connect: {blk.model.name} has no receptor_type {int(r_b[bad][0])}{what}; "
                                        f"expected {ok}.")
         extra = {}
         for name, spec in scls.parameters.items():
@@ -879,6 +887,9 @@ class Simulator:
                 only_parrots &= counts
                 if current:
                     port, scale = np.full(local.shape, nb.n_ports), np.ones(local.shape)
+                    names = tm.port_names(blocks[int(b)].params)
+                    for r_cur, pname in tm.current_ports.items():
+                        port = np.where(np.asarray(rec[m]) == r_cur, names.index(pname), port)
                 else:
                     port, scale = tm.route(w[m], rec[m])
                 flat[m] = nb.offset + port * (nb.n + 1) + local

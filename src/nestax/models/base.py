@@ -50,6 +50,10 @@ class Model(metaclass=ModelMeta):
     parameters: ClassVar[dict] = {}
     state: ClassVar[dict] = {}
     ports: ClassVar[tuple] = ()
+    # current generators on receptor_type r > 0 feed the input port named current_ports[r] (NEST's
+    # iaf_psc_exp: receptor 1, a current filtered by the excitatory synapse); receptor 0 feeds the
+    # current argument of update()
+    current_ports: ClassVar[dict] = {}
     stochastic: ClassVar[bool] = False  # True: update() takes a ``key`` (a jax PRNG key per step)
     # what a neuron sends and accepts: "spike" (spikes, weight x multiplicity), "binary" (NEST's binary
     # neurons: +1 on an up-transition, -1 on a down-transition) or "rate" (a continuous rate every step,

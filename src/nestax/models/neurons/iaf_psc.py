@@ -138,6 +138,12 @@ class iaf_psc_exp(_IafPscBase):
     Exact integration; the tau_m == tau_syn case uses the analytic limit.
     A spike arriving at t_a changes I_syn at t_a and V_m from t_a + dt.
 
+    Current input, as in NEST: receptor_type 0 (default) is a step current entering dV_m/dt
+    (I_gen); receptor_type 1 is filtered by the excitatory synapse: each step
+    I_syn_ex <- P11ex I_syn_ex + (1 - P11ex) I_1 + spikes, with I_1 the receptor-1 current, lagging
+    one step like I_gen. I_syn_ex then includes that current (NEST warns about the same). Spikes
+    connect on receptor 0 only.
+
     Parameters: E_L (mV, -70), C_m (pF, 250, > 0), tau_m (ms, 10, > 0), tau_syn_ex (ms, 2, > 0),
     tau_syn_in (ms, 2, > 0), t_ref (ms, 2, >= 0), V_th (mV, -55), V_reset (mV, -70, < V_th),
     I_e (pA, 0).
@@ -145,6 +151,8 @@ class iaf_psc_exp(_IafPscBase):
     """
 
     name = "iaf_psc_exp"
+    ports = ("ex", "in", "I_1")
+    current_ports = {1: "I_1"}
     parameters = {
         **_COMMON,
         "tau_syn_ex": Param(2.0, "ms", "Excitatory synaptic time constant"),
@@ -175,7 +183,7 @@ class iaf_psc_exp(_IafPscBase):
         v_new = v * d["P22"] + (p["I_e"] + I) * d["P20"] + iex * d["P21ex"] + iin * d["P21in"]
         v = jnp.where(free, v_new, v)
         r = jnp.where(free, r, r - 1)
-        iex = iex * d["P11ex"] + syn[0]
+        iex = iex * d["P11ex"] + (1.0 - d["P11ex"]) * syn[2] + syn[0]
         iin = iin * d["P11in"] + syn[1]
         spike = v >= d["theta"]
         v = jnp.where(spike, d["v_reset"], v)
