@@ -366,6 +366,8 @@ class Simulator:
             if np.any(bad):
                 raise ConnectionError_(f"connect: {blk.model.name} has no receptor_type {int(r_b[bad][0])}{what}; "
                                        f"expected {ok}.")
+        if pre_kinds != {"current_source"}:
+            self._check_payload(scls, pre_g, rec, tb_of_conn, present)
         extra = {}
         for name, spec in scls.parameters.items():
             if name in ("weight", "delay", "receptor_type"):
@@ -378,6 +380,32 @@ class Simulator:
             self._check_plastic(scls, pre_kinds, w, extra)
         self._conns.append(ConnRecord(src, tgt, w, d, rec, scls.name, extra))
         self._structure_changed()
+
+    def _check_payload(self, scls, pre_g, rec, tb_of_conn, present):
+        """Receptors that scale a spike by a value its sender computes (iaf_tum_2000's receptor 1: u x)
+        take spikes only from senders that compute it."""
+        for b in present:
+            tm = self._blocks[b].model
+            pr = getattr(tm, "payload_receptors", ())
+            r_b = rec if len(present) == 1 else rec[tb_of_conn == b]
+            if pr and not np.isin(r_b, pr).all():
+                for i in np.unique(self._block_index(pre_g)):
+                    if self._blocks[int(i)].model is tm:  # NEST: IllegalConnection
+                        raise ConnectionError_(f"connect: {tm.name} neurons must be connected to each other via "
+                                               f"receptor_type {pr[0]} (got {int(r_b[~np.isin(r_b, pr)][0])}), "
+                                               "as in NEST.")
+            if not pr or not np.isin(r_b, pr).any():
+                continue
+            r = int(r_b[np.isin(r_b, pr)][0])
+            for i in np.unique(self._block_index(pre_g)):
+                m = self._blocks[int(i)].model
+                if not getattr(m, "payload_state", ""):
+                    raise ConnectionError_(
+                        f"connect: receptor_type {r} of {tm.name} scales each spike by the sender's u x, which "
+                        f"{m.name} does not send (NEST multiplies its spikes by 0 there); connect it to "
+                        "receptor_type 0, or send from an iaf_tum_2000.")
+            if getattr(scls, "plastic", False):
+                raise ConnectionError_(f"connect: {scls.name} onto receptor_type {r} of {tm.name} is not supported.")
 
     def _check_signals(self, scls, pre_g, post_g):
         """NEST's compatibility of senders and receivers: spiking, binary and rate neurons only talk to
@@ -879,9 +907,12 @@ class Simulator:
             val_w = np.empty(len(src), fdt)
             neg = None
             only_parrots = True
+            payload = np.zeros(len(src), bool)  # spikes scaled by a value the sender sends with them
             for b in present:
                 m = tb == b if len(present) > 1 else slice(None)
                 nb, tm = nb_of[int(b)], blocks[int(b)].model
+                if not current and getattr(tm, "payload_receptors", ()):
+                    payload[m] = np.isin(np.asarray(rec[m]), tm.payload_receptors)
                 local = tgt[m] - blocks[int(b)].gid0
                 counts = bool(getattr(tm, "counts_input", False))
                 only_parrots &= counts
@@ -905,11 +936,18 @@ class Simulator:
                     neg[0][m] = nb.offset + port_n * (nb.n + 1) + local
                     neg[1][m] = w[m] * scale_n
             if src_blk.model.kind == "neuron":
-                pp, arr = dl.build_projection(sb, 0, src_blk.n, src, flat, val_w, d, False, pad_index)
-                if pp.mode == "event" and self._fixed_capacity():
-                    pp.capacity = self._capacity.get(sb, int(min(src_blk.n, max(256, src_blk.n // 32))))
-                projections.append(pp)
-                proj_arrays.append(arr)
+                # connections whose spikes carry the sender's payload (iaf_tum_2000's u x) go apart
+                for sel, carried in ((~payload, ""), (payload, getattr(src_blk.model, "payload_state", ""))):
+                    if not sel.any():
+                        continue
+                    sub = (lambda x: x) if sel.all() else (lambda x, sel=sel: x[sel])
+                    pp, arr = dl.build_projection(sb, 0, src_blk.n, sub(src), sub(flat), sub(val_w), sub(d),
+                                                  False, pad_index)
+                    pp.payload = carried
+                    if pp.mode == "event" and self._fixed_capacity():
+                        pp.capacity = self._capacity.get(sb, int(min(src_blk.n, max(256, src_blk.n // 32))))
+                    projections.append(pp)
+                    proj_arrays.append(arr)
                 continue
             # binary neurons use a current in the step it arrives (NEST's binary_neuron), every other
             # model one step later: their generators emit one step ahead (lead 1)

@@ -171,10 +171,14 @@ def test_tum_defaults_and_checks():
     bad_params("iaf_tum_2000", [{"V_reset": -50.0}, {"C_m": 0.0}, {"tau_m": -1.0}, {"tau_syn_ex": 0.0},
                                 {"tau_psc": 0.0}, {"tau_rec": 0.0}, {"tau_fac": -1.0}, {"t_ref": -1.0},
                                 {"U": 1.5}, {"rho": -1.0}, {"delta": -1.0}])
+    # between iaf_tum_2000 neurons NEST requires receptor_type 1 (u x scaled spikes: see
+    # test_iaf_tum_receptor1.py) and refuses 0; receptor 2 does not exist
     sim = nx.Simulator(dt=0.1)
     a, bpop = sim.create(nx.iaf_tum_2000, 1), sim.create(nx.iaf_tum_2000, 1)
-    with pytest.raises(Exception):
-        sim.connect(a, bpop, receptor_type=1)
+    sim.connect(a, bpop, receptor_type=1)
+    for bad in (0, 2):
+        with pytest.raises(Exception):
+            sim.connect(a, bpop, receptor_type=bad)
 
 
 def test_tum_stochastic_threshold_rate():

@@ -40,6 +40,8 @@ class ProjectionPlan:
     counts: bool = False    # deliver multiplicity instead of weight (parrot targets)
     poisson_table: int = 0  # >0: Poisson source with one mean for all connections, CDF table length
     contiguous: bool = False  # dense, constant delay, targets are consecutive ring positions
+    payload: str = ""       # neuron sources: state variable of the sender that scales each spike
+                            # (iaf_tum_2000's u x on its targets' receptor 1)
     lead: int = 0           # current sources: emit the amplitude of step k + lead in step k (1 for
                             # binary targets, which use a current in the step it arrives)
     capacity: int = 0       # event mode on accelerators: spikes handled per step in one scatter

@@ -204,6 +204,8 @@ def make_chunk_fn(plan: Plan, models: dict, chunk: int, masked: bool = True, unr
                 sl = spike_lists[pp.src_block]
                 if pp.capacity:  # remember the most sources that spiked in one step
                     max_active[pp.src_block] = jnp.maximum(max_active[pp.src_block], sl[1])
+            if pp.payload:  # each spike scaled by the value its sender sends with it
+                cnt = cnt * new_states[by_block[pp.src_block]][pp.payload]
             ring = dl.deliver(pp, arr["proj"][j], ring, cnt, k, D, S, sl)
         # the input of step k + 1 leaves the ring; its slot is free for step k + 1 + D
         nxt = ((k + 1) % D) * S

@@ -44,10 +44,11 @@ class iaf_tum_2000(Model):
        plasticity update above, spike stamped (k+1) dt;
     4. generator current with NEST's one-step lag (engine).
 
-    Not supported yet (engine): receptor_type 1. In NEST, spikes sent to receptor 1 are scaled by the
-    sender's u x (a value that travels with the spike event), and currents sent to receptor 1 are
-    low-pass filtered into I_syn_ex. nestax's event delivery carries no per-spike payload, so only
-    receptor 0 is accepted (plain iaf_psc_exp synapses; x, y, u are still computed and can be read).
+    receptor_type 1, as in NEST: a spike arriving there is scaled by the sender's u x of that spike
+    (the engine carries it with the spike; only iaf_tum_2000 senders have it: NEST multiplies the
+    spikes of other neurons by 0 there, nestax refuses them at connect), then goes to I_syn_ex or
+    I_syn_in by the sign of the product. A current on receptor 1 is filtered by the excitatory
+    synapse: I_syn_ex <- P11ex I_syn_ex + (1 - P11ex) I_1 + spikes, as in iaf_psc_exp.
 
     Parameters (NEST defaults):
 
@@ -75,7 +76,10 @@ class iaf_tum_2000(Model):
     name = "iaf_tum_2000"
     kind = "neuron"
     stochastic = True
-    ports = ("ex", "in")
+    ports = ("ex", "in", "I_1")
+    current_ports = {1: "I_1"}
+    payload_receptors = (1,)   # spikes on receptor 1 carry the sender's u x
+    payload_state = "_offset"  # what this model's spikes carry: u x of its last spike
     weight_unit = "pA"
     parameters = {
         **_IAF_COMMON,  # E_L, C_m, tau_m, t_ref, V_th, V_reset, I_e as iaf_psc_exp
@@ -98,6 +102,7 @@ class iaf_tum_2000(Model):
         "r": State("1", 0, "Refractory steps left"),
         "_k": State("1", 0, "Steps run so far (internal)"),
         "_k_last": State("1", 0, "Stamp (steps) of the last own spike, 0 if none (internal)"),
+        "_offset": State("1", 0.0, "u x of the last own spike, sent with it (internal)"),
     }
 
     @classmethod
@@ -131,7 +136,12 @@ class iaf_tum_2000(Model):
         return value - p["E_L"] if name == "V_m" else value
 
     @classmethod
+    def receptor_range(cls, p):
+        return (0, 1)
+
+    @classmethod
     def route(cls, weights, receptor_type):
+        # receptor 0 and 1 alike: NEST routes w (times u x on receptor 1, which is >= 0) by sign
         return route_by_sign(weights)
 
     @classmethod
@@ -150,7 +160,7 @@ class iaf_tum_2000(Model):
         v_new = v * d["P22"] + iex * d["P21ex"] + iin * d["P21in"] + (p["I_e"] + I) * d["P20"]
         v = jnp.where(free, v_new, v)
         r = jnp.where(free, r, r - 1)
-        iex = iex * d["P11ex"] + syn[0]
+        iex = iex * d["P11ex"] + (1.0 - d["P11ex"]) * syn[2] + syn[0]
         iin = iin * d["P11in"] + syn[1]
         stoch = p["delta"] > 1e-10
         phi = p["rho"] * jnp.exp(1.0 / jnp.where(stoch, p["delta"], 1.0) * (v - d["theta"]))
@@ -178,4 +188,5 @@ class iaf_tum_2000(Model):
         x, y, u = jnp.where(spike, x2, x), jnp.where(spike, y2, y), jnp.where(spike, u2, u)
         k_last = jnp.where(spike, k1.astype(s["_k_last"].dtype), s["_k_last"])
         return {**s, "V_m": v, "I_syn_ex": iex, "I_syn_in": iin, "r": r, "x": x, "y": y, "u": u,
-                "_k": k1.astype(s["_k"].dtype), "_k_last": k_last}, spike
+                "_k": k1.astype(s["_k"].dtype), "_k_last": k_last,
+                "_offset": jnp.where(spike, dy, s["_offset"])}, spike
