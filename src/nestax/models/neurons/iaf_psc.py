@@ -19,6 +19,7 @@ iaf_psc_delta takes mV (the jump of V_m).
 """
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -138,6 +139,10 @@ class iaf_psc_exp(_IafPscBase):
     Exact integration; the tau_m == tau_syn case uses the analytic limit.
     A spike arriving at t_a changes I_syn at t_a and V_m from t_a + dt.
 
+    Escape noise, as in NEST: with delta > 1e-10 mV the neuron fires when a uniform number is below
+    phi dt 1e-3, phi = rho exp((V_m - V_th)/delta) (1/s), tested every step (also while refractory,
+    as in NEST); with delta = 0 (default) the threshold is deterministic and no number is drawn.
+
     Current input, as in NEST: receptor_type 0 (default) is a step current entering dV_m/dt
     (I_gen); receptor_type 1 is filtered by the excitatory synapse: each step
     I_syn_ex <- P11ex I_syn_ex + (1 - P11ex) I_1 + spikes, with I_1 the receptor-1 current, lagging
@@ -153,10 +158,13 @@ class iaf_psc_exp(_IafPscBase):
     name = "iaf_psc_exp"
     ports = ("ex", "in", "I_1")
     current_ports = {1: "I_1"}
+    stochastic = True  # only with delta > 0
     parameters = {
         **_COMMON,
         "tau_syn_ex": Param(2.0, "ms", "Excitatory synaptic time constant"),
         "tau_syn_in": Param(2.0, "ms", "Inhibitory synaptic time constant"),
+        "rho": Param(0.01, "1/s", "Escape rate at threshold (used when delta > 0)"),
+        "delta": Param(0.0, "mV", "Width of the escape-noise threshold region (0: deterministic)"),
     }
     state = {
         "V_m": State("mV", "E_L", "Membrane potential"),
@@ -174,10 +182,16 @@ class iaf_psc_exp(_IafPscBase):
         return {
             **psc_exp_propagators(p, dt),
             "ref_counts": refractory_steps(p["t_ref"], dt),
+            "dt": dt,
         }
 
     @classmethod
-    def update(cls, p, d, s, syn, I):
+    def check(cls, p):
+        super().check(p)
+        cls._nonnegative(p, "rho", "delta")
+
+    @classmethod
+    def update(cls, p, d, s, syn, I, key):
         v, iex, iin, r = s["V_m"], s["I_syn_ex"], s["I_syn_in"], s["refractory_steps"]
         free = r == 0
         v_new = v * d["P22"] + (p["I_e"] + I) * d["P20"] + iex * d["P21ex"] + iin * d["P21in"]
@@ -185,7 +199,13 @@ class iaf_psc_exp(_IafPscBase):
         r = jnp.where(free, r, r - 1)
         iex = iex * d["P11ex"] + (1.0 - d["P11ex"]) * syn[2] + syn[0]
         iin = iin * d["P11in"] + syn[1]
-        spike = v >= d["theta"]
+        stoch = p["delta"] > 1e-10
+
+        def escape():
+            phi = p["rho"] * jnp.exp(1.0 / jnp.where(stoch, p["delta"], 1.0) * (v - d["theta"]))
+            return jax.random.uniform(key, v.shape, dtype=v.dtype) < phi * d["dt"] * 1e-3
+        escaped = jax.lax.cond(jnp.any(stoch), escape, lambda: jnp.zeros(v.shape, bool))
+        spike = jnp.where(stoch, escaped, v >= d["theta"])
         v = jnp.where(spike, d["v_reset"], v)
         r = jnp.where(spike, d["ref_counts"], r)
         return {"V_m": v, "I_syn_ex": iex, "I_syn_in": iin, "refractory_steps": r}, spike
