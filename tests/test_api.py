@@ -493,3 +493,17 @@ def test_default_rule_weight_delay_as_nest():
     sim.connect(a, b)
     c = sim.connections()
     assert len(c) == 6 and np.allclose(np.asarray(c.weights), 1.) and np.allclose(mant(c.delays, u.ms), 1.)
+
+
+def test_rate_neurons_accept_nests_old_names_mean_and_std():
+    """NEST still accepts mean/std for a rate neuron's mu/sigma; so does nestax (both at once is an error)."""
+    sim = nx.Simulator()
+    n = sim.create("lin_rate_ipn", 2, mean=1.5, std=0.0)
+    assert np.all(sim.get(n, "mu") == 1.5) and np.all(sim.get(n, "sigma") == 0.0)
+    sim.set(n, std=0.3)
+    assert np.all(sim.get(n, "sigma") == 0.3)
+    with pytest.raises(nx.BadParameterError, match="'mean' is another name of 'mu'"):
+        sim.create("tanh_rate_opn", 1, mu=1.0, mean=2.0)
+    # gauss_rate_ipn: mean/std are the neuron's own drive and noise (mu/sigma: the Gaussian)
+    g = sim.create("gauss_rate_ipn", 1, mean=0.5, sigma=2.0)
+    assert sim.get(g, "mean") == 0.5 and sim.get(g, "sigma") == 2.0 and sim.get(g, "std") == 1.0

@@ -196,7 +196,7 @@ class Simulator:
         if not (isinstance(n, (int, np.integer)) and n >= 1):
             raise BadParameterError(f"create({cls.name}): n = {n!r} is invalid; expected an integer >= 1.")
         n = int(n)
-        given = _unkeyword({**overrides, **(params or {}), **kwargs})
+        given = _aliased(cls, _unkeyword({**overrides, **(params or {}), **kwargs}))
         known = list(cls.parameters) + list(cls.state)
         for name in given:
             if name not in known:
@@ -554,10 +554,11 @@ class Simulator:
 
     def set(self, nodes, params: dict | None = None, **kwargs):
         """Set parameters or state variables of ``nodes`` (NEST's SetStatus)."""
-        given = _unkeyword({**(params or {}), **kwargs})
+        given_all = _unkeyword({**(params or {}), **kwargs})
         self._sync_state_to_host()
         for blk, idx in self._groups(nodes):
             cls = blk.model
+            given = _aliased(cls, given_all)
             known = list(cls.parameters) + list(cls.state)
             for name in given:
                 if name not in known:
@@ -1271,6 +1272,18 @@ def _gather(parts, field):
     """Field ``field`` of the connections selected by ``parts`` ([(ConnRecord, mask)]), concatenated."""
     xs = [c.take(field, m) for c, m in parts]
     return xs[0] if len(xs) == 1 else np.concatenate(xs)
+
+
+def _aliased(cls, given: dict) -> dict:
+    """NEST's alternative parameter names of a model (``cls.aliases``: old name -> name)."""
+    aliases = getattr(cls, "aliases", {})
+    out = {}
+    for k, v in given.items():
+        name = aliases.get(k, k)
+        if name in out:
+            raise BadParameterError(f"{cls.name}: {k!r} is another name of {name!r}; give only one of them.")
+        out[name] = v
+    return out
 
 
 def _unkeyword(given: dict) -> dict:

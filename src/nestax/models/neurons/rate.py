@@ -10,7 +10,8 @@ Three kinds of node, each with one of six input nonlinearities phi:
 
 Rate neurons talk only to rate neurons, through rate_connection_delayed and
 rate_connection_instantaneous (see :mod:`nestax.models.synapses.rate`). NEST's parameter ``lambda``
-is a Python keyword: pass it as ``lambda_=`` (or in the ``params`` dict as ``"lambda"``).
+is a Python keyword: pass it as ``lambda_=`` (or in the ``params`` dict as ``"lambda"``). NEST's old
+names ``mean`` and ``std`` are accepted for ``mu`` and ``sigma`` (gauss_rate_ipn: see its docstring).
 """
 from __future__ import annotations
 
@@ -344,6 +345,8 @@ def _make(kind_cls, nl, name, doc):
     cls = type(name, (nl, kind_cls), ns)
     if kind_cls is _RateIPN and nl is _Gauss:
         cls.drive = ("mean", "std")
+    elif kind_cls is not _Transformer:
+        cls.aliases = {"mean": "mu", "std": "sigma"}  # NEST's old names, still accepted by NEST
     cls.parameters = {**cls.neuron_params(), **nl.phi_params}
     mu, sigma = getattr(cls, "drive", ("mu", "sigma"))
     cls.__doc__ = doc.format(phi=nl.phi_name, name=name, formula=nl.phi_formula, mu=mu, sigma=sigma,
