@@ -103,11 +103,23 @@ def rate_and_cv(senders, times_ms, n, T_ms):
     return rate, (float(np.mean(cvs)) if cvs else float("nan"))
 
 
+class _EIPopulation:
+    """NE excitatory + NI inhibitory neurons, all recorded."""
+
+    @property
+    def N(self):
+        return self.NE + self.NI
+
+    @property
+    def n_rec(self):
+        return self.N
+
+
 # --------------------------------------------------------------------------------------------------
 # Vogels-Abbott benchmarks of Brette et al. (2007): CUBA (iaf_psc_exp) and COBA (iaf_cond_exp)
 # --------------------------------------------------------------------------------------------------
 @dataclass
-class VogelsAbbott:
+class VogelsAbbott(_EIPopulation):
     """Brette et al. (2007) benchmarks 1 (CUBA) and 2 (COBA), 3200 E + 800 I, pairwise_bernoulli p=0.02.
 
     Synaptic delay: 0.1 ms (one step, NEST's minimum) in every simulator. Brian's examples use no
@@ -121,14 +133,6 @@ class VogelsAbbott:
     p: float = 0.02
     delay: float = 0.1
     init_seed: int = 12345
-
-    @property
-    def N(self):
-        return self.NE + self.NI
-
-    @property
-    def n_rec(self):
-        return self.N
 
     @property
     def model(self):
@@ -249,7 +253,7 @@ def va_brian2(spec: VogelsAbbott, dt=0.1, seed=1):
 # AdEx network: aeif_cond_exp at NEST defaults, Vogels-Abbott connectivity, external Poisson drive
 # --------------------------------------------------------------------------------------------------
 @dataclass
-class AdEx:
+class AdEx(_EIPopulation):
     """3200 E + 800 I aeif_cond_exp neurons with NEST's default parameters, pairwise_bernoulli p = 0.02
     (Vogels-Abbott connectivity), driven by independent external Poisson input.
 
@@ -279,14 +283,6 @@ class AdEx:
     w_ext: float = 20.0          # nS
     init_seed: int = 12345
     model: str = "aeif_cond_exp"
-
-    @property
-    def N(self):
-        return self.NE + self.NI
-
-    @property
-    def n_rec(self):
-        return self.N
 
     def neuron_params(self):
         return {}                # NEST's defaults
