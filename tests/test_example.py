@@ -63,6 +63,17 @@ def test_rate_network_example(tmp_path):
     assert (tmp_path / "rate_network.png").stat().st_size > 10_000
 
 
+def test_binary_network_example(tmp_path):
+    """examples/binary_network.py: activities near the mean-field fixed point (0.121 for both
+    populations; finite-size and correlation effects make the simulation differ by a few 1e-3)."""
+    out = _run(ROOT / "examples" / "binary_network.py", tmp_path)
+    for pop in ("excitatory", "inhibitory"):
+        m = re.search(pop + r" activity: (\d\.\d{3}) \(mean field (\d\.\d{3})\)", out)
+        assert m, out
+        assert float(m.group(2)) == 0.121, out
+        assert abs(float(m.group(1)) - 0.121) < 0.02, out
+
+
 # The page's code, line by line, with `from brainpy import state as bp` -> `import nestax as nx` and
 # `bp.` -> `nx.`. The brainstate precision switch is kept, guarded: nestax follows JAX's x64 flag.
 SEED_PAGE = '''
