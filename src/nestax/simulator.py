@@ -1051,7 +1051,7 @@ class Simulator:
             nb, tm = nb_of[tb], blocks[tb].model
             port, scale = tm.route(w, rec)
             flat = nb.offset + np.asarray(port) * (nb.n + 1) + tgt
-            plans.append(er.RateProjectionPlan(sb, tb, kind == "instantaneous", hasattr(tm, "input_nl")))
+            plans.append(er.RateProjectionPlan(sb, tb, kind == "instantaneous"))
             arrays.append({"src": src, "tgt_local": tgt, "flat": flat.astype(np.int32),
                            "w": np.asarray(w * scale, fdt), "d": np.asarray(d, np.int32)})
         return plans, arrays

@@ -51,7 +51,6 @@ class RateProjectionPlan:
     src_block: int
     tgt_block: int
     instant: bool       # rate_connection_instantaneous: used by the target in the step it is sent
-    nonlinear: bool     # the target may apply its input nonlinearity per connection (linear_summation=False)
 
 
 @dataclass
@@ -86,9 +85,11 @@ def make_chunk_fn(plan: Plan, models: dict, chunk: int, masked: bool = True, unr
         """weight x value (or weight x phi(value), NEST's linear_summation=False) per rate connection."""
         a = arr["rate"][j]
         x = sent[rp.src_block][a["src"]]
-        if rp.nonlinear:
-            tm = models[rp.tgt_block]
-            pg = {n: (v[a["tgt_local"]] if v.ndim else v) for n, v in arr["params"][rp.tgt_block].items()}
+        tm = models[rp.tgt_block]
+        if hasattr(tm, "input_nl"):
+            # the target's nonlinearity parameters, per connection (only those phi reads)
+            p = arr["params"][rp.tgt_block]
+            pg = {n: (p[n][a["tgt_local"]] if p[n].ndim else p[n]) for n in ("linear_summation", *tm.phi_params)}
             x = jnp.where(pg["linear_summation"], x, tm.input_nl(pg, x))
         return x * a["w"]
 
@@ -108,12 +109,9 @@ def make_chunk_fn(plan: Plan, models: dict, chunk: int, masked: bool = True, unr
                 kw = {"key": jax.random.fold_in(key_of(arr, nb.block, k), 1)} if model.stochastic else {}
                 sent[nb.block], s = model.emit(arr["params"][nb.block], arr["derived"][nb.block], states[i], **kw)
                 states[i] = {name: v.astype(states[i][name].dtype) for name, v in s.items()}
-        instant = [(j, rp) for j, rp in enumerate(plan.rate_projections) if rp.instant]
-        if instant:
-            extra = jnp.zeros_like(cur)
-            for j, rp in instant:
-                extra = extra.at[arr["rate"][j]["flat"]].add(rate_input(arr, rp, j, sent).astype(cur.dtype))
-            cur = cur + extra
+        for j, rp in enumerate(plan.rate_projections):
+            if rp.instant:
+                cur = cur.at[arr["rate"][j]["flat"]].add(rate_input(arr, rp, j, sent).astype(cur.dtype))
         # 1. neurons: this step's input was moved out of the ring into ``cur`` at the end of the
         # previous step (a separate loop-carried buffer, so the ring is only ever updated in place)
         inputs = [[cur[nb.offset + r * (nb.n + 1):nb.offset + r * (nb.n + 1) + nb.n] for r in range(nb.n_ports + 1)]
