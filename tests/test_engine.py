@@ -32,14 +32,19 @@ def event_mode(monkeypatch):
     monkeypatch.setattr(delivery, "EVENT_MIN_SYNAPSES", 1)  # force the event-driven kernel
 
 
-def test_dense_and_event_delivery_give_identical_spikes(monkeypatch):
-    a = spikes_of(*brunel_small())
+def assert_dense_and_event_agree(monkeypatch, network, min_events):
+    """The same network run with the dense kernel and with the event kernel forced gives the same spikes."""
+    a = spikes_of(*network())
     from nestax.engine import delivery
     monkeypatch.setattr(delivery, "EVENT_MIN_SYNAPSES", 1)
-    b = spikes_of(*brunel_small())
-    assert len(a[0]) > 1000
+    b = spikes_of(*network())
+    assert len(a[0]) > min_events
     np.testing.assert_array_equal(a[0], b[0])
     np.testing.assert_array_equal(a[1], b[1])
+
+
+def test_dense_and_event_delivery_give_identical_spikes(monkeypatch):
+    assert_dense_and_event_agree(monkeypatch, brunel_small, 1000)
 
 
 def test_fixed_capacity_overflow_reruns_chunk_and_drops_nothing(monkeypatch, event_mode):
@@ -103,10 +108,4 @@ def binary_net(seed=5):
 def test_binary_transitions_identical_with_dense_and_event_delivery(monkeypatch):
     """The event kernel must list sources with a negative signal too (with `cnt > 0` it drops every
     down-transition: this test then fails)."""
-    a = spikes_of(*binary_net())
-    from nestax.engine import delivery
-    monkeypatch.setattr(delivery, "EVENT_MIN_SYNAPSES", 1)
-    b = spikes_of(*binary_net())
-    assert len(a[0]) > 500
-    np.testing.assert_array_equal(a[0], b[0])
-    np.testing.assert_array_equal(a[1], b[1])
+    assert_dense_and_event_agree(monkeypatch, binary_net, 500)
