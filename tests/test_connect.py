@@ -340,7 +340,7 @@ def test_large_fixed_indegree_is_fast():
     t0 = time.perf_counter()
     sim.connect(p, p, rule="fixed_indegree", indegree=1000, allow_autapses=False, weight=0.1, delay=1.5)
     dt = time.perf_counter() - t0
-    c = sim._conns[-1]
+    c = sim._net.conns[-1]
     assert len(c.src) == 1_250_000 and not np.any(c.src == c.tgt)
     assert dt < 3.0, dt
 

@@ -32,7 +32,7 @@ make_symmetric=True), where NEST would raise.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
@@ -139,7 +139,14 @@ def make_rule(rule, kwargs: dict) -> Rule:
         if spec:
             raise BadParameterError(f"connect: conn_spec keys {sorted(spec)} given with a rule object "
                                     f"{rule!r}; pass them to the rule object instead.")
-        return _check_types(rule)
+        # keywords of the rule given beside a rule object (rule=nx.fixed_indegree(10), allow_multapses=False)
+        # complete it; a keyword that repeats a value the object already sets differently is an error
+        extra = {f.name: kwargs.pop(f.name) for f in fields(rule) if f.name in kwargs}
+        for name, value in extra.items():
+            if name not in _BOOL_PARAMS and value != getattr(rule, name):
+                raise BadParameterError(f"connect: {name} = {value!r} given beside the rule object {rule!r}, "
+                                        f"which sets {name} = {getattr(rule, name)!r}; give it once.")
+        return _check_types(replace(rule, **extra) if extra else rule)
     if isinstance(rule, type) and issubclass(rule, Rule):
         rule = rule.name
     if rule is None:

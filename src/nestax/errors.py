@@ -39,6 +39,10 @@ class NodeCollectionError(NestaxError, ValueError):
     """Joining or selecting nodes that do not fit together (different Simulators, shared nodes)."""
 
 
+class ForeignNodesError(NodeCollectionError, TypeError):
+    """A NodeCollection used with a Simulator it does not belong to."""
+
+
 class NodeIndexError(NestaxError, IndexError):
     """A node index outside the collection."""
 

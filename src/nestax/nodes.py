@@ -29,7 +29,7 @@ class NodeCollection:
 
     @property
     def model(self):
-        names = [self._sim._block_of(g).model.name for g in self._gids[:1]] if len(self) else []
+        names = [self._sim._net.block_of(g).model.name for g in self._gids[:1]] if len(self) else []
         return names[0] if names else None
 
     def __len__(self):

@@ -532,7 +532,8 @@ def test_transitions_events_and_h_relation():
 
 def test_defaults_and_recordables_match_nest():
     nest = fresh_nest(DT)
-    expected = {"tau_m": 10.0, "theta": 0.0, "c_1": 0.0, "c_2": 1.0, "c_3": 1.0, "sigma": 1.0}
+    expected = {"tau_m": 10.0, "theta": 0.0, "c_1": 0.0, "c_2": 1.0, "c_3": 1.0, "sigma": 1.0,
+                "tau_minus": 20.0, "tau_minus_triplet": 110.0}  # the last two: NEST's archiving node
     for model in MODELS:
         nd = nest.GetDefaults(model)
         cls = getattr(nx, model)

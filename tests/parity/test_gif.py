@@ -154,7 +154,7 @@ def test_defaults_routing_and_checks(model):
             sim.create(cls, 1, **b)
     if "multisynapse" in model:
         pop = sim.create(cls, 2, **MULTI[model])
-        assert cls.port_names(sim._blocks[-1].params) == ("receptor_1", "receptor_2", "receptor_3")
+        assert cls.port_names(sim._net.blocks[-1].params) == ("receptor_1", "receptor_2", "receptor_3")
         sg = sim.create(nx.spike_generator, spike_times=[1.0])
         for r in (0, 4):
             with pytest.raises(nx.NestaxError):

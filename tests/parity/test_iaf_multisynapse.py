@@ -138,8 +138,8 @@ def test_ports_receptors_and_checks(model):
     assert all(r in cls.recordables() for r in nd["recordables"])
     sim = nx.Simulator(dt=0.1)
     pop = sim.create(cls, 2, tau_syn=[1.0, 2.0, 3.0])
-    assert cls.port_names(sim._blocks[0].params) == ("receptor_1", "receptor_2", "receptor_3")
-    assert cls.receptor_range(sim._blocks[0].params) == (1, 3)
+    assert cls.port_names(sim._net.blocks[0].params) == ("receptor_1", "receptor_2", "receptor_3")
+    assert cls.receptor_range(sim._net.blocks[0].params) == (1, 3)
     np.testing.assert_array_equal(sim.get(pop, "tau_syn")[0], [1.0, 2.0, 3.0])
     sg = sim.create(nx.spike_generator, spike_times=[1.0])
     for bad in (0, 4):  # NEST: IncompatibleReceptorType for 0 and > n

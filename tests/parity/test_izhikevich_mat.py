@@ -344,7 +344,7 @@ def test_izhikevich_defaults_and_set_between_calls():
     nd = defaults_match("izhikevich")
     assert nd["U_m"] == nx.izhikevich.state["U_m"].init and nd["V_m"] == nx.izhikevich.state["V_m"].init
     assert set(nx.izhikevich.recordables()) == set(nd["recordables"])
-    assert nx.izhikevich.weight_unit == "1"
+    assert nx.izhikevich.weight_unit == "mV"
     # set between calls: V_m, U_m, I_e, d
     dt = 0.1
     net = _izh_net(True)

@@ -2,8 +2,8 @@
 
 The presynaptic neuron is a parrot driven by a spike_generator (parrot spike = generator time + 1 ms);
 the postsynaptic neuron is an iaf_psc_delta forced to fire by a strong generator input (post spike =
-drive time + 1 ms) or an iaf_psc_alpha driven by I_e. In nestax tau_minus is given in the synapse spec
-(in NEST it is a parameter of the postsynaptic neuron).
+drive time + 1 ms) or an iaf_psc_alpha driven by I_e. tau_minus is a parameter of the postsynaptic
+neuron, in nestax as in NEST.
 """
 import brainunit as u
 import numpy as np
@@ -50,13 +50,12 @@ def run_nx(pre_t, post_t, d, syn, post_model, post_params, T, w0, tau_minus=20.0
         sim.stdp_history = history
     sgp = sim.create(nx.spike_generator, spike_times=_r(np.asarray(pre_t) - 1.0))
     pre = sim.create(nx.parrot_neuron)
-    post = sim.create(getattr(nx, post_model), **post_params)
+    post = sim.create(getattr(nx, post_model), **post_params, tau_minus=tau_minus)
     sim.connect(sgp, pre, delay=1.0)
     if len(post_t):
         sgq = sim.create(nx.spike_generator, spike_times=_r(np.asarray(post_t) - 1.0))
         sim.connect(sgq, post, weight=drive_w, delay=1.0)
-    sim.connect(pre, post, syn_spec=dict(synapse_model="stdp_synapse", weight=w0, delay=d, tau_minus=tau_minus,
-                                         **syn))
+    sim.connect(pre, post, syn_spec=dict(synapse_model="stdp_synapse", weight=w0, delay=d, **syn))
     sr = sim.create(nx.spike_recorder)
     sim.connect(pre, sr)
     sim.connect(post, sr)
@@ -176,10 +175,10 @@ def _network(nest_side, n=50, indeg=5, T=400.0):
         spikes = (np.asarray(ev["senders"]) - g0, np.asarray(ev["times"]))
     else:
         sim = nx.Simulator(dt=DT)
-        pop = sim.create(nx.iaf_psc_alpha, n, I_e=ie)
+        pop = sim.create(nx.iaf_psc_alpha, n, I_e=ie, tau_minus=25.0)
         for i in range(n):
             sim.connect(pop[np.array(sorted(srcs[i].tolist()))], pop[i:i + 1],
-                        syn_spec=dict(synapse_model="stdp_synapse", tau_minus=25.0, **syn))
+                        syn_spec=dict(synapse_model="stdp_synapse", **syn))
         sr = sim.create(nx.spike_recorder)
         sim.connect(pop, sr)
         ev = sim.simulate(T).events(sr)
@@ -192,7 +191,13 @@ def _network(nest_side, n=50, indeg=5, T=400.0):
     return s[o] - g0, t[o] - g0, w[o], spikes[0][so], spikes[1][so]
 
 
-def test_recurrent_network_weights():
+@pytest.mark.parametrize("delivery", ["dense", "event"])
+def test_recurrent_network_weights(delivery, monkeypatch):
+    """Both plastic kernels against NEST: dense (every synapse each step) and event-driven (only the
+    synapses of the neurons that spiked; forced here, used above 20,000 synapses)."""
+    if delivery == "event":
+        from nestax.engine import delivery as dl
+        monkeypatch.setattr(dl, "EVENT_MIN_SYNAPSES", 1)
     sn, tn, wn, gn, stn = _network(True)
     sx, tx, wx, gx, stx = _network(False)
     np.testing.assert_array_equal(sx, sn)
@@ -209,3 +214,54 @@ def test_recurrent_network_weights():
     print("recurrent network: max |w_nestax - w_NEST| =", np.abs(wx - wn)[ok].max(), "over", ok.sum(), "synapses")
     np.testing.assert_allclose(wx[ok], wn[ok], rtol=0, atol=TOL * 200.0)
     assert abs(wx[ok].mean() - wn[ok].mean()) < 1e-9 and abs(wx[ok].std() - wn[ok].std()) < 1e-9
+
+
+def test_tau_minus_belongs_to_the_postsynaptic_neuron():
+    """NEST: tau_minus is a neuron parameter (every neuron has it, default 20 ms); giving it to the
+    synapse is refused with a message that says where it goes. sim.set changes it between runs."""
+    nest = fresh_nest(DT)
+    assert nest.GetDefaults("iaf_psc_alpha")["tau_minus"] == nx.iaf_psc_alpha.parameters["tau_minus"].default == 20.0
+    sim = nx.Simulator(dt=DT)
+    a = sim.create(nx.parrot_neuron)
+    b = sim.create(nx.iaf_psc_delta, tau_minus=30.0 * u.ms)
+    assert float(sim.get(b, "tau_minus", unit=False)) == 30.0
+    with pytest.raises(nx.BadParameterError, match="tau_minus is a parameter of the postsynaptic neuron"):
+        sim.connect(a, b, synapse_model="stdp_synapse", tau_minus=25.0)
+    with pytest.raises(nx.BadParameterError, match="tau_minus"):
+        sim.set(b, tau_minus=-1.0)
+    assert float(sim.get(b, "tau_minus", unit=False)) == 30.0
+
+
+def test_set_tau_minus_between_runs_matches_nest():
+    """tau_minus changed with set between two Simulate calls acts on the following updates, as in NEST."""
+    pre = [5.0, 25.0, 45.0, 65.0, 85.0]
+    post = [10.0, 30.0, 50.0, 70.0, 90.0]
+    syn = {"lambda": 0.1, "Wmax": 100.0}
+
+    nest = fresh_nest(DT)
+    sgp = nest.Create("spike_generator", params={"spike_times": _r(np.asarray(pre) - 1.0)})
+    sgq = nest.Create("spike_generator", params={"spike_times": _r(np.asarray(post) - 1.0)})
+    p_n = nest.Create("parrot_neuron")
+    q_n = nest.Create("iaf_psc_delta", params=DELTA)
+    nest.Connect(sgp, p_n, syn_spec={"delay": 1.0})
+    nest.Connect(sgq, q_n, syn_spec={"weight": 1000.0, "delay": 1.0})
+    nest.Connect(p_n, q_n, syn_spec=dict(synapse_model="stdp_synapse", weight=20.0, delay=1.0, **syn))
+    nest.Simulate(40.0)
+    q_n.tau_minus = 7.0
+    nest.Simulate(60.0)
+    w_nest = float(np.atleast_1d(nest.GetConnections(p_n, q_n).weight)[0])
+
+    sim = nx.Simulator(dt=DT)
+    sgp = sim.create(nx.spike_generator, spike_times=_r(np.asarray(pre) - 1.0))
+    sgq = sim.create(nx.spike_generator, spike_times=_r(np.asarray(post) - 1.0))
+    p_x = sim.create(nx.parrot_neuron)
+    q_x = sim.create(nx.iaf_psc_delta, **DELTA)
+    sim.connect(sgp, p_x, delay=1.0)
+    sim.connect(sgq, q_x, weight=1000.0, delay=1.0)
+    sim.connect(p_x, q_x, synapse_model="stdp_synapse", weight=20.0, delay=1.0, **syn)
+    sim.simulate(40.0)
+    sim.set(q_x, tau_minus=7.0)
+    sim.simulate(60.0)
+    w_nx = float(np.asarray(sim.connections(p_x, q_x).weights)[0])
+    assert w_nest != 20.0
+    assert abs(w_nx - w_nest) < TOL, (w_nx, w_nest)

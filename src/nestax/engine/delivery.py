@@ -1,18 +1,22 @@
-"""Spike delivery into per-population ring buffers.
+"""Spike delivery into the network's ring buffer.
 
-Each neuron population owns one flat ring buffer of D slots; a slot holds (ports + 1) rows of n + 1
-values: one row per receptor port plus a row of generator current, and one spare column per row
-that padded synapses write into and nobody reads. A spike emitted in step k with delay d steps is
-added to slot (k + d) mod D, which the target reads (and clears) in step k + d.
+One flat ring buffer of D slots serves the whole network: a slot holds every neuron block's input
+side by side, each block as (ports + 1) rows of n + 1 values: one row per receptor port plus a row
+of generator current, and one spare column per row that padded synapses write into and nobody
+reads. A spike emitted in step k with delay d steps is added to slot (k + d) mod D, which the target
+reads (and clears) in step k + d.
 
-Two kernels, chosen per projection by the engine:
+Two kernels, chosen per projection by the lowering:
 
 - ``dense``: one gather-multiply-scatter over all synapses of the projection; cost ~ n_synapses per
   step. Used for small projections and for device input, where every connection carries a value.
 - ``event``: the outgoing synapses of every source are stored as padded rows (CSR, padding aimed
-  at the spare column); per step the spiking sources are listed (jnp.nonzero with a static size)
-  and their rows are scattered in batches of K rows, looping only as many batches as needed.
+  at the spare column); per step the spiking sources are listed (a blocked prefix sum) and their
+  rows are scattered in batches of K rows, looping only as many batches as needed.
   Cost ~ spikes x fan-out, independent of the number of synapses.
+
+Plastic synapses use the same two layouts (``plastic`` dense, ``plastic_event`` by rows of
+connection indices): see :mod:`nestax.engine.plastic`.
 """
 from __future__ import annotations
 
@@ -30,7 +34,7 @@ class ProjectionPlan:
     """Static description of one projection (everything the compiled step needs besides arrays)."""
     src_block: int
     tgt_block: int
-    mode: str               # 'dense' | 'event'
+    mode: str               # 'dense' | 'event' | 'plastic' | 'plastic_event'
     n_pre: int
     n_syn: int
     row_len: int = 0        # padded row length (event mode)
@@ -38,12 +42,13 @@ class ProjectionPlan:
     const_w: bool = False
     const_d: bool = False
     counts: bool = False    # deliver multiplicity instead of weight (parrot targets)
-    poisson_table: int = 0  # >0: Poisson source with one mean for all connections, CDF table length
+    table: bool = False     # spike sources: a table the source precomputed (SpikeSource.shared_table)
     contiguous: bool = False  # dense, constant delay, targets are consecutive ring positions
     payload: str = ""       # neuron sources: state variable of the sender that scales each spike
                             # (iaf_tum_2000's u x on its targets' receptor 1)
     lead: int = 0           # current sources: emit the amplitude of step k + lead in step k (1 for
                             # binary targets, which use a current in the step it arrives)
+    synapse: type = None    # plastic projections: the synapse model (its transmit() updates the state)
     capacity: int = 0       # event mode on accelerators: spikes handled per step in one scatter
                             # (0: loop over batches). The engine checks after each chunk that no
                             # step had more spiking sources and reruns the chunk with more if one did.
@@ -121,9 +126,7 @@ def deliver(plan: ProjectionPlan, a, ring, cnt, k, D, slot_size, spike_list=None
     cnt_ext = jnp.concatenate([cnt_f, jnp.zeros((1,), cnt_f.dtype)])
 
     def body(j, r):
-        # the (jK+1)-th .. ((j+1)K)-th spiking sources; past the last one: the zero row n_pre
-        rows = jnp.searchsorted(ranks, j * K + jnp.arange(1, K + 1, dtype=ranks.dtype), side="left",
-                                method="scan").astype(jnp.int32)
+        rows = spiking_rows(ranks, j, K)
         c = cnt_ext[rows][:, None]
         if plan.counts:
             val = jnp.broadcast_to(c, (K, plan.row_len))
@@ -144,6 +147,12 @@ def deliver(plan: ProjectionPlan, a, ring, cnt, k, D, slot_size, spike_list=None
         return body(0, ring)
     n_batches = (n_active + K - 1) // K
     return jax.lax.fori_loop(0, n_batches, body, ring)
+
+
+def spiking_rows(ranks, j, K):
+    """The (jK+1)-th .. ((j+1)K)-th spiking sources; past the last one: the row n_pre (all padding)."""
+    return jnp.searchsorted(ranks, j * K + jnp.arange(1, K + 1, dtype=ranks.dtype), side="left",
+                            method="scan").astype(jnp.int32)
 
 
 def spike_list(cnt, block: int = 64):

@@ -16,7 +16,7 @@ overrides, usable wherever the model is (``sim.create(nx.iaf_psc_exp(tau_m=20.),
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -44,24 +44,46 @@ class ModelMeta(type):
         return f"nestax.{cls.__name__}"
 
 
+class ProtocolError(TypeError):
+    """A model class does not declare what its kind's protocol requires (raised at import)."""
+
+
 class Model(metaclass=ModelMeta):
+    """What every model declares, whatever its kind.
+
+    A concrete model (a class that sets ``name``) is checked against the protocol of its ``kind``
+    when the class is created: a capability it must declare and does not is a
+    :class:`ProtocolError` at import, never a silent default.
+    """
+
     name: ClassVar[str] = "model"
-    kind: ClassVar[str] = "neuron"  # neuron | spike_source | current_source | recorder | synapse
+    #: neuron | spike_source | current_source | recorder | synapse
+    kind: ClassVar[str] = "model"
+    #: NEST's parameter names -> :class:`Param` (default, unit, doc, kind): the single source of
+    #: defaults, units and the docs table
     parameters: ClassVar[dict] = {}
+    #: dynamic variables -> :class:`State` (unit, initial value or the parameter whose DEFAULT it starts at)
     state: ClassVar[dict] = {}
-    ports: ClassVar[tuple] = ()
-    # current generators on receptor_type r > 0 feed the input port named current_ports[r] (NEST's
-    # iaf_psc_exp: receptor 1, a current filtered by the excitatory synapse); receptor 0 feeds the
-    # current argument of update()
-    current_ports: ClassVar[dict] = {}
-    stochastic: ClassVar[bool] = False  # True: update() takes a ``key`` (a jax PRNG key per step)
-    # what a neuron sends and accepts: "spike" (spikes, weight x multiplicity), "binary" (NEST's binary
-    # neurons: +1 on an up-transition, -1 on a down-transition) or "rate" (a continuous rate every step,
-    # through rate_connection_delayed / rate_connection_instantaneous only)
-    signal: ClassVar[str] = "spike"
+    #: NEST's alternative parameter names (old name -> name); giving both is an error
+    aliases: ClassVar[dict] = {}
+    #: what the protocol of this kind requires a concrete model to define (checked at class creation)
+    required: ClassVar[tuple] = ()
 
     def __new__(cls, **overrides):
         return ModelSpec(cls, overrides)
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        if "name" in cls.__dict__:
+            cls.finalize()
+
+    @classmethod
+    def finalize(cls):
+        """Check the declarations of a concrete model (and complete its parameter table)."""
+        missing = [a for a in cls.required if not hasattr(cls, a)]
+        if missing:
+            raise ProtocolError(f"model {cls.__name__} (kind {cls.kind!r}) does not declare {', '.join(missing)}, "
+                                f"which its protocol requires (see nestax.models.base).")
 
     # ---- names -------------------------------------------------------------------------------
     @classmethod
@@ -75,36 +97,6 @@ class Model(metaclass=ModelMeta):
         if name in cls.state:
             return cls.state[name].unit
         raise unknown_parameter(cls.name, name, list(cls.parameters) + list(cls.state))
-
-    @classmethod
-    def observe(cls, p, s, name):
-        """The user-visible value of state variable ``name`` (models holding V_m relative override)."""
-        return s[name]
-
-    @classmethod
-    def assign(cls, p, s, name, value):
-        """Inverse of :meth:`observe`: the internal value for a user-given ``value``."""
-        return value
-
-    @classmethod
-    def port_names(cls, p) -> tuple:
-        """Input ports of a population with parameters ``p`` (multisynapse models: one per receptor)."""
-        return tuple(cls.ports)
-
-    @classmethod
-    def receptor_range(cls, p) -> tuple:
-        """Allowed receptor_type values (lo, hi) for a population with parameters ``p``."""
-        return (0, 0)
-
-    @classmethod
-    def recorded_counts(cls, spk):
-        """What a spike_recorder sees of this step's output ``spk`` (events per neuron)."""
-        return spk
-
-    @classmethod
-    def route(cls, weights, receptor_type):
-        """Port index and sign factor per connection (default: one port, weight as given)."""
-        return route_one_port(weights)
 
     # ---- host-side checks --------------------------------------------------------------------
     @classmethod
@@ -148,6 +140,241 @@ class Model(metaclass=ModelMeta):
             raise BadParameterError(
                 f"{cls.name}: parameter 'V_reset' = {v_reset.reshape(-1)[i]} mV is invalid; expected V_reset < "
                 f"V_th (that neuron's V_th = {v_th.reshape(-1)[i]} mV).")
+
+
+#: NEST's archiving node: every neuron keeps the postsynaptic traces that spike-timing dependent
+#: synapses read, with these two parameters (set at create / with ``set``, as in NEST)
+ARCHIVING_PARAMS = {
+    "tau_minus": Param(20.0, "ms", "Time constant of the postsynaptic STDP trace (read by plastic synapses)"),
+    "tau_minus_triplet": Param(110.0, "ms", "Time constant of the slow postsynaptic trace (triplet rules)"),
+}
+
+
+class Neuron(Model):
+    """Protocol of a neuron model.
+
+    Required: ``weight_unit``, ``prepare(p, dt) -> derived`` and
+    ``update(p, derived, state, syn, I[, key]) -> (state, spikes)``: one step, pure JAX. ``syn`` holds
+    this step's input per port (``(n_ports, n)``), ``I`` the generator current read for this step.
+    Everything else has a declared default below.
+    """
+
+    kind = "neuron"
+    required = ("weight_unit", "prepare", "update")
+    #: unit of a connection weight onto this model: "pA", "nS", "mV", "1", or "any" (the weight is
+    #: ignored: the target counts spikes, as parrot_neuron)
+    weight_unit: ClassVar[str]
+    #: input ports (one ring-buffer row each; multi-receptor models override :meth:`port_names`)
+    ports: ClassVar[tuple] = ()
+    #: current generators on receptor_type r > 0 feed the input port named current_ports[r] (NEST's
+    #: iaf_psc_exp: receptor 1, a current filtered by the excitatory synapse); receptor 0 feeds ``I``
+    current_ports: ClassVar[dict] = {}
+    #: update() takes a ``key`` (a jax PRNG key per step)
+    stochastic: ClassVar[bool] = False
+    #: what the neuron sends and accepts: "spike" (spikes, weight x multiplicity), "binary" (NEST's
+    #: binary neurons: +1 on an up-transition, -1 on a down-transition) or "rate" (a continuous rate
+    #: every step, through rate connections only)
+    signal: ClassVar[str] = "spike"
+    #: the engine delivers spike multiplicity to the ports instead of weight x multiplicity
+    counts_input: ClassVar[bool] = False
+    #: receptors whose spikes are scaled by a value their sender computes (iaf_tum_2000's receptor 1)
+    payload_receptors: ClassVar[tuple] = ()
+    #: state variable sent with each spike to a payload receptor ("" : this model sends none)
+    payload_state: ClassVar[str] = ""
+    #: a recordable that shows the generator current read for the NEXT step (NEST's glif ``I``)
+    next_current: ClassVar[str | None] = None
+    #: NEST's archiving node: the neuron has ARCHIVING_PARAMS (tau_minus, ...) and, when it is the
+    #: target of a plastic synapse, the engine keeps its postsynaptic spike archive
+    archiving: ClassVar[bool] = True
+
+    @classmethod
+    def finalize(cls):
+        super().finalize()
+        if cls.archiving and not all(n in cls.parameters for n in ARCHIVING_PARAMS):
+            cls.parameters = {**cls.parameters, **{k: v for k, v in ARCHIVING_PARAMS.items()
+                                                   if k not in cls.parameters}}
+        if cls.signal not in ("spike", "binary", "rate"):
+            raise ProtocolError(f"model {cls.__name__}: signal = {cls.signal!r}; expected 'spike', 'binary' or 'rate'.")
+        if cls.signal == "rate":
+            missing = [a for a in ("emit", "input_nl", "phi_params") if not hasattr(cls, a)]
+            if missing:
+                raise ProtocolError(f"rate neuron {cls.__name__} does not declare {', '.join(missing)}.")
+
+    @classmethod
+    def observe(cls, p, s, name):
+        """The user-visible value of state variable ``name`` (models holding V_m relative override)."""
+        return s[name]
+
+    @classmethod
+    def assign(cls, p, s, name, value):
+        """Inverse of :meth:`observe`: the internal value for a user-given ``value``."""
+        return value
+
+    @classmethod
+    def port_names(cls, p) -> tuple:
+        """Input ports of a population with parameters ``p`` (multisynapse models: one per receptor)."""
+        return tuple(cls.ports)
+
+    @classmethod
+    def receptor_range(cls, p) -> tuple:
+        """Allowed receptor_type values (lo, hi) for a population with parameters ``p``."""
+        return (0, 0)
+
+    @classmethod
+    def recorded_counts(cls, spk):
+        """What a spike_recorder sees of this step's output ``spk`` (events per neuron)."""
+        return spk
+
+    @classmethod
+    def route(cls, weights, receptor_type):
+        """Port index and sign factor per connection (default: one port, weight as given)."""
+        return route_one_port(weights)
+
+
+class SpikeEmission(NamedTuple):
+    """What a spike source sends through its connections in one step (per connection).
+
+    ``counts``: spikes (multiplicity) -- what a parrot or a spike_recorder sees; ``weighted``: the
+    factor the connection weight is multiplied by (None: ``counts``); ``negative``: a factor for the
+    port of the NEGATED weight (spike_generator's negative spike weights; None: nothing there).
+    """
+    counts: Any
+    weighted: Any = None
+    negative: Any = None
+
+
+class SpikeSource(Model):
+    """Protocol of a device that emits spikes (poisson_generator, spike_generator, ...).
+
+    Required: ``emit(p, h, out, k, dt, key, src, **static) -> SpikeEmission`` for engine step k (spikes
+    stamped k + 1), per connection (``src``: the generator index of each connection; ``key``: a key per
+    step and projection; ``out``: what :meth:`advance` returned for this step).
+
+    A source with its own run state (spike_generator's pointer into its spike list; later mip,
+    pulse-packet and gamma generators) declares :meth:`init_run_state` and :meth:`advance`; the engine
+    carries that state through the scan and across ``simulate`` calls.
+    """
+
+    kind = "spike_source"
+    required = ("emit", "host_arrays")
+    #: each connection gets its own independent realisation (one generator -> N targets: N trains)
+    per_connection_random: ClassVar[bool] = False
+
+    @classmethod
+    def static_args(cls, p, dt, itemsize):
+        """Compile-time constants passed to ``emit`` as keywords (none by default)."""
+        return {}
+
+    @classmethod
+    def init_run_state(cls, h, k_now):
+        """The source's run state at engine step ``k_now`` (host arrays ``h``): a dict of arrays."""
+        return {}
+
+    @classmethod
+    def advance(cls, p, h, rs, k):
+        """Once per step, before any connection is served: (new run state, per-generator output)."""
+        return rs, None
+
+    @classmethod
+    def signed_spikes(cls, p) -> bool:
+        """True if some spikes go to the port of the negated connection weight (SpikeEmission.negative)."""
+        return False
+
+    @classmethod
+    def shared_table(cls, p, gens, dt, dtype):
+        """An optional array precomputed for connections from generators ``gens`` (passed to emit as
+        ``table=``), e.g. a Poisson CDF when they share one rate; None: no table."""
+        return None
+
+
+class CurrentSource(Model):
+    """Protocol of a device that injects a current (dc, ac, step_current, noise generators).
+
+    Required: ``active(h, s)`` and ``emit(p, h, s, dt, key, src, **static)`` (the current of each
+    connection for stamp s), ``host_arrays(p, dt)``. A source whose recordables include ``I`` also
+    gives ``amplitude(p, h, s, dt)`` (per generator). A current reaches receptor 0 of the target
+    (``I`` of update) or one of the target's ``current_ports``.
+    """
+
+    kind = "current_source"
+    required = ("active", "emit", "host_arrays")
+    per_connection_random: ClassVar[bool] = False
+    #: may drive NEST's binary neurons (NEST: noise_generator only)
+    drives_binary: ClassVar[bool] = False
+
+    @classmethod
+    def static_args(cls, p, dt, itemsize):
+        return {}
+
+
+class Recorder(Model):
+    """Protocol of a recording device: an event stream that becomes part of the Result.
+
+    ``direction``: "in" (senders connect to it: spike_recorder) or "out" (it observes its targets:
+    multimeter). ``stream``: "spikes" (events: sender, stamp, multiplicity) or "samples" (values of
+    ``record_from`` at a sample grid, :meth:`sample_grid`).
+    """
+
+    kind = "recorder"
+    required = ("direction", "stream")
+    direction: ClassVar[str]
+    stream: ClassVar[str]
+
+    @classmethod
+    def recordables(cls):
+        return ()
+
+
+class Synapse(Model):
+    """Protocol of a connection model.
+
+    Every synapse has ``weight``, ``delay`` (unless instantaneous) and ``receptor_type`` parameters;
+    the others are per-connection parameters stored with the connection.
+
+    A plastic synapse (``plastic = True``) declares its per-connection state in ``connection_state``
+    (name -> :class:`State`; the weight is always part of it) and
+    ``transmit(a, s, post, cnt, k, tics_per_step) -> (s, w, overflow)``: the update when a spike of the
+    presynaptic neuron is transmitted in step k (stamp k + 1), elementwise over connections. ``a``:
+    the connection's parameters and ``src``, ``tgt_local``, ``d`` (delay in steps); ``s``: its state;
+    ``cnt``: the presynaptic spike count per connection; ``post``: the postsynaptic archive of the
+    target population (see :mod:`nestax.engine.archive`) when ``uses_post_archive``. It returns the
+    new state, the weight to deliver and a flag that the archive was too short. Delivery is
+    event-driven for large projections: only connections of spiking sources are updated.
+    ``_hom`` variants share one parameter set: their parameters are model-wide (``homogeneous``).
+    """
+
+    kind = "synapse"
+    #: per-connection state changed when a spike is transmitted
+    plastic: ClassVar[bool] = False
+    connection_state: ClassVar[dict] = {}
+    #: reads the postsynaptic spike archive of its target (NEST's archiving node)
+    uses_post_archive: ClassVar[bool] = False
+    #: "delayed" | "instantaneous" for rate connections (RateConnection), None for spiking synapses
+    rate_kind: ClassVar[str | None] = None
+    #: parameters shared by all connections of the model (NEST's _hom synapses)
+    homogeneous: ClassVar[tuple] = ()
+    #: the parameter whose sign picks the target's port (plastic synapses: Wmax, which keeps a
+    #: weight depressed to 0 on its receptor)
+    route_by: ClassVar[str] = "weight"
+
+    @classmethod
+    def finalize(cls):
+        super().finalize()
+        if cls.plastic and not hasattr(cls, "transmit"):
+            raise ProtocolError(f"plastic synapse {cls.__name__} does not declare transmit().")
+        if "weight" not in cls.parameters:
+            raise ProtocolError(f"synapse {cls.__name__} has no 'weight' parameter.")
+
+    @classmethod
+    def check_connections(cls, w, params, sources_are_neurons: bool):
+        """Connect-time checks of a plastic synapse (weights ``w``, per-connection ``params``)."""
+
+
+class RateConnection(Synapse):
+    """Protocol of a rate connection between rate neurons: ``rate_kind`` is "delayed" (the target
+    uses the value ``delay`` later) or "instantaneous" (the same step; no delay parameter)."""
+
+    required = ("rate_kind",)
 
 
 @dataclass(frozen=True)

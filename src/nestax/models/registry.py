@@ -7,6 +7,7 @@ _MODELS: dict = {}
 
 
 def register(cls):
+    cls.finalize()  # parameter tables set after class creation (rate neurons) are completed too
     _MODELS[cls.name] = cls
     return cls
 

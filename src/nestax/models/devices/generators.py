@@ -9,9 +9,12 @@ Timing, in steps relative to ``origin`` (NEST 3.10):
 - Spike generators emit during engine step k spikes stamped (k + 1) * dt; poisson_generator is active
   for start < k <= stop, spike_generator emits each spike time t at origin + t if start < t <= stop.
 
-Each current/spike source implements ``emit(p, st, k, key, src, n_conn)`` returning the per-connection
-value for engine step k (``src``: the generator index of every connection), and ``state0``/``advance``
-for any state it keeps.
+The protocols they follow (what the engine calls, with which arguments) are
+:class:`nestax.models.base.CurrentSource` and :class:`nestax.models.base.SpikeSource`: a current
+source gives ``emit(p, h, s, dt, key, src)`` per connection, a spike source a
+:class:`~nestax.models.base.SpikeEmission` from ``emit(p, h, out, k, dt, key, src)``, where ``out``
+is what its ``advance`` returned for the step (spike_generator: its pointer into the spike list,
+kept in the run state from ``init_run_state``).
 """
 from __future__ import annotations
 
@@ -19,7 +22,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..base import Model, Param
+from ..base import CurrentSource as _CurrentSourceProtocol, Model, Param, SpikeEmission
+from ..base import SpikeSource as _SpikeSourceProtocol
 from ..registry import register
 from ...errors import BadParameterError
 
@@ -33,13 +37,7 @@ _WINDOW = {
 class _Device(Model):
     """Common parts: start/stop/origin in steps, checks."""
 
-    @classmethod
-    def static_args(cls, p, dt, itemsize):
-        """Compile-time constants passed to ``emit`` as keywords (none by default)."""
-        return {}
-
     parameters = dict(_WINDOW)
-    per_connection_random = False
 
     @classmethod
     def check(cls, p):
@@ -61,8 +59,7 @@ class _Device(Model):
         return {"t_lo": o + s0, "t_hi": o + s1}
 
 
-class CurrentSource(_Device):
-    kind = "current_source"
+class CurrentSource(_Device, _CurrentSourceProtocol):
 
     @classmethod
     def active(cls, h, s):
@@ -206,6 +203,7 @@ class noise_generator(CurrentSource):
 
     name = "noise_generator"
     per_connection_random = True
+    drives_binary = True  # NEST's binary neurons take a noise_generator's current, no other generator's
     parameters = {
         "mean": Param(0.0, "pA", "Mean current"),
         "std": Param(0.0, "pA", "Standard deviation of the noise"),
@@ -275,8 +273,8 @@ class noise_generator(CurrentSource):
         return jnp.where(cls.active(h, s)[src], val, 0.0)
 
 
-class SpikeSource(_Device):
-    kind = "spike_source"
+class SpikeSource(_Device, _SpikeSourceProtocol):
+    pass
 
 
 @register
@@ -313,19 +311,23 @@ class poisson_generator(SpikeSource):
         return {"pieces": poisson_pieces(float(np.max(p["rate"], initial=0.0)) * dt / 1000.0, itemsize)}
 
     @classmethod
-    def emit_table(cls, h, k, key, src, cdf):
-        """Counts for connections that share one mean: one uniform each against the CDF ``cdf``."""
-        u = jax.random.uniform(key, src.shape, dtype=cdf.dtype)
-        counts = jnp.sum(u[:, None] >= cdf[None, :], axis=1).astype(cdf.dtype)
-        on = (k > h["t_lo"]) & (k <= h["t_hi"])
-        return jnp.where(on[src], counts, 0)
+    def shared_table(cls, p, gens, dt, dtype):
+        """A Poisson CDF table when the generators ``gens`` share one rate (one uniform per draw)."""
+        rates = np.asarray(p["rate"])[gens]
+        if not np.all(rates == rates[0]):
+            return None
+        return poisson_cdf_table(float(rates[0]) * dt / 1000.0, dtype)
 
     @classmethod
-    def emit(cls, p, h, k, dt, key, src, pieces=1):
-        lam = p["rate"][src] * (dt / 1000.0)
+    def emit(cls, p, h, out, k, dt, key, src, pieces=1, table=None):
         on = (k > h["t_lo"]) & (k <= h["t_hi"])
-        counts = poisson_counts(key, lam, pieces)
-        return jnp.where(on[src], counts, 0)
+        if table is not None:  # connections that share one mean: one uniform each against the CDF
+            u = jax.random.uniform(key, src.shape, dtype=table.dtype)
+            counts = jnp.sum(u[:, None] >= table[None, :], axis=1).astype(table.dtype)
+        else:
+            lam = p["rate"][src] * (dt / 1000.0)
+            counts = poisson_counts(key, lam, pieces)
+        return SpikeEmission(jnp.where(on[src], counts, 0))
 
 
 @register
@@ -429,25 +431,33 @@ class spike_generator(SpikeSource):
         return h
 
     @classmethod
-    def has_negative_weights(cls, p):
+    def signed_spikes(cls, p):
         """True if any spike weight is negative (its spikes go to the port of the negated weight)."""
         return any(len(w) and np.any(np.asarray(w) < 0) for w in p["spike_weights"])
 
     @classmethod
-    def init_pointer(cls, h, k_now):
-        """Index of the first pending spike for each generator at engine step k_now."""
-        return np.array([np.searchsorted(row, k_now + 1) for row in h["sg_steps"]], dtype=np.int32)
+    def init_run_state(cls, h, k_now):
+        """Index of the first pending spike of each generator at engine step k_now."""
+        return {"ptr": np.array([np.searchsorted(row, k_now + 1) for row in np.asarray(h["sg_steps"])],
+                                dtype=np.int32)}
 
     @classmethod
-    def emit_sg(cls, h, ptr, k):
+    def advance(cls, p, h, rs, k):
         """(counts, positive weight sums, has_weight, negative weight sums) per generator for engine
         step k, and the advanced pointer. Weight sums are sum(spike_weight * multiplicity) over the
         spikes of the step, split by the sign of the spike weight."""
+        ptr = rs["ptr"]
         cur = jnp.take_along_axis(h["sg_steps"], ptr[:, None], axis=1)[:, 0]
         hit = cur == k + 1
         take = lambda name: jnp.where(hit, jnp.take_along_axis(h[name], ptr[:, None], axis=1)[:, 0], 0.0)
         f = jnp.take_along_axis(h["sg_wflag"], ptr[:, None], axis=1)[:, 0]
-        return take("sg_counts"), take("sg_wsum"), hit & f, take("sg_wneg"), ptr + hit.astype(ptr.dtype)
+        out = (take("sg_counts"), take("sg_wsum"), hit & f, take("sg_wneg"))
+        return {"ptr": ptr + hit.astype(ptr.dtype)}, out
+
+    @classmethod
+    def emit(cls, p, h, out, k, dt, key, src):
+        c, wsum, has_w, wneg = out
+        return SpikeEmission(c[src], jnp.where(has_w[src], wsum[src], c[src]), wneg[src])
 
 
 POISSON_PIECE_MAX = {8: 500.0, 4: 60.0}  # largest mean walked in one piece, by float size

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..base import Model, Param
+from ..base import Param
+from ..base import Recorder as _RecorderProtocol
 from ..registry import register
 from ...errors import BadParameterError
 
@@ -23,12 +24,7 @@ _WINDOW = {
 }
 
 
-class Recorder(Model):
-    kind = "recorder"
-
-    @classmethod
-    def recordables(cls):
-        return ()
+class Recorder(_RecorderProtocol):
 
     @classmethod
     def check(cls, p):
@@ -47,6 +43,7 @@ class spike_recorder(Recorder):
     parameters = {**_WINDOW, "label": Param("", "1", "Label", "str"),
                   "time_in_steps": Param(False, "1", "Report event times in steps", "bool")}
     direction = "in"  # senders -> recorder
+    stream = "spikes"
 
 
 @register
@@ -67,6 +64,7 @@ class multimeter(Recorder):
         "label": Param("", "1", "Label", "str"),
     }
     direction = "out"  # recorder -> observed nodes
+    stream = "samples"
 
     @classmethod
     def check(cls, p):

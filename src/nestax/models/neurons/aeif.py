@@ -55,7 +55,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from ..base import Model, Param, State
+from ..base import Neuron, Param, State
 from ..common import ConductanceRouting, OnePortRouting
 from ..integrators import rkf45_evolve
 from ..propagators import refractory_steps
@@ -163,7 +163,7 @@ def aeif_evolve(rhs, p, d, s, y, I, w_index, extra=None, extra_post=None, consts
     return y, h, r, n, ex
 
 
-class _AeifBase(ConductanceRouting, Model):
+class _AeifBase(ConductanceRouting, Neuron):
     kind = "neuron"
     ports = ("ex", "in")
     _time_constants = ("tau_syn_ex", "tau_syn_in", "tau_w")

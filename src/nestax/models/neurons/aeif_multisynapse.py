@@ -31,7 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ...errors import BadParameterError
-from ..base import Model, Param, State
+from ..base import Neuron, Param, State
 from ..common import MultiReceptor, resize_per_receptor
 from ..registry import register
 from .aeif import _CORE, aeif_evolve, check_aeif, i_spike, prepare_aeif, v_eff
@@ -47,7 +47,7 @@ class _Recordables(tuple):
         return tuple.__contains__(self, name) or (isinstance(name, str) and _G.match(name) is not None)
 
 
-class _AeifMultisynapse(MultiReceptor, Model):
+class _AeifMultisynapse(MultiReceptor, Neuron):
     kind = "neuron"
     weight_unit = "nS"
     _arrays: tuple = ()        # per-receptor parameter arrays, the first one counts the receptors

@@ -8,14 +8,14 @@ import jax.numpy as jnp
 import jax.scipy.special as jsp
 import numpy as np
 
-from ..base import Model, Param, State
+from ..base import Neuron, Param, State
 from ..registry import register
 
 TICS_PER_MS = 1000  # NEST's default tic length, 1 us: update times are kept in tics as NEST does
 _UNSET = np.iinfo(np.int32).min  # first update time not drawn yet
 
 
-class _Binary(Model):
+class _Binary(Neuron):
     """Shared dynamics of the binary neurons.
 
     State: S in {0, 1} and the summed input h. Each neuron updates at the points of a Poisson process
@@ -40,7 +40,7 @@ class _Binary(Model):
     Stochastic: the update times (all three models) and the gain draws (ginzburg, erfc) come from
     nestax's random streams, so activity agrees with NEST in distribution, not spike by spike.
 
-    Recordables: S (1), h (1).
+    Recordables: S (1), h (mV).
     """
 
     kind = "neuron"
@@ -50,7 +50,7 @@ class _Binary(Model):
     weight_unit = "1"
     state = {
         "S": State("1", 0.0, "Binary state (0 or 1)"),
-        "h": State("1", 0.0, "Summed input from binary sources"),
+        "h": State("mV", 0.0, "Summed input from binary sources"),
         "_t_wait": State("1", _UNSET, "Tics from the start of the current step to the next update (internal)"),
     }
 
@@ -107,7 +107,7 @@ class mcculloch_pitts_neuron(_Binary):
     name = "mcculloch_pitts_neuron"
     parameters = {
         "tau_m": Param(10.0, "ms", "Mean time between updates"),
-        "theta": Param(0.0, "1", "Threshold"),
+        "theta": Param(0.0, "mV", "Threshold"),
     }
 
     @classmethod
@@ -136,10 +136,10 @@ class ginzburg_neuron(_Binary):
     name = "ginzburg_neuron"
     parameters = {
         "tau_m": Param(10.0, "ms", "Mean time between updates"),
-        "theta": Param(0.0, "1", "Threshold"),
-        "c_1": Param(0.0, "1", "Linear part of the gain function"),
+        "theta": Param(0.0, "mV", "Threshold"),
+        "c_1": Param(0.0, "1/mV", "Linear part of the gain function"),
         "c_2": Param(1.0, "1", "Prefactor of the sigmoidal part"),
-        "c_3": Param(1.0, "1", "Slope of the sigmoidal part"),
+        "c_3": Param(1.0, "1/mV", "Slope of the sigmoidal part"),
     }
 
     @classmethod
@@ -167,8 +167,8 @@ class erfc_neuron(_Binary):
     name = "erfc_neuron"
     parameters = {
         "tau_m": Param(10.0, "ms", "Mean time between updates"),
-        "theta": Param(0.0, "1", "Threshold"),
-        "sigma": Param(1.0, "1", "Width of the gain function"),
+        "theta": Param(0.0, "mV", "Threshold"),
+        "sigma": Param(1.0, "mV", "Width of the gain function"),
     }
 
     @classmethod

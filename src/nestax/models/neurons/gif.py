@@ -54,7 +54,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ...errors import BadParameterError
-from ..base import Model, Param, State
+from ..base import Neuron, Param, State
 from ..common import MultiReceptor, SignedRouting, stack_rows
 from ..integrators import rkf45_evolve
 from ..propagators import psc_exp_to_v, refractory_steps
@@ -73,7 +73,7 @@ _COMMON = {
     "V_reset": Param(-55.0, "mV", "Reset potential"),
     "Delta_V": Param(0.5, "mV", "Stochasticity level of the escape rate"),
     "V_T_star": Param(-35.0, "mV", "Base threshold"),
-    "lambda_0": Param(1.0, "Hz", "Escape rate at threshold (1/s)"),
+    "lambda_0": Param(1.0, "1/s", "Escape rate at threshold"),
     "t_ref": Param(4.0, "ms", "Duration of the refractory period"),
     "C_m": Param(80.0, "pF", "Membrane capacitance"),
     "I_e": Param(0.0, "pA", "Constant input current"),
@@ -91,7 +91,7 @@ def _seq_sum(start, x):
     return acc
 
 
-class _GifBase(Model):
+class _GifBase(Neuron):
     kind = "neuron"
     stochastic = True
     # internal (n, K) arrays: state name -> (parameter it copies, padding)

@@ -47,7 +47,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ...errors import BadParameterError
-from ..base import Model, Param, State
+from ..base import Neuron, Param, State
 from ..common import MultiReceptor, stack_rows
 from ..propagators import psc_alpha_to_v, psc_exp_to_v, refractory_steps
 from ..registry import register
@@ -83,7 +83,7 @@ _LEVELS = {(False, False, False), (True, False, False), (False, True, False), (T
            (True, True, True)}
 
 
-class _GlifBase(MultiReceptor, Model):
+class _GlifBase(MultiReceptor, Neuron):
     next_current = "I"  # the multimeter shows the next step's generator current, as NEST records it
     kind = "neuron"
     weight_unit = "pA"

@@ -35,7 +35,7 @@ import math
 import jax.numpy as jnp
 import numpy as np
 
-from ..base import Model, Param, State
+from ..base import Neuron, Param, State
 from ..common import ConductanceRouting, refractory_countdown, route_by_sign
 from ..integrators import rkf45_evolve
 from ..propagators import refractory_steps
@@ -82,7 +82,7 @@ _TRAUB_V0 = -60.0
 _TRAUB_M0, _TRAUB_H0, _TRAUB_N0 = _equilibrium(_traub_rates, _TRAUB_V0)
 
 
-class _HHBase(Model):
+class _HHBase(Neuron):
     kind = "neuron"
     ports = ("ex", "in")
     _time_constants: tuple = ()

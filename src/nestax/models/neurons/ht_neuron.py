@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ...errors import ConnectionError_
-from ..base import Model, Param, State
+from ..base import Neuron, Param, State
 from ..integrators import rkf45_evolve
 from ..propagators import refractory_steps
 from ..registry import register
@@ -60,7 +60,7 @@ def _P(default, unit, doc, kind="float"):
 
 
 @register
-class ht_neuron(Model):
+class ht_neuron(Neuron):
     """Hill-Tononi (2005) neuron with intrinsic currents and four conductance-based receptors (NEST: ht_neuron).
 
     Equations (V = V_m, or the clamp value when voltage_clamp is set; conductances are relative to the

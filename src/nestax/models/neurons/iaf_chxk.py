@@ -6,14 +6,14 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from ..base import Model, Param, State
+from ..base import Neuron, Param, State
 from ..common import ConductanceRouting
 from ..integrators import rkf45_evolve
 from ..registry import register
 
 
 @register
-class iaf_chxk_2008(ConductanceRouting, Model):
+class iaf_chxk_2008(ConductanceRouting, Neuron):
     """Conductance-based leaky integrate-and-fire neuron with alpha-shaped synaptic and AHP conductances
     and no reset (NEST: iaf_chxk_2008).
 
@@ -155,7 +155,7 @@ class iaf_chxk_2008(ConductanceRouting, Model):
 
 
 @register
-class iaf_chs_2007(Model):
+class iaf_chs_2007(Neuron):
     """Normalised spike-response neuron of Carandini, Horton & Sincich 2007 (NEST: iaf_chs_2007).
 
     Dimensionless potentials (threshold U_th = 1, rest 0):

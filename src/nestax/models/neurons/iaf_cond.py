@@ -30,7 +30,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from ..base import Model, Param, State
+from ..base import Neuron, Param, State
 from ..common import ConductanceRouting, refractory_countdown
 from ..integrators import rkf45_evolve
 from ..propagators import refractory_steps
@@ -54,7 +54,7 @@ _COMMON = {
 _EPS_ABS = 1e-3
 
 
-class _IafCondBase(ConductanceRouting, Model):
+class _IafCondBase(ConductanceRouting, Neuron):
     kind = "neuron"
     ports = ("ex", "in")
     weight_unit = "nS"

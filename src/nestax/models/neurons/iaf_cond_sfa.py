@@ -6,7 +6,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from ..base import Model, Param, State
+from ..base import Neuron, Param, State
 from ..common import ConductanceRouting, refractory_countdown
 from ..integrators import rkf45_evolve
 from ..propagators import refractory_steps
@@ -17,7 +17,7 @@ _EPS_ABS = 1e-3
 
 
 @register
-class iaf_cond_exp_sfa_rr(ConductanceRouting, Model):
+class iaf_cond_exp_sfa_rr(ConductanceRouting, Neuron):
     """Conductance-based leaky integrate-and-fire neuron with spike-frequency adaptation and relative
     refractory conductances (NEST: iaf_cond_exp_sfa_rr).
 

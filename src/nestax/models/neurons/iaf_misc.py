@@ -9,14 +9,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from ...errors import BadParameterError
-from ..base import Model, Param, State
+from ..base import Neuron, Param, State
 from ..common import SignedRouting, psc_exp_propagators
 from ..propagators import refractory_steps
 from ..registry import register
 
 
 @register
-class iaf_psc_exp_htum(SignedRouting, Model):
+class iaf_psc_exp_htum(SignedRouting, Neuron):
     """Leaky integrate-and-fire neuron with exponential PSCs and two refractory periods
     (NEST: iaf_psc_exp_htum).
 
@@ -129,7 +129,7 @@ class iaf_psc_exp_htum(SignedRouting, Model):
 
 
 @register
-class ignore_and_fire(Model):
+class ignore_and_fire(Neuron):
     """Neuron firing regularly at ``rate`` with a given ``phase``, ignoring all input (NEST: ignore_and_fire).
 
     With T = rate period in steps (1000/rate ms rounded like NEST's Time: to tics, then up to steps) and
@@ -150,11 +150,11 @@ class ignore_and_fire(Model):
     weight_unit = "pA"
     parameters = {
         "phase": Param(1.0, "1", "Phase of the firing relative to the period (0 < phase <= 1)"),
-        "rate": Param(10.0, "Hz", "Firing rate"),
+        "rate": Param(10.0, "1/s", "Firing rate"),
     }
     state = {
         "phase_steps": State("1", -1, "Steps to the next spike"),
-        "_rate_used": State("Hz", 0.0, "rate the countdown was computed from (internal)"),
+        "_rate_used": State("1/s", 0.0, "rate the countdown was computed from (internal)"),
         "_phase_used": State("1", 0.0, "phase the countdown was computed from (internal)"),
     }
 

@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..base import Model, Param, State
+from ..base import Neuron, Param, State
 from ..common import OnePortRouting, SignedRouting, psc_exp_propagators
 from ..propagators import leak_to_v, psc_alpha_to_v, psc_exp_to_v, refractory_steps
 from ..registry import register
@@ -39,7 +39,7 @@ _COMMON = {
 }
 
 
-class _IafPscBase(SignedRouting, Model):
+class _IafPscBase(SignedRouting, Neuron):
     kind = "neuron"
     ports = ("ex", "in")
 
@@ -76,7 +76,7 @@ class iaf_psc_delta(OnePortRouting, _IafPscBase):
     to V_m in the first step after the refractory period.
 
     Parameters: E_L (mV, -70), C_m (pF, 250, > 0), tau_m (ms, 10, > 0), t_ref (ms, 2, >= 0),
-    V_th (mV, -55), V_reset (mV, -70, < V_th), I_e (pA, 0), V_min (mV, -inf),
+    V_th (mV, -55), V_reset (mV, -70, < V_th), I_e (pA, 0), V_min (mV, -1.797e308 = -DBL_MAX, as NEST),
     refractory_input (bool, False).
     Recordables: V_m.
     """
@@ -86,7 +86,7 @@ class iaf_psc_delta(OnePortRouting, _IafPscBase):
     weight_unit = "mV"
     parameters = {
         **_COMMON,
-        "V_min": Param(-np.inf, "mV", "Lower bound of V_m"),
+        "V_min": Param(-np.finfo(float).max, "mV", "Lower bound of V_m (NEST: -DBL_MAX)"),
         "refractory_input": Param(False, "1", "Keep spikes arriving during refractoriness", "bool"),
     }
     state = {
@@ -156,6 +156,7 @@ class iaf_psc_exp(_IafPscBase):
     """
 
     name = "iaf_psc_exp"
+    weight_unit = "pA"
     ports = ("ex", "in", "I_1")
     current_ports = {1: "I_1"}
     stochastic = True  # only with delta > 0
@@ -229,6 +230,7 @@ class iaf_psc_alpha(_IafPscBase):
     """
 
     name = "iaf_psc_alpha"
+    weight_unit = "pA"
     parameters = {
         **_COMMON,
         "tau_syn_ex": Param(2.0, "ms", "Excitatory synaptic time constant"),

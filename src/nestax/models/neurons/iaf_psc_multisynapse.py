@@ -30,7 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ...errors import BadParameterError
-from ..base import Model, Param, State
+from ..base import Neuron, Param, State
 from ..common import MultiReceptor, resize_per_receptor, stack_rows
 from ..propagators import leak_to_v, psc_alpha_to_v, psc_exp_to_v, refractory_steps
 from ..registry import register
@@ -57,7 +57,7 @@ _COMMON = {
 }
 
 
-class _MultisynapseBase(MultiReceptor, Model):
+class _MultisynapseBase(MultiReceptor, Neuron):
     kind = "neuron"
     weight_unit = "pA"
     # per-receptor state held as (n, K): state name -> padding

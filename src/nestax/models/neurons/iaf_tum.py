@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ...errors import BadParameterError
-from ..base import Model, Param, State
+from ..base import Neuron, Param, State
 from ..common import psc_exp_propagators, route_by_sign
 from ..propagators import refractory_steps
 from ..registry import register
@@ -17,7 +17,7 @@ from .iaf_psc import iaf_psc_exp as _iaf_psc_exp
 
 
 @register
-class iaf_tum_2000(Model):
+class iaf_tum_2000(Neuron):
     """iaf_psc_exp neuron whose spikes carry Tsodyks-Markram short-term plasticity (NEST: iaf_tum_2000).
 
     Membrane (V_m relative to E_L inside, absolute outside), exact integration:

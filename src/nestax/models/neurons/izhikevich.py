@@ -14,12 +14,12 @@ import sys
 
 import jax.numpy as jnp
 
-from ..base import Model, Param, State
+from ..base import Neuron, Param, State
 from ..registry import register
 
 
 @register
-class izhikevich(Model):
+class izhikevich(Neuron):
     """Izhikevich neuron with forward-Euler integration (NEST: izhikevich).
 
     Equations (h = dt; all quantities plain numbers, V_m and U_m read as mV):
@@ -58,14 +58,15 @@ class izhikevich(Model):
     ======================== ====== ============ ==========================================
 
     State / recordables: V_m (mV, initially -65), U_m (mV, initially -13 = 0.2 * -65; NEST keeps this
-    fixed initial value whatever b is). Weights: dimensionless, added to V_m.
+    fixed initial value whatever b is). Weights in mV (a bare number is read as mV; a quantity of
+    another dimension, e.g. pA, is refused at connect), added to V_m.
     NEST checks no parameter of this model; nestax does not either.
     """
 
     name = "izhikevich"
     kind = "neuron"
     ports = ("spikes",)
-    weight_unit = "1"
+    weight_unit = "mV"  # a spike moves V_m by its weight; a bare number is read as mV
     parameters = {
         "a": Param(0.02, "1", "Time scale of the recovery variable U_m"),
         "b": Param(0.2, "1", "Sensitivity of U_m to V_m"),

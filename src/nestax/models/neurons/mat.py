@@ -16,13 +16,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from ...errors import BadParameterError
-from ..base import Model, Param, State
+from ..base import Neuron, Param, State
 from ..common import SignedRouting
 from ..propagators import refractory_steps
 from ..registry import register
 
 
-class _MatBase(SignedRouting, Model):
+class _MatBase(SignedRouting, Neuron):
     kind = "neuron"
     ports = ("ex", "in")
     _taus = ("tau_m", "tau_syn_ex", "tau_syn_in", "t_ref", "tau_1", "tau_2")

@@ -8,14 +8,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from ...errors import BadParameterError
-from ..base import Model, Param, State
+from ..base import Neuron, Param, State
 from ..common import stack_rows
 from ..propagators import refractory_steps
 from ..registry import register
 
 
 @register
-class pp_psc_delta(Model):
+class pp_psc_delta(Neuron):
     """Stochastic point-process neuron whose potential jumps at each input spike (NEST: pp_psc_delta).
 
     The membrane potential V_m is measured relative to rest (there is no E_L):

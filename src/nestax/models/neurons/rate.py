@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..base import Model, Param, State
+from ..base import Neuron, Param, State
 from ..common import route_by_sign, route_one_port
 from ..registry import register
 
@@ -118,7 +118,7 @@ def _mult(nl, which, p, r):
 
 # ---- the three node kinds ----------------------------------------------------------------------
 
-class _RateBase(Model):
+class _RateBase(Neuron):
     kind = "neuron"
     signal = "rate"
     weight_unit = "1"

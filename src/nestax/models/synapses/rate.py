@@ -15,7 +15,7 @@ else to its inhibitory input.
 """
 from __future__ import annotations
 
-from ..base import Model, Param
+from ..base import Param, RateConnection
 from ..registry import register
 
 
@@ -24,20 +24,18 @@ _RECEPTOR = {"receptor_type": Param(0, "1", "Receptor port of the target (rate n
 
 
 @register
-class rate_connection_delayed(Model):
+class rate_connection_delayed(RateConnection):
     """Rate coupling with a delay: the target sees the source's rate of ``delay`` earlier."""
 
     name = "rate_connection_delayed"
-    kind = "synapse"
     rate_kind = "delayed"
     parameters = {**_WEIGHT, "delay": Param(1.0, "ms", "Transmission delay"), **_RECEPTOR}
 
 
 @register
-class rate_connection_instantaneous(Model):
+class rate_connection_instantaneous(RateConnection):
     """Rate coupling without delay: the target sees the source's rate of the same step."""
 
     name = "rate_connection_instantaneous"
-    kind = "synapse"
     rate_kind = "instantaneous"
     parameters = {**_WEIGHT, **_RECEPTOR}

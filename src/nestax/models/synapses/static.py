@@ -6,16 +6,15 @@ receptor_type (0; the target's port for multi-receptor models).
 """
 from __future__ import annotations
 
-from ..base import Model, Param
+from ..base import Param, Synapse
 from ..registry import register
 
 
 @register
-class static_synapse(Model):
+class static_synapse(Synapse):
     """A connection with a fixed weight and delay."""
 
     name = "static_synapse"
-    kind = "synapse"
     parameters = {
         "weight": Param(1.0, "1", "Synaptic weight, in the target model's unit"),
         "delay": Param(1.0, "ms", "Transmission delay"),

@@ -1,12 +1,9 @@
 """stdp_synapse: pair-based STDP with multiplicative/additive weight dependence (NEST: stdp_synapse).
 
 Parameters (NEST's defaults): weight (1), delay (1 ms), receptor_type (0), tau_plus (20 ms), lambda (0.01),
-alpha (1), mu_plus (1), mu_minus (1), Wmax (100, in the weight's unit; same sign as the weight), and
-tau_minus (20 ms).
-
-Difference to NEST: in NEST ``tau_minus`` is a parameter of the *postsynaptic neuron* (every archiving
-node has one). nestax takes it from the synapse spec instead; all stdp connections onto one neuron must
-then agree on it (checked when the network is compiled), which is exactly NEST's situation.
+alpha (1), mu_plus (1), mu_minus (1), Wmax (100, in the weight's unit; same sign as the weight).
+``tau_minus`` (20 ms) is a parameter of the postsynaptic neuron, as in NEST:
+``sim.create(nx.iaf_psc_alpha, n, tau_minus=...)`` or ``sim.set(post, tau_minus=...)``.
 
 Dynamics (what NEST computes, in the order it does it), when a presynaptic spike with stamp t_pre is
 transmitted through a synapse with delay d (the whole delay is dendritic):
@@ -24,33 +21,32 @@ t_last_pre = 0. The postsynaptic trace jumps by 1 at every post spike
 (K_minus <- K_minus exp((t_last_post - t_sp) / tau_minus) + 1, t_last_post = -1 ms initially).
 
 Engine representation: the weights, K_plus and t_last_pre of every plastic synapse live in the run
-state; each target neuron keeps its last ``HISTORY`` (64) post spike times and K_minus values. If a
-window ever needs a post spike that has already left this history (a presynaptic neuron silent while
-its target fired more than 64 times), the run reports an error afterwards; ``Simulator.stdp_history``
-sets the length. Plastic projections use the dense kernel (cost ~ plastic synapses x history per
-step): fine for small networks, not yet for large ones. A postsynaptic spike with multiplicity m (parrot
+state; each target neuron keeps its last 64 post spike times and K_minus values (the archive,
+:mod:`nestax.engine.archive`). If a window ever needs a post spike that has already left this
+history (a presynaptic neuron silent while its target fired more than 64 times), the run reports an
+error afterwards; ``Simulator.stdp_history`` sets the length. Large plastic projections are updated
+event-driven: only the synapses of presynaptic neurons that spiked in a step are touched (cost ~
+spikes x fan-out x history). A postsynaptic spike with multiplicity m (parrot
 neurons) adds m to K_minus but counts once in the facilitation window (NEST counts it m times).
 """
 from __future__ import annotations
 
 import jax.numpy as jnp
+import numpy as np
 
-from ..base import Model, Param
+from ..base import Param, State, Synapse
 from ..registry import register
-
-HISTORY = 64  # default of Simulator.stdp_history
-NEVER = -(2 ** 30)  # "no spike" time stamp, in steps
-
-PLASTIC_PARAMS = ("tau_plus", "lambda", "alpha", "mu_plus", "mu_minus", "Wmax", "tau_minus")
+from ...engine.archive import NEVER, ms
+from ...errors import BadParameterError, ConnectionError_
 
 
 @register
-class stdp_synapse(Model):
+class stdp_synapse(Synapse):
     """Pair-based spike-timing dependent plasticity (Guetig et al. 2003 weight dependence)."""
 
     name = "stdp_synapse"
-    kind = "synapse"
     plastic = True
+    uses_post_archive = True
     parameters = {
         "weight": Param(1.0, "1", "Synaptic weight, in the target model's unit"),
         "delay": Param(1.0, "ms", "Transmission delay (all of it dendritic)"),
@@ -61,13 +57,71 @@ class stdp_synapse(Model):
         "mu_plus": Param(1.0, "1", "Weight dependence exponent, facilitation"),
         "mu_minus": Param(1.0, "1", "Weight dependence exponent, depression"),
         "Wmax": Param(100.0, "weight", "Maximum weight, in the weight's unit"),
-        "tau_minus": Param(20.0, "ms", "Time constant of the postsynaptic trace (a neuron parameter in NEST)"),
     }
+    connection_state = {
+        "kplus": State("1", 0.0, "Presynaptic trace K_plus"),
+        "t_last": State("steps", 0, "Stamp of the last presynaptic spike (steps)"),
+    }
+    #: the port of a connection follows Wmax (same sign as the weight, never 0), so a weight
+    #: depressed to 0 stays on its receptor
+    route_by = "Wmax"
 
+    @classmethod
+    def check_connections(cls, w, params, sources_are_neurons):
+        if not sources_are_neurons:
+            raise ConnectionError_(f"connect: {cls.name} needs neurons as sources; put a parrot_neuron "
+                                   "between a generator and the plastic synapses.")
+        wmax = np.asarray(params["Wmax"])
+        if np.any(np.sign(np.asarray(w)) * np.sign(wmax) < 0):
+            raise BadParameterError(f"{cls.name}: weight and Wmax must have the same sign.")
+        if np.any(np.asarray(params["tau_plus"]) <= 0):
+            raise BadParameterError(f"{cls.name}: parameter 'tau_plus' must be > 0 ms.")
 
-def ms(steps, tics_per_step, dtype):
-    """Time in ms of a step count, as NEST's Time::get_ms computes it (tics * 0.001)."""
-    return jnp.asarray(steps).astype(dtype) * tics_per_step * 0.001
+    @classmethod
+    def transmit(cls, a, s, post, cnt, k, tics_per_step):
+        """Weight update of the synapses whose source spiked in step k (stamp k + 1); see the module
+        docstring for the order of operations. Returns (state, weight to deliver, overflow flag)."""
+        w, kplus, tlast = s["weight"], s["kplus"], s["t_last"]
+        dt_ = w.dtype
+        spiked = cnt > 0
+        d = a["d"]
+        t_pre = k + 1
+        T = t_pre - d                      # steps
+        T1 = tlast - d
+        tpre_ms = ms(jnp.asarray(t_pre), tics_per_step, dt_)
+        tl_ms = ms(tlast, tics_per_step, dt_)
+        d_ms = ms(d, tics_per_step, dt_)
+        ht = post["t"][a["tgt_local"]]     # [n_syn, P], oldest first
+        hk = post["K"][a["tgt_local"]]
+        P = ht.shape[1]
+        lam, wmax = a["lambda"], a["Wmax"]
+        any_in_win = jnp.zeros(w.shape, bool)
+        for p in range(P):
+            tp = ht[:, p]
+            in_win = spiked & (tp > T1) & (tp <= T)
+            any_in_win |= in_win
+            minus_dt = tl_ms - (ms(tp, tics_per_step, dt_) + d_ms)
+            w = jnp.where(in_win, _facilitate(w, kplus * jnp.exp(minus_dt / a["tau_plus"]), lam, a["mu_plus"], wmax),
+                          w)
+        T_ms = tpre_ms - d_ms
+        K = jnp.zeros(w.shape, dt_)
+        have = jnp.zeros(w.shape, bool)
+        tmi = post["tau_minus_inv"][a["tgt_local"]]
+        for p in range(P):
+            tp = ht[:, p]
+            before = (tp != NEVER) & (tp < T)
+            have |= before
+            K = jnp.where(before, hk[:, p] * jnp.exp((ms(tp, tics_per_step, dt_) - T_ms) * tmi), K)
+        w = jnp.where(spiked, _depress(w, K, a["alpha"], lam, a["mu_minus"], wmax), w)
+        # archive overflow: a post spike needed by this update was already dropped
+        td = post["t_drop"][a["tgt_local"]]
+        dropped = td != NEVER
+        lost_fac = dropped & (td > T1) & (td <= T) & ((kplus != 0) | ~any_in_win)
+        lost_dep = dropped & ~have & (td < T)
+        overflow = jnp.any(spiked & (lost_fac | lost_dep))
+        kplus = jnp.where(spiked, kplus * jnp.exp((tl_ms - tpre_ms) / a["tau_plus"]) + 1.0, kplus)
+        tlast = jnp.where(spiked, t_pre, tlast)
+        return {"weight": w, "kplus": kplus, "t_last": tlast}, w, overflow
 
 
 def _facilitate(w, kplus, lam, mu_plus, wmax):
@@ -78,67 +132,3 @@ def _facilitate(w, kplus, lam, mu_plus, wmax):
 def _depress(w, kminus, alpha, lam, mu_minus, wmax):
     norm_w = (w / wmax) - (alpha * lam * jnp.power(w / wmax, mu_minus) * kminus)
     return jnp.where(norm_w > 0.0, norm_w * wmax, 0.0)
-
-
-def post_update(h, spk, k, tics_per_step, dtype):
-    """Record this step's postsynaptic spikes (stamp k + 1) in the history ``h`` of a target block."""
-    fired = spk > 0
-    t_sp = k + 1
-    t_ms = ms(jnp.asarray(t_sp), tics_per_step, dtype)
-    km = h["Kminus"] * jnp.exp((h["t_last"] - t_ms) * h["tau_minus_inv"]) + 1.0 + (spk - 1).astype(dtype)
-    km = jnp.where(fired, km, h["Kminus"])
-    f2 = fired[:, None]
-    ht = jnp.where(f2, jnp.concatenate([h["t"][:, 1:], jnp.full_like(h["t"][:, :1], t_sp)], axis=1), h["t"])
-    hk = jnp.where(f2, jnp.concatenate([h["K"][:, 1:], km[:, None]], axis=1), h["K"])
-    return {"t": ht, "K": hk, "Kminus": km, "t_last": jnp.where(fired, t_ms, h["t_last"]),
-            "t_drop": jnp.where(fired, jnp.maximum(h["t_drop"], h["t"][:, 0]), h["t_drop"]),
-            "tau_minus_inv": h["tau_minus_inv"]}
-
-
-def pre_update(a, s, h, cnt, k, tics_per_step):
-    """Weight update of the synapses whose source spiked in step k (stamp k + 1).
-
-    ``a``: static arrays (src, tgt_local, d, tau_plus, lambda, alpha, mu_plus, mu_minus, Wmax);
-    ``s``: plastic state (w, kplus, t_last in steps); ``h``: the target block's post history.
-    Returns the new state, the weights to deliver and an overflow flag (history too short).
-    """
-    w, kplus, tlast = s["w"], s["kplus"], s["t_last"]
-    dt_ = w.dtype
-    spiked = cnt[a["src"]] > 0
-    d = a["d"]
-    t_pre = k + 1
-    T = t_pre - d                      # steps
-    T1 = tlast - d
-    tpre_ms = ms(jnp.asarray(t_pre), tics_per_step, dt_)
-    tl_ms = ms(tlast, tics_per_step, dt_)
-    d_ms = ms(d, tics_per_step, dt_)
-    ht = h["t"][a["tgt_local"]]        # [n_syn, P], oldest first
-    hk = h["K"][a["tgt_local"]]
-    P = ht.shape[1]
-    lam, wmax = a["lambda"], a["Wmax"]
-    any_in_win = jnp.zeros(w.shape, bool)
-    for p in range(P):
-        tp = ht[:, p]
-        in_win = spiked & (tp > T1) & (tp <= T)
-        any_in_win |= in_win
-        minus_dt = tl_ms - (ms(tp, tics_per_step, dt_) + d_ms)
-        w = jnp.where(in_win, _facilitate(w, kplus * jnp.exp(minus_dt / a["tau_plus"]), lam, a["mu_plus"], wmax), w)
-    T_ms = tpre_ms - d_ms
-    K = jnp.zeros(w.shape, dt_)
-    have = jnp.zeros(w.shape, bool)
-    tmi = h["tau_minus_inv"][a["tgt_local"]]
-    for p in range(P):
-        tp = ht[:, p]
-        before = (tp != NEVER) & (tp < T)
-        have |= before
-        K = jnp.where(before, hk[:, p] * jnp.exp((ms(tp, tics_per_step, dt_) - T_ms) * tmi), K)
-    w = jnp.where(spiked, _depress(w, K, a["alpha"], lam, a["mu_minus"], wmax), w)
-    # history overflow: a post spike needed by this update was already dropped
-    td = h["t_drop"][a["tgt_local"]]
-    dropped = td != NEVER
-    lost_fac = dropped & (td > T1) & (td <= T) & ((kplus != 0) | ~any_in_win)
-    lost_dep = dropped & ~have & (td < T)
-    overflow = jnp.any(spiked & (lost_fac | lost_dep))
-    kplus = jnp.where(spiked, kplus * jnp.exp((tl_ms - tpre_ms) / a["tau_plus"]) + 1.0, kplus)
-    tlast = jnp.where(spiked, t_pre, tlast)
-    return {"w": w, "kplus": kplus, "t_last": tlast}, w, overflow

@@ -1,0 +1,416 @@
+"""Lowering: the network a user built -> a static plan and the arrays of the compiled run.
+
+``lower(net, dtype, ...)`` is pure (it reads the network, changes nothing) and asks models only
+through their declared protocols (:mod:`nestax.models.base`): ports and routing of neurons, what a
+spike source emits, which synapses are plastic and what state they keep. No model is known by name.
+
+Layout: one ring buffer of D slots for the whole network; a slot holds every neuron block's rows
+side by side (``NeuronBlockPlan.offset``). Connections are grouped by source block into projections
+(one projection may feed several target blocks); plastic connections by (source block, target
+block, synapse model), rate connections by (source block, target block, kind).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import jax
+import numpy as np
+
+from . import archive
+from . import delivery as dl
+from ..network.records import gather
+
+UNROLL_MAX_NEURONS = 64  # networks up to this size run their scan unrolled 4x (measured crossover: 50-100)
+
+
+@dataclass
+class NeuronBlockPlan:
+    block: int          # index into the network's block list
+    n: int
+    n_ports: int
+    rec_spikes: bool    # any spike recorder observes (part of) this block
+    mm_vars: tuple = ()  # variables sampled by multimeters
+    offset: int = 0     # start of this block's rows within a ring slot
+
+    @property
+    def slot_size(self):
+        """Values per ring slot: (ports + current) rows of n + 1 (one spare column for padding)."""
+        return (self.n_ports + 1) * (self.n + 1)
+
+    def flat(self, port, local):
+        """Position within a ring slot of (port, neuron) pairs."""
+        return self.offset + np.asarray(port) * (self.n + 1) + local
+
+
+@dataclass
+class SourcePlan:
+    block: int
+    kind: str           # 'spike_source' | 'current_source'
+    n: int
+    projections: list = field(default_factory=list)  # indices into the projection list
+    rec_I: bool = False
+    static: dict = field(default_factory=dict)  # compile-time constants for the source's emit()
+
+
+@dataclass
+class RateProjectionPlan:
+    """Rate connections from one rate-neuron block to another (dense: every source sends every step)."""
+    src_block: int
+    tgt_block: int
+    instant: bool       # rate_connection_instantaneous: used by the target in the step it is sent
+
+
+@dataclass
+class Plan:
+    dt: float
+    D: int
+    S: int               # values per ring slot (all populations)
+    neurons: list
+    sources: list
+    projections: list
+    rec_dev: list        # (projection index, recorder gid, sender gid): device -> spike recorder
+    post_blocks: list = field(default_factory=list)  # neuron blocks that keep a postsynaptic archive
+    tics_per_step: int = 100
+    rate_projections: list = field(default_factory=list)
+    unroll: int = 1
+    pad_index: int = 0   # a spare ring column nobody reads
+
+    @property
+    def n_neurons(self):
+        return sum(nb.n for nb in self.neurons)
+
+
+@dataclass
+class Lowered:
+    """What lowering produces: the static plan, the device arrays, and the host bookkeeping that maps
+    run state and recordings back to the network."""
+    plan: Plan
+    arrays: dict
+    models: dict          # block index -> model class
+    plastic_parts: dict   # plastic projection index -> [(connection record index, mask)]
+    rec_layout: dict      # 'spk' / 'mm': block -> recorded gids; 'I': block -> gids
+    chunk: int            # steps per compiled chunk
+
+
+def float_arrays(d: dict, dtype) -> dict:
+    """Per-node parameter arrays for the run (floats in the run's precision; list-valued ones stay out)."""
+    return {k: np.asarray(v, dtype if np.asarray(v).dtype.kind == "f" else None)
+            for k, v in d.items() if not isinstance(v, list)}
+
+
+def lower(net, dtype, seed: int, chunk_bytes: int, max_chunk: int, capacity: dict | None = None) -> Lowered:
+    """The plan and arrays of network ``net`` for a run in float type ``dtype``.
+
+    ``capacity``: source block -> spikes per step of fixed-capacity event delivery (None: looping
+    batches, the default; see :func:`nestax.engine.delivery.deliver`).
+    """
+    blocks = net.blocks
+    dt = net.dt
+    models = {i: b.model for i, b in enumerate(blocks)}
+    groups, plastic_groups, rate_groups = {}, {}, {}
+    D = 2
+    for ci, c in enumerate(net.conns):
+        if len(c.src) == 0:
+            continue
+        D = max(D, int(c.delay.max()) + 1)
+        sb, present = net.block_split(c.src)
+        syn = c.synapse
+        if syn.rate_kind or syn.plastic:
+            tb, present_t = net.block_split(c.tgt)
+            for ks in present:
+                for kt in present_t:
+                    m = np.ones(len(c.src), bool)
+                    if len(present) > 1:
+                        m &= sb == ks
+                    if len(present_t) > 1:
+                        m &= tb == kt
+                    if m.any():
+                        key = (ks, kt, syn.rate_kind) if syn.rate_kind else (ks, kt, syn.name)
+                        (rate_groups if syn.rate_kind else plastic_groups).setdefault(key, []).append((ci, m))
+            continue
+        for key in present:
+            m = slice(None) if len(present) == 1 else sb == key
+            groups.setdefault(key, []).append((c, m))
+    # recorders
+    rec_spk = {}
+    for g in sorted({g for v in net.sr_links.values() for g in v}):
+        b = int(net.block_index([g])[0])
+        rec_spk.setdefault(b, []).append(g - blocks[b].gid0)
+    mm_vars, mm_idx, rec_I = {}, {}, {}
+    for mg, targets in net.mm_links.items():
+        mb = net.block_of(mg)
+        rf = mb.params["record_from"][mg - mb.gid0]
+        for tg in targets:
+            b = int(net.block_index([tg])[0])
+            if blocks[b].model.kind == "current_source":
+                rec_I[b] = True
+                continue
+            mm_vars.setdefault(b, set()).update(rf)
+            mm_idx.setdefault(b, set()).add(tg - blocks[b].gid0)
+    neurons, nb_of, offset = [], {}, 0
+    for b, blk in enumerate(blocks):
+        if blk.model.kind != "neuron":
+            continue
+        nb = NeuronBlockPlan(b, blk.n, len(blk.model.port_names(blk.params)), b in rec_spk,
+                             tuple(sorted(mm_vars.get(b, ()))), offset)
+        offset += nb.slot_size
+        nb_of[b] = nb
+        neurons.append(nb)
+    S = max(offset, 1)
+    pad_index = neurons[0].offset + neurons[0].n if neurons else 0
+    projections, proj_arrays, sources = [], [], {}
+    for sb, parts in sorted(groups.items()):
+        _source_projections(net, sb, parts, nb_of, dtype, pad_index, capacity, projections, proj_arrays, sources)
+    plastic_parts = _plastic_projections(net, plastic_groups, nb_of, dtype, pad_index, projections, proj_arrays)
+    rate_plans, rate_arrays = _rate_projections(net, rate_groups, nb_of, dtype)
+    # spike sources recorded directly by spike recorders: one stream per (generator, recorder)
+    rec_dev = []
+    for srg, senders in sorted(net.sr_links.items()):
+        for g in senders:
+            b = int(net.block_index([g])[0])
+            if blocks[b].model.kind == "spike_source":
+                pp = dl.ProjectionPlan(b, -1, "dense", blocks[b].n, 1, const_w=True, const_d=True, counts=True)
+                arr = {"src": np.array([g - blocks[b].gid0], np.int32), "tgt": np.zeros(1, np.int32),
+                       "w": np.ones(1, dtype), "d": np.ones(1, np.int32)}
+                sources.setdefault(b, []).append(len(projections))
+                rec_dev.append((len(projections), srg, g))
+                projections.append(pp)
+                proj_arrays.append(arr)
+    for b in rec_I:
+        sources.setdefault(b, [])
+    itemsize = np.dtype(dtype).itemsize
+    source_plans = [SourcePlan(b, blocks[b].model.kind, blocks[b].n, sources[b], rec_I.get(b, False),
+                               blocks[b].model.static_args(blocks[b].params, dt, itemsize))
+                    for b in sorted(sources)]
+    post_blocks = sorted({pp.tgt_block for pp in projections if pp.synapse is not None and pp.synapse.uses_post_archive})
+    n_total = sum(nb.n for nb in neurons)
+    # unrolling amortises the per-iteration overhead of tiny networks (one neuron: 1.4 -> 0.4 us per
+    # step) but slows larger ones (CUBA, 4,000 neurons: 153 -> 86 us per step recording every spike)
+    plan = Plan(dt, D, S, neurons, source_plans, projections, rec_dev, post_blocks=post_blocks,
+                tics_per_step=net.tics_per_step, rate_projections=rate_plans,
+                unroll=4 if n_total <= UNROLL_MAX_NEURONS else 1, pad_index=pad_index)
+    params, host, keys = {}, {}, {}
+    for b, blk in enumerate(blocks):
+        kind = blk.model.kind
+        if kind in ("neuron", "spike_source", "current_source"):
+            params[b] = float_arrays(blk.params, dtype)
+        if kind == "neuron" and blk.model.stochastic:
+            keys[b] = jax.random.fold_in(jax.random.PRNGKey(seed), blk.gid0)
+        if kind in ("spike_source", "current_source"):
+            host[b] = {k: np.asarray(v, dtype if np.asarray(v).dtype.kind == "f" else None)
+                       for k, v in blk.model.host_arrays(blk.params, dt).items()}
+            s = int(blk.params["rng_seed"][0]) if "rng_seed" in blk.params and int(blk.params["rng_seed"][0]) >= 0 \
+                else seed
+            keys[b] = jax.random.fold_in(jax.random.PRNGKey(s), blk.gid0)
+    arrays = jax.device_put({
+        "params": params, "host": host, "keys": keys, "proj": proj_arrays, "rate": rate_arrays,
+        "rec_idx": {b: np.array(sorted(v), np.int32) for b, v in rec_spk.items()},
+        "mm_idx": {b: np.array(sorted(v), np.int32) for b, v in mm_idx.items()}})
+    rec_layout = {"spk": {b: blocks[b].gid0 + np.array(sorted(v)) for b, v in rec_spk.items()},
+                  "mm": {b: blocks[b].gid0 + np.array(sorted(v)) for b, v in mm_idx.items()},
+                  "I": {b: blocks[b].gids for b in rec_I}}
+    # chunk length from the recording budget
+    per_step = 4 * sum(len(v) for v in rec_spk.values()) + 8 * sum(
+        len(mm_idx[b]) * len(mm_vars[b]) for b in mm_idx) + 8 * sum(blocks[b].n for b in rec_I) + 4 * len(rec_dev) + 16
+    chunk = int(max(1, min(max_chunk, chunk_bytes // per_step)))
+    return Lowered(plan, arrays, models, plastic_parts, rec_layout, chunk)
+
+
+def _source_projections(net, sb, parts, nb_of, dtype, pad_index, capacity, projections, proj_arrays, sources):
+    """The projections of source block ``sb`` (static synapses): neurons' event/dense projections,
+    devices' dense ones."""
+    blocks = net.blocks
+    src_blk = blocks[sb]
+    smodel = src_blk.model
+    src = (gather(parts, "src") - src_blk.gid0).astype(np.int32)
+    tgt, w, d, rec = (gather(parts, f) for f in ("tgt", "weight", "delay", "receptor"))
+    current = smodel.kind == "current_source"
+    signed = smodel.kind == "spike_source" and smodel.signed_spikes(src_blk.params)
+    tb, present = net.block_split(tgt)
+    flat = np.empty(len(src), np.int32)  # position within a ring slot
+    val_w = np.empty(len(src), dtype)
+    neg = None
+    only_counts = True
+    payload = np.zeros(len(src), bool)  # spikes scaled by a value the sender sends with them
+    for b in present:
+        m = tb == b if len(present) > 1 else slice(None)
+        nb, tm = nb_of[int(b)], blocks[int(b)].model
+        if not current and tm.payload_receptors:
+            payload[m] = np.isin(np.asarray(rec[m]), tm.payload_receptors)
+        local = tgt[m] - blocks[int(b)].gid0
+        counts = tm.counts_input
+        only_counts &= counts
+        if current:
+            port = np.full(local.shape, nb.n_ports)
+            names = tm.port_names(blocks[int(b)].params)
+            for r_cur, pname in tm.current_ports.items():
+                port = np.where(np.asarray(rec[m]) == r_cur, names.index(pname), port)
+            scale = np.ones(local.shape)
+        else:
+            port, scale = tm.route(w[m], rec[m])
+        flat[m] = nb.flat(port, local)
+        # targets that count spikes (parrots) get the multiplicity: their synapses carry weight 1
+        val_w[m] = 1.0 if counts else w[m] * scale
+        if signed and not counts:
+            # spikes whose weight factor is negative flip the sign of the connection weight: they go to
+            # the port (and scale) that the target routes the negated weight to
+            if neg is None:
+                neg = (flat.copy(), np.zeros(len(src), dtype))
+            port_n, scale_n = tm.route(-w[m], rec[m])
+            neg[0][m] = nb.flat(port_n, local)
+            neg[1][m] = w[m] * scale_n
+    if smodel.kind == "neuron":
+        # connections whose spikes carry the sender's payload (iaf_tum_2000's u x) go apart
+        for sel, carried in ((~payload, ""), (payload, smodel.payload_state)):
+            if not sel.any():
+                continue
+            sub = (lambda x: x) if sel.all() else (lambda x, sel=sel: x[sel])
+            pp, arr = dl.build_projection(sb, 0, src_blk.n, sub(src), sub(flat), sub(val_w), sub(d), False, pad_index)
+            pp.payload = carried
+            if pp.mode == "event" and capacity is not None:
+                pp.capacity = capacity.setdefault(sb, int(min(src_blk.n, max(256, src_blk.n // 32))))
+            projections.append(pp)
+            proj_arrays.append(arr)
+        return
+    # binary neurons use a current in the step it arrives (NEST's binary_neuron), every other model one
+    # step later: their generators emit one step ahead (lead 1)
+    subsets = [(slice(None), 0)]
+    if current:
+        binary = np.array([blocks[int(b)].model.signal == "binary" for b in net.block_index(tgt)])
+        if binary.any():
+            subsets = [(m, lead) for m, lead in ((~binary, 0), (binary, 1)) if m.any()]
+    for m, lead in subsets:
+        s_src, s_flat, s_w, s_d = src[m], flat[m], val_w[m], d[m]
+        const_w = bool(np.all(s_w == s_w[0]))
+        const_d = bool(np.all(s_d == s_d[0]))
+        pp = dl.ProjectionPlan(sb, 0, "dense", src_blk.n, len(s_src), const_w=const_w, const_d=const_d,
+                               counts=only_counts, lead=lead)
+        arr = {"src": s_src.astype(np.int32), "tgt": s_flat.astype(np.int32),
+               "w": np.asarray(s_w[:1] if const_w else s_w, dtype),
+               "d": np.asarray(s_d[:1] if const_d else s_d, np.int32)}
+        pp.contiguous = bool(const_d and neg is None and len(s_flat) > 1 and np.all(np.diff(s_flat) == 1))
+        if neg is not None:
+            arr["tgt_neg"] = neg[0][m].astype(np.int32)
+            arr["w_neg"] = neg[1][m]
+        if smodel.kind == "spike_source":
+            table = smodel.shared_table(src_blk.params, np.unique(s_src), net.dt, dtype)
+            if table is not None:
+                pp.table = True
+                arr["table"] = table
+        sources.setdefault(sb, []).append(len(projections))
+        projections.append(pp)
+        proj_arrays.append(arr)
+
+
+def _rate_projections(net, rate_groups, nb_of, dtype):
+    """Rate connections, one dense projection per (source block, target block, kind)."""
+    blocks = net.blocks
+    plans, arrays = [], []
+    for (sb, tb, kind), parts in sorted(rate_groups.items()):
+        recs = [(net.conns[ci], m) for ci, m in parts]
+        src = (gather(recs, "src") - blocks[sb].gid0).astype(np.int32)
+        tgt = (gather(recs, "tgt") - blocks[tb].gid0).astype(np.int32)
+        w, d, rec = gather(recs, "weight"), gather(recs, "delay"), gather(recs, "receptor")
+        nb, tm = nb_of[tb], blocks[tb].model
+        port, scale = tm.route(w, rec)
+        plans.append(RateProjectionPlan(sb, tb, kind == "instantaneous"))
+        arrays.append({"src": src, "tgt_local": tgt, "flat": nb.flat(port, tgt).astype(np.int32),
+                       "w": np.asarray(w * scale, dtype), "d": np.asarray(d, np.int32)})
+    return plans, arrays
+
+
+def _plastic_projections(net, plastic_groups, nb_of, dtype, pad_index, projections, proj_arrays):
+    """Plastic projections (one per source block, target block and synapse model), with their
+    per-connection state in the run state. Event-driven above dl.EVENT_MIN_SYNAPSES connections (the
+    outgoing connections of each source as a padded row of connection indices), dense below.
+    Returns, per projection index, the (record index, mask) parts."""
+    blocks = net.blocks
+    parts_of = {}
+    for (sb, tb, _), parts in sorted(plastic_groups.items()):
+        src_blk, tgt_blk = blocks[sb], blocks[tb]
+        recs = [(net.conns[ci], m) for ci, m in parts]
+        syn = recs[0][0].synapse
+        src = (gather(recs, "src") - src_blk.gid0).astype(np.int32)
+        tgt = (gather(recs, "tgt") - tgt_blk.gid0).astype(np.int32)
+        d, rec = gather(recs, "delay"), gather(recs, "receptor")
+        nb, tm = nb_of[tb], tgt_blk.model
+        port, scale = tm.route(np.asarray(gather(recs, syn.route_by), float), rec)
+        n_syn = len(src)
+        arr = {"src": src, "tgt_local": tgt, "flat": nb.flat(port, tgt).astype(np.int32),
+               "d": np.asarray(d, np.int32), "scale": np.broadcast_to(np.asarray(scale, dtype), (n_syn,)).copy()}
+        for name in syn.parameters:
+            if name not in ("weight", "delay", "receptor_type"):
+                arr[name] = np.asarray(gather(recs, name), dtype)
+        mode = "plastic_event" if n_syn >= dl.EVENT_MIN_SYNAPSES else "plastic"
+        pp = dl.ProjectionPlan(sb, tb, mode, src_blk.n, n_syn, counts=tm.counts_input, synapse=syn)
+        if mode == "plastic_event":
+            # one dummy connection (index n_syn) that padding entries point to: it never spikes and is
+            # delivered to the spare ring column
+            for k, v in arr.items():
+                pad = {"flat": pad_index, "d": 1, "tgt_local": 0, "src": 0}.get(k, 1.0)
+                arr[k] = np.concatenate([v, np.asarray([pad], v.dtype)])
+            order = dl.argsort_ints(src, src_blk.n)
+            deg = np.bincount(src, minlength=src_blk.n)
+            M = max(1, int(deg.max()))
+            start = (np.cumsum(deg) - deg).astype(np.int32)
+            col = np.arange(n_syn, dtype=np.int32) - np.repeat(start, deg)
+            rows = np.full((src_blk.n + 1, M), n_syn, np.int32)
+            rows[src[order], col] = order
+            arr["rows"] = rows
+            pp.row_len, pp.batch = M, dl.batch_size(src_blk.n)
+        parts_of[len(projections)] = parts
+        projections.append(pp)
+        proj_arrays.append(arr)
+    return parts_of
+
+
+def initial_run_state(net, low: Lowered, k: int, dtype, history: int, carried: dict):
+    """The run state at step ``k``: neuron states from the blocks, input still in flight
+    (``carried['ring']``: block -> (D, slot) rows) re-slotted into the new ring, the sources' own run
+    state, plastic connection state from the connection records, the postsynaptic archives."""
+    plan = low.plan
+    states = []
+    ring = np.zeros((plan.D, plan.S))
+    backup = carried.get("ring", {})
+    for nb in plan.neurons:
+        blk = net.blocks[nb.block]
+        states.append({n: np.asarray(v, dtype if np.asarray(v).dtype.kind == "f" else np.int32)
+                       for n, v in blk.state.items()})
+        old = backup.get(nb.block)
+        if old is not None and old.shape[1] == nb.slot_size:
+            # input still in flight when the network was rebuilt: re-slot it into the new ring
+            oldD = old.shape[0]
+            for j in range(oldD):
+                kk = k + j
+                ring[kk % plan.D, nb.offset:nb.offset + nb.slot_size] += old[kk % oldD]
+    src_state = {}
+    for sp in plan.sources:
+        if sp.kind == "spike_source":
+            h = jax.tree.map(np.asarray, low.arrays["host"][sp.block])
+            src_state[sp.block] = low.models[sp.block].init_run_state(h, k)
+    cur = ring[k % plan.D].copy()  # the input of the next step waits outside the ring
+    ring[k % plan.D] = 0.0
+    max_active = {pp.src_block: np.zeros((), np.int32) for pp in plan.projections if pp.capacity}
+    plastic = {}
+    for j, parts in low.plastic_parts.items():
+        pp = plan.projections[j]
+        recs = [(net.conns[ci], m) for ci, m in parts]
+        st = {"weight": np.concatenate([c.take("weight", m) for c, m in recs])}
+        for name, spec in pp.synapse.connection_state.items():
+            st[name] = np.concatenate([c.plastic[name][m] if c.plastic else np.full(int(m.sum()), spec.init)
+                                       for c, m in recs])
+        if pp.mode == "plastic_event":
+            st = {n: np.concatenate([v, v[:1] * 0]) for n, v in st.items()}  # the dummy connection
+        plastic[j] = {n: np.asarray(v, dtype if np.asarray(v).dtype.kind == "f" else np.int32) for n, v in st.items()}
+    post = {}
+    for b in plan.post_blocks:
+        n = net.blocks[b].n
+        h = carried.get("post", {}).get(b)
+        if h is None or h["t"].shape != (n, history):
+            h = archive.empty(n, history)
+        post[b] = {"t": np.asarray(h["t"], np.int32), "K": np.asarray(h["K"], dtype),
+                   "Kminus": np.asarray(h["Kminus"], dtype), "t_last": np.asarray(h["t_last"], dtype),
+                   "t_drop": np.asarray(h["t_drop"], np.int32)}
+    return jax.device_put({"states": states, "ring": np.asarray(ring.reshape(-1), dtype), "cur": np.asarray(cur, dtype),
+                           "src_state": src_state, "max_active": max_active, "plastic": plastic, "post": post,
+                           "stdp_overflow": np.zeros((), np.int32)})

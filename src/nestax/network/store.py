@@ -1,0 +1,409 @@
+"""The network a user builds: node blocks, connection records and recorder links, with every check
+that ``create``, ``connect`` and ``set`` make. Host-side NumPy only; nothing here knows about JAX.
+
+Connection rules generate index arrays deterministically from the kernel seed and a counter of
+random draws (:meth:`Network.rng`), so a script builds the same network in every process.
+"""
+from __future__ import annotations
+
+import keyword
+import zlib
+
+import brainunit as u
+import numpy as np
+
+from . import checks
+from .. import connect as cr
+from ..errors import BadParameterError, ConnectionError_, NestaxError, did_you_mean, unknown_parameter
+from ..models.base import ModelSpec, resolve_model
+from ..random import Distribution
+from ..units import to_nest
+from .records import Block, ConnRecord
+
+TICS_PER_MS = 1000
+
+
+class Network:
+    """Blocks of nodes (one per ``create``), connection records (one per ``connect``) and the links
+    of recorders: spike recorder gid -> sender gids, multimeter gid -> observed gids."""
+
+    def __init__(self, dt: float, tics_per_step: int, seed: int):
+        self.dt, self.tics_per_step, self.seed = dt, tics_per_step, seed
+        self.blocks: list[Block] = []
+        self.starts = np.zeros(0, np.int64)
+        self.conns: list[ConnRecord] = []
+        self.sr_links: dict[int, list] = {}
+        self.mm_links: dict[int, list] = {}
+        self.n_random = 0
+        self.version = 0  # bumped by every structural change (create / connect)
+
+    # ------------------------------------------------------------------ lookup
+    def block_index(self, gids):
+        gids = np.asarray(gids)
+        if len(self.blocks) == 0 or np.any(gids < 1) or np.any(gids >= self.next_gid()):
+            raise NestaxError(f"unknown node id(s) {gids.tolist()[:5]}")
+        return np.searchsorted(self.starts, gids, side="right") - 1
+
+    def block_split(self, gids):
+        """Block index per gid, and the distinct blocks present (sorted); fast when all share one block."""
+        gids = np.asarray(gids)
+        if len(gids) == 0:
+            return np.zeros(0, np.int64), []
+        lo, hi = self.block_index([gids.min(), gids.max()])
+        if lo == hi:
+            return np.full(len(gids), lo, np.int64), [int(lo)]
+        b = self.block_index(gids)
+        return b, [int(x) for x in np.nonzero(np.bincount(b - lo))[0] + lo]
+
+    def block_of(self, gid) -> Block:
+        return self.blocks[int(self.block_index([gid])[0])]
+
+    def models_of(self, gids) -> list:
+        """The distinct model classes of the nodes ``gids``, in block order."""
+        return [self.blocks[int(i)].model for i in np.unique(self.block_index(gids))]
+
+    def groups(self, gids):
+        """Yield (block, local indices) for the nodes, grouped by block."""
+        bi = self.block_index(gids)
+        for b in np.unique(bi):
+            blk = self.blocks[int(b)]
+            yield blk, gids[bi == b] - blk.gid0
+
+    def next_gid(self):
+        return 1 if not self.blocks else self.blocks[-1].gid0 + self.blocks[-1].n
+
+    def rng(self, purpose: str):
+        self.n_random += 1
+        # a stable digest of the purpose: Python's str hash changes from process to process
+        return np.random.default_rng([self.seed, self.n_random, zlib.crc32(purpose.encode())])
+
+    # ------------------------------------------------------------------ create
+    def create(self, model, n, given: dict) -> Block:
+        cls, overrides = resolve_model(model)
+        if not (isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1):
+            raise BadParameterError(f"create({cls.name}): n = {n!r} is invalid; expected an integer >= 1.")
+        if cls.kind == "synapse":
+            raise BadParameterError(f"create: {cls.name} is a synapse model; give it to connect "
+                                    f"(synapse_model={cls.name!r}).")
+        n = int(n)
+        given = aliased(cls, unkeyword({**overrides, **given}))
+        known = list(cls.parameters) + list(cls.state)
+        for name in given:
+            if name not in known:
+                raise unknown_parameter(cls.name, name, known)
+        p = {name: self.param_values(cls, name, spec, given.get(name, spec.default), n)
+             for name, spec in cls.parameters.items()}
+        check(cls, p)
+        block = Block(cls, self.next_gid(), n, p)
+        if cls.kind == "neuron":
+            block.state = self.initial_state(cls, p, n, given)
+        elif cls.kind == "recorder" and p.get("record_from") is not None:
+            p["record_from"] = [tuple(x) for x in p["record_from"]]
+        self.blocks.append(block)
+        self.starts = np.array([b.gid0 for b in self.blocks])
+        self.version += 1
+        return block
+
+    def param_values(self, cls, name, spec, value, n):
+        where = cls.name
+        if spec.kind == "array":
+            arr = np.asarray(to_nest(value, spec.unit, where, name), float).reshape(-1)
+            return [arr.copy() for _ in range(n)]
+        if spec.kind == "list":
+            if isinstance(value, str):
+                value = [value]
+            return [tuple(value) for _ in range(n)]
+        if spec.kind == "str":
+            return [value] * n
+        if isinstance(value, Distribution):
+            vals = value.sample(self.rng(f"param {name}"), n, spec.unit, f"{where}.{name}")
+        else:
+            vals = np.asarray(to_nest(value, spec.unit, where, name), float if spec.kind == "float" else None)
+            if vals.ndim > 1 or (vals.ndim == 1 and len(vals) != n):
+                raise BadParameterError(f"{where}: parameter {name!r} has {vals.size} values; expected one value "
+                                        f"or {n} (one per node).")
+            if vals.dtype.kind not in "biuf":
+                raise BadParameterError(f"{where}: parameter {name!r} = {value!r} is invalid; expected a number "
+                                        f"in {spec.unit}.")
+        if spec.kind == "bool":
+            return np.broadcast_to(np.asarray(vals).astype(bool), (n,)).copy()
+        if spec.kind == "int":
+            vals = np.asarray(vals, float)
+            if np.any(vals != np.round(vals)):
+                raise BadParameterError(f"{where}: parameter {name!r} = {value!r} must be an integer.")
+            return np.broadcast_to(vals.astype(np.int64), (n,)).copy()
+        vals = np.asarray(vals, float)
+        if np.any(np.isnan(vals)):
+            raise BadParameterError(f"{where}: parameter {name!r} is NaN; expected a number in {spec.unit}.")
+        return np.broadcast_to(vals, (n,)).copy()
+
+    def initial_state(self, cls, p, n, given):
+        """NEST: state starts at the model's default, whatever parameters create() was given; only a
+        state variable given explicitly changes it."""
+        s = {}
+        for name, st in cls.state.items():
+            if name in given:
+                v = given[name]
+                if isinstance(v, Distribution):
+                    v = v.sample(self.rng(f"state {name}"), n, st.unit, f"{cls.name}.{name}")
+                absval = np.broadcast_to(np.asarray(to_nest(v, st.unit, cls.name, name), float), (n,)).copy()
+            elif isinstance(st.init, str):
+                absval = np.full(n, float(cls.parameters[st.init].default))
+            else:
+                absval = np.full(n, st.init, dtype=int if isinstance(st.init, (int, np.integer)) and
+                                 not isinstance(st.init, bool) else float)
+            s[name] = np.asarray(cls.assign(p, s, name, absval))
+        return s
+
+    # ------------------------------------------------------------------ connect
+    def connect(self, pre_g, post_g, rule, syn: dict, synapse_model, kwargs: dict):
+        """Generate and store the connections of one ``connect`` call (or a recorder link)."""
+        scls = resolve_model(synapse_model)[0]
+        if scls.kind != "synapse":
+            raise BadParameterError(f"connect: {scls.name} is not a synapse model (it is a {scls.kind}).")
+        for name in list(kwargs):
+            if name in scls.parameters:
+                syn[name] = kwargs.pop(name)
+        r = cr.make_rule(rule, kwargs)
+        if kwargs:
+            name = next(iter(kwargs))
+            if name in ("tau_minus", "tau_minus_triplet"):
+                raise BadParameterError(
+                    f"connect: {name} is a parameter of the postsynaptic neuron in NEST, not of {scls.name}; set "
+                    f"it with sim.create(model, n, {name}=...) or sim.set(neurons, {name}=...).")
+            options = list(r.__dataclass_fields__) + list(scls.parameters) + ["weight", "delay", "receptor_type"]
+            raise BadParameterError(f"connect: unknown argument {name!r} for rule {r.name} and synapse "
+                                    f"{scls.name}.{did_you_mean(name, options)}")
+        for name in syn:
+            if name == "delay" and scls.rate_kind == "instantaneous":
+                raise BadParameterError(f"connect: rate_connection_instantaneous has no delay (got delay = "
+                                        f"{syn[name]!r}); use rate_connection_delayed for a delayed coupling.")
+            if name in ("tau_minus", "tau_minus_triplet") and name not in scls.parameters:
+                raise BadParameterError(
+                    f"{scls.name}: {name} is a parameter of the postsynaptic neuron in NEST; set it with "
+                    f"sim.create(model, n, {name}=...) or sim.set(neurons, {name}=...).")
+            if name not in scls.parameters:
+                raise unknown_parameter(scls.name, name, scls.parameters)
+
+        pre_models, post_models = self.models_of(pre_g), self.models_of(post_g)
+        pre_kinds = {m.kind for m in pre_models}
+        post_kinds = {m.kind for m in post_models}
+        if "recorder" in pre_kinds or "recorder" in post_kinds:
+            return self.connect_recorder(pre_g, post_g, pre_kinds, post_kinds)
+        if "current_source" in pre_kinds and not pre_kinds <= {"current_source"}:
+            raise ConnectionError_("connect: mix current generators and spiking nodes in separate connect calls")
+        tgt_all = np.concatenate([pre_g, post_g]) if r.make_symmetric else post_g
+        tgt_models = self.models_of(tgt_all)
+        for m in tgt_models:
+            if m.kind != "neuron":
+                raise ConnectionError_(f"connect: {m.name} cannot receive connections; only neurons (and "
+                                       "recorders, as sim.connect(neurons, spike_recorder)) can be targets.")
+        checks.signals(scls, pre_models, tgt_models)
+        current = pre_kinds == {"current_source"}
+        # the weight's unit is the target's; one connect onto models of different weight units is refused
+        # rather than checked against whichever model comes first
+        wunits = {"pA"} if current else {m.weight_unit for m in tgt_models} - {"any"}
+        wunit = next(iter(wunits)) if len(wunits) == 1 else "any"
+        if len(wunits) > 1:
+            with_units = [k for k, spec in scls.parameters.items()
+                          if (k == "weight" or spec.unit == "weight") and isinstance(syn.get(k), u.Quantity)]
+            if with_units:
+                raise ConnectionError_(
+                    f"connect: {with_units[0]} = {syn[with_units[0]]} has a unit, but the targets take weights in "
+                    f"different units ({', '.join(sorted(wunits))}: {', '.join(m.name for m in tgt_models)}); "
+                    "connect each model in its own connect call, or give plain numbers in each model's unit.")
+
+        src, tgt, i_pre, i_post = cr.generate_gids(r, pre_g, post_g, self.rng("connect"))
+        n_conn = len(src)
+
+        def values(name, default, unit):
+            return self.conn_values(scls, name, syn.get(name, default), unit, n_conn, r, len(pre_g), len(post_g),
+                                    i_pre, i_post)
+        w = values("weight", scls.parameters["weight"].default, wunit)
+        if "delay" in scls.parameters:
+            d = self.delay_steps(values("delay", scls.parameters["delay"].default, "ms"), scls.name)
+        else:  # rate_connection_instantaneous: used in the step it is sent
+            d = np.zeros((), np.int64)
+        rec = np.broadcast_to(np.asarray(syn.get("receptor_type", 0)), (n_conn,)).astype(np.int64)
+        tb_of_conn, present = self.block_split(tgt)
+        for b in present:
+            blk = self.blocks[b]
+            r_b = rec if len(present) == 1 else rec[tb_of_conn == b]
+            checks.receptors(blk, r_b, current)
+            if not current:
+                checks.payload(scls, blk.model, pre_models, r_b)
+        extra = {name: values(name, spec.default, wunit if spec.unit == "weight" else spec.unit)
+                 for name, spec in scls.parameters.items() if name not in ("weight", "delay", "receptor_type")}
+        del i_pre, i_post
+        if scls.plastic:
+            scls.check_connections(w, extra, pre_kinds == {"neuron"})
+        self.conns.append(ConnRecord(src, tgt, w, d, rec, scls, extra))
+        self.version += 1
+
+    def conn_values(self, scls, name, value, unit, n_conn, r, n_pre, n_post, i_pre, i_post):
+        where = f"{scls.name}"
+        if isinstance(value, Distribution):
+            if r.make_symmetric:
+                raise BadParameterError(f"{where}: {name} must be a scalar for rule {r.name} with symmetric "
+                                        "connections (NEST: 'Symmetric connections require parameters that "
+                                        "can be reset').")
+            return value.sample(self.rng(f"conn {name}"), n_conn, "1" if unit == "any" else unit,
+                                f"{where}.{name}")
+        if unit == "any":  # targets that ignore the weight's unit (parrot_neuron)
+            value = value.mantissa if hasattr(value, "mantissa") else value
+            unit = "1"
+        v = np.asarray(to_nest(value, unit, where, name), float)
+        if v.ndim == 0:  # one value for every connection: kept as a scalar (ConnRecord stores it once)
+            return v
+        # NEST's accepted array shapes per rule; symmetric rules repeat values for the reverse direction
+        return cr.connection_values(r, name, v, n_pre, n_post, i_pre, i_post, where)
+
+    def delay_steps(self, dms, model="static_synapse"):
+        if np.any(np.isnan(dms)):
+            raise BadParameterError(f"{model}: delay is NaN; expected a value >= the resolution {self.dt} ms.")
+        # NEST: Time::delay_ms_to_steps = ld_round(ms * STEPS_PER_MS), half rounds up (0.85 -> 9 steps,
+        # 0.05 -> 1 step, 0.04999 -> 0 steps: an error)
+        steps = np.floor(np.asarray(dms, float) * (TICS_PER_MS / self.tics_per_step) + 0.5).astype(np.int64)
+        bad = steps < 1
+        if np.any(bad):
+            raise BadParameterError(f"{model}: delay = {np.broadcast_to(dms, bad.shape)[bad][0]} ms is invalid; "
+                                    f"expected a value >= the resolution {self.dt} ms.")
+        return steps
+
+    def connect_recorder(self, pre_g, post_g, pre_kinds, post_kinds):
+        if post_kinds == {"recorder"}:
+            for g in post_g:
+                m = self.block_of(g).model
+                if m.direction == "out":
+                    raise ConnectionError_(
+                        f"connect: a {m.name} observes its targets; connect it the other way round: "
+                        f"sim.connect({m.name}, neurons).")
+            if not pre_kinds <= {"neuron", "spike_source"}:
+                raise ConnectionError_("connect: a spike_recorder records neurons and spike generators only.")
+            for m in self.models_of(pre_g):
+                if m.kind == "neuron" and m.signal == "rate":
+                    raise ConnectionError_(f"connect: {m.name} is a rate neuron and sends no spikes; record its "
+                                           "'rate' with a multimeter.")
+            for g in post_g:
+                self.sr_links[int(g)] = sorted(set(self.sr_links.get(int(g), [])) | set(pre_g.tolist()))
+        elif pre_kinds == {"recorder"}:
+            for g in pre_g:
+                blk = self.block_of(g)
+                m = blk.model
+                if m.direction == "in":
+                    raise ConnectionError_(
+                        f"connect: a {m.name} receives spikes; connect the senders to it: "
+                        f"sim.connect(neurons, {m.name}).")
+                rf = blk.params["record_from"][g - blk.gid0]
+                for tm in self.models_of(post_g):
+                    rec = tm.recordables()
+                    for var in rf:
+                        if var not in rec:
+                            raise BadParameterError(
+                                f"{m.name}: cannot record {var!r} from {tm.name}.{did_you_mean(var, rec)} "
+                                f"{tm.name} records: {', '.join(rec) or 'nothing'}.")
+            for g in pre_g:
+                old = self.mm_links.get(int(g), [])
+                self.mm_links[int(g)] = old + [x for x in post_g.tolist() if x not in old]
+        else:
+            raise ConnectionError_("connect: recorders connect to neurons or generators, not to each other.")
+        self.version += 1
+
+    # ------------------------------------------------------------------ set / get
+    def prepare_set(self, gids, given_all: dict) -> list:
+        """Validate a ``set`` completely and return the changes [(block, new params, new state)]
+        WITHOUT applying any of them (NEST's SetStatus is transactional: on an error nothing changes).
+        ``observe(blk, name)`` of the caller gives a state variable's user-visible value."""
+        changes = []
+        for blk, idx in self.groups(gids):
+            cls = blk.model
+            given = aliased(cls, given_all)
+            known = list(cls.parameters) + list(cls.state)
+            for name in given:
+                if name not in known:
+                    raise unknown_parameter(cls.name, name, known)
+            # absolute values of state variables before the change (V_m relative to E_L internally)
+            absolute = {n: np.array(cls.observe(blk.params, blk.state, n)) for n in blk.state}
+            newp = {k: (v.copy() if isinstance(v, np.ndarray) else list(v)) for k, v in blk.params.items()}
+            for name, value in given.items():
+                if name in cls.parameters:
+                    vals = self.param_values(cls, name, cls.parameters[name], value, len(idx))
+                    if isinstance(newp[name], list):
+                        for j, i in enumerate(idx):
+                            newp[name][i] = vals[j]
+                    else:
+                        newp[name][idx] = vals
+            check(cls, newp)
+            news = {}
+            for name in blk.state:
+                if name in given:
+                    v = given[name]
+                    if isinstance(v, Distribution):
+                        v = v.sample(self.rng(f"state {name}"), len(idx), cls.state[name].unit, cls.name)
+                    absolute[name][idx] = np.asarray(to_nest(v, cls.state[name].unit, cls.name, name), float)
+                news[name] = np.asarray(cls.assign(newp, {**blk.state, **news}, name, absolute[name])
+                                     ).astype(blk.state[name].dtype)
+            changes.append((blk, newp, news))
+        return changes
+
+    def get(self, gids, names, unit_of):
+        """Parameters / state of the nodes ``gids``: name -> list of (values, unit) per block."""
+        out = {}
+        for blk, idx in self.groups(gids):
+            cls = blk.model
+            names_ = names or tuple(cls.parameters) + tuple(n for n in cls.recordables() if n in cls.state)
+            for name in names_:
+                if name in cls.parameters:
+                    v = blk.params[name]
+                    v = [v[i] for i in idx] if isinstance(v, list) else np.asarray(v)[idx]
+                    u_ = cls.parameters[name].unit
+                elif name in cls.state:
+                    v = np.asarray(cls.observe(blk.params, blk.state, name))[idx]
+                    u_ = cls.state[name].unit
+                else:
+                    raise unknown_parameter(cls.name, name, list(cls.parameters) + list(cls.state))
+                out.setdefault(name, []).append((v, u_))
+        return out
+
+
+def check(cls, p):
+    """The model's own checks, and the archiving parameters every neuron shares (NEST's archiving node)."""
+    cls.check(p)
+    if cls.kind == "neuron" and cls.archiving:
+        cls._positive(p, "tau_minus", "tau_minus_triplet")
+
+
+def aliased(cls, given: dict) -> dict:
+    """NEST's alternative parameter names of a model (``cls.aliases``: old name -> name)."""
+    out = {}
+    for k, v in given.items():
+        name = cls.aliases.get(k, k)
+        if name in out:
+            raise BadParameterError(f"{cls.name}: {k!r} is another name of {name!r}; give only one of them.")
+        out[name] = v
+    return out
+
+
+def unkeyword(given: dict) -> dict:
+    """Parameter names that are Python keywords (NEST's ``lambda``) may be written with a trailing
+    underscore as keyword arguments: ``sim.create(nx.lin_rate_ipn, 1, lambda_=0.5)``."""
+    return {(k[:-1] if k.endswith("_") and keyword.iskeyword(k[:-1]) else k): v for k, v in given.items()}
+
+
+def split_syn_spec(syn_spec, synapse, synapse_model, weight, delay, receptor_type):
+    """NEST's syn_spec dict / a synapse spec object / keywords -> (synapse parameters, synapse model)."""
+    syn = {}
+    if isinstance(syn_spec, dict):
+        syn.update(syn_spec)
+    elif syn_spec is not None:
+        synapse = syn_spec
+    if isinstance(synapse, ModelSpec):
+        syn = {**synapse.params, **syn}
+        synapse_model = synapse.model
+    elif synapse is not None:
+        synapse_model = synapse
+    model = syn.pop("synapse_model", synapse_model) or "static_synapse"
+    for name, v in (("weight", weight), ("delay", delay), ("receptor_type", receptor_type)):
+        if v is not None:
+            syn[name] = v
+    return syn, model

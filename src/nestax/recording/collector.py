@@ -1,0 +1,115 @@
+"""Recordings: the chunk outputs of a run -> each recorder's events -> a :class:`Result`.
+
+Spikes arrive per chunk as dense (steps x recorded senders) counts and leave as events (stamp,
+sender, multiplicity) right away, so memory grows with the number of events, not with steps x
+neurons. Multimeters keep only the samples on their grid.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .result import Result
+
+
+def window_steps(x, dt):
+    """A device time (ms) in whole steps; infinity stays a large number."""
+    x = float(x)
+    if not np.isfinite(x):
+        return np.iinfo(np.int64).max // 4
+    return int(np.floor(x / dt + 0.5))
+
+
+class Collector:
+    """Collects the recordings of one ``simulate`` call (steps k0 .. k0 + n) of network ``net``.
+
+    ``pending_row0``: spike recorder gid -> (gids, counts) stamped exactly at k0 (the previous window's
+    last stamp, row 0 of this window's matrix); updated for the next window by :meth:`result`.
+    """
+
+    def __init__(self, net, lowered, k0: int, n_steps: int, pending_row0: dict):
+        self.net, self.layout, self.rec_dev = net, lowered.rec_layout, lowered.plan.rec_dev
+        self.k0, self.n = k0, n_steps
+        self.pending_row0 = pending_row0
+        self.spk = {b: [] for b in self.layout["spk"]}   # (stamps, cols, counts)
+        self.dev = []                                    # (stamps, sr gid, sender gid, counts)
+        self.mm = {}                                     # mm gid -> {'times': [...], 'vals': {var: [...]}}
+        self._mm_plan = {}
+        for mg, targets in net.mm_links.items():
+            mb = net.block_of(mg)
+            p = mb.params_of(mg - mb.gid0)
+            interval, offset, lo, hi = mb.model.sample_grid(p, net.dt)
+            cols = []
+            for tg in targets:
+                b = int(net.block_index([tg])[0])
+                if net.blocks[b].model.kind == "current_source":
+                    cols.append(("I", b, tg - net.blocks[b].gid0))
+                else:
+                    cols.append(("mm", b, int(np.searchsorted(self.layout["mm"][b], tg))))
+            self._mm_plan[mg] = (interval, offset, lo, hi, p["record_from"], cols, np.asarray(targets))
+            self.mm[mg] = {"times": [], "vals": {v: [] for v in p["record_from"]}}
+
+    def add(self, out, k, n_valid):
+        """The recordings of one chunk (steps k .. k + n_valid)."""
+        stamps = k + 1 + np.arange(n_valid)
+        for b, arr in out["spk"].items():
+            a = np.asarray(arr[:n_valid])
+            i, j = np.nonzero(a)
+            self.spk[b].append((stamps[i], j, a[i, j]))
+        for (j, srg, g) in self.rec_dev:
+            a = np.asarray(out["dev"][j][:n_valid]).reshape(n_valid, -1)[:, 0]
+            i = np.nonzero(a)[0]
+            self.dev.append((stamps[i], srg, g, a[i]))
+        for mg, (interval, offset, lo, hi, rf, cols, targets) in self._mm_plan.items():
+            sel = (stamps >= max(offset, 1)) & ((stamps - offset) % interval == 0) & (stamps > lo) & (stamps <= hi)
+            if not sel.any():
+                continue
+            self.mm[mg]["times"].append(stamps[sel])
+            for var in rf:
+                cols_v = [np.asarray(out["I"][b][:n_valid])[sel, c] if kind == "I"
+                          else np.asarray(out["mm"][(b, var)][:n_valid])[sel, c] for kind, b, c in cols]
+                self.mm[mg]["vals"][var].append(np.stack(cols_v, axis=1))
+
+    def result(self) -> Result:
+        net = self.net
+        spikes = {}
+        for b, parts in self.spk.items():
+            lay = self.layout["spk"][b]
+            if parts:
+                spikes[b] = (np.concatenate([p[0] for p in parts]), lay[np.concatenate([p[1] for p in parts])],
+                             np.concatenate([p[2] for p in parts]))
+            else:
+                spikes[b] = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
+        rec = {}
+        for srg, senders in net.sr_links.items():
+            blk = net.block_of(srg)
+            p = blk.params_of(srg - blk.gid0)
+            o, s0, s1 = (window_steps(p[x], net.dt) for x in ("origin", "start", "stop"))
+            lo, hi = o + s0, o + s1
+            st_all, g_all, c_all = [], [], []
+            senders_arr = np.asarray(senders)
+            for b, (st, gid, cnt) in spikes.items():
+                m = np.isin(gid, senders_arr) & (st > lo) & (st <= hi)
+                st_all.append(st[m]); g_all.append(gid[m]); c_all.append(cnt[m])
+            for (st, s, g, cnt) in self.dev:
+                if s == srg:
+                    m = (st > lo) & (st <= hi)
+                    st_all.append(st[m]); g_all.append(np.full(m.sum(), g)); c_all.append(cnt[m])
+            st = np.concatenate(st_all) if st_all else np.zeros(0, np.int64)
+            g = np.concatenate(g_all) if g_all else np.zeros(0, np.int64)
+            c = np.concatenate(c_all) if c_all else np.zeros(0, np.int64)
+            order = np.lexsort((g, st))
+            rec[srg] = {"kind": "spikes", "senders": senders_arr, "stamps": st[order], "gids": g[order],
+                        "counts": c[order].astype(np.int64), "row0": self.pending_row0.get(srg),
+                        "time_in_steps": bool(p.get("time_in_steps", False))}
+            last = st[order] == self.k0 + self.n
+            self.pending_row0[srg] = (g[order][last], c[order][last].astype(np.int64))
+        for mg, d in self.mm.items():
+            interval, offset, lo, hi, rf, cols, targets = self._mm_plan[mg]
+            times = np.concatenate(d["times"]) if d["times"] else np.zeros(0, np.int64)
+            vals = {var: (np.concatenate(d["vals"][var]) if d["vals"][var] else np.zeros((0, len(targets))))
+                    for var in rf}
+            tm = net.block_of(int(targets[0])).model if len(targets) else None
+            units = {var: "pA" if var == "I" else tm.state[var].unit if tm is not None and var in tm.state else "1"
+                     for var in rf}
+            rec[mg] = {"kind": "samples", "targets": targets, "stamps": times, "values": vals, "units": units}
+        return Result(net.dt, self.k0, self.n, rec)

@@ -1,0 +1,180 @@
+"""Result of one ``simulate`` call: the recordings of that window and ways to read them.
+
+Time grid: ``times[k] = t0 + k*dt`` for k = 0 .. n_steps-1, where t0 is the time the call started.
+Row k of ``spikes(sr)`` holds the spikes NEST stamps at ``times[k]``; in the first window the row
+index therefore equals NEST's ``time_in_steps``. A spike stamped exactly at the window's end
+t0 + n_steps*dt belongs to this window's ``events``/``n_events``/``rate`` (NEST's spike_recorder is
+complete up to and including T), but it has no row in this window's matrix: it appears in row 0 of
+the next window's ``spikes`` matrix. Row 0 of the first window is always empty (no spike is stamped
+at t = 0).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import brainunit as u
+import numpy as np
+
+from ..errors import RecorderError
+
+_KIND_WORDS = {"spikes": "a spike_recorder", "samples": "a multimeter or voltmeter"}
+
+
+def _gid(node, what="recorder"):
+    from ..nodes import NodeCollection
+    if isinstance(node, NodeCollection):
+        if len(node) != 1:
+            raise RecorderError(f"pass a single {what} (a NodeCollection of one node); got {len(node)} nodes.")
+        return int(node._gids[0])
+    if isinstance(node, (int, np.integer)):
+        return int(node)
+    raise RecorderError(f"expected a {what} (the NodeCollection returned by sim.create) or its global id, "
+                        f"got {node!r}.")
+
+
+class Result:
+    def __init__(self, dt: float, k0: int, n_steps: int, records: dict):
+        self.dt = dt
+        self.k0 = k0
+        self.n_steps = n_steps
+        self._rec = records
+
+    # -------------------------------------------------------------- time
+    @property
+    def times(self):
+        """(n_steps,) Quantity: t0 + k*dt."""
+        return (self.k0 + np.arange(self.n_steps)) * self.dt * u.ms
+
+    @property
+    def t_start(self):
+        return self.k0 * self.dt * u.ms
+
+    @property
+    def duration(self):
+        return self.n_steps * self.dt * u.ms
+
+    def _get(self, rec, kind=None):
+        want = _KIND_WORDS.get(kind, "a recorder")
+        g = _gid(rec, want.split(" ", 1)[1])
+        if g not in self._rec:
+            what = f" ({rec.model})" if hasattr(rec, "model") and rec.model else ""
+            raise RecorderError(
+                f"node {g}{what} is not a recorder of this result: expected {want} that was connected before "
+                f"this simulate call (spike_recorder: sim.connect(neurons, sr); multimeter: sim.connect(mm, "
+                f"neurons)). Recorders in this result: {sorted(self._rec) or 'none'}.")
+        r = self._rec[g]
+        if kind is not None and r["kind"] != kind:
+            have = _KIND_WORDS[r["kind"]]
+            hint = "use res.trace(mm, var) / res.trace_times(mm)" if r["kind"] == "samples" else \
+                "use res.spikes / res.events / res.n_events / res.rate"
+            raise RecorderError(f"node {g} is {have}, not {want}; {hint}.")
+        return r
+
+    # -------------------------------------------------------------- spikes
+    def senders(self, sr) -> np.ndarray:
+        """Global ids of the nodes connected to ``sr``, the columns of ``spikes(sr)``."""
+        return self._get(sr, "spikes")["senders"].copy()
+
+    def spikes(self, sr) -> np.ndarray:
+        """(n_steps, n_senders) spike counts per step (multiplicity kept); row k <-> times[k]."""
+        r = self._get(sr, "spikes")
+        senders = r["senders"]
+        m = np.zeros((self.n_steps, len(senders)), np.int64)
+        rows = r["stamps"] - self.k0
+        keep = rows < self.n_steps
+        cols = np.searchsorted(senders, r["gids"][keep])
+        np.add.at(m, (rows[keep], cols), r["counts"][keep])
+        if r["row0"] is not None and self.n_steps > 0:
+            g, c = r["row0"]
+            np.add.at(m, (np.zeros(len(g), int), np.searchsorted(senders, g)), c)
+        return m
+
+    def events(self, rec) -> dict:
+        """NEST's event dict. spike_recorder: {'senders', 'times'} with one entry per spike (a spike of
+        multiplicity m appears m times), sorted by time. multimeter: {'senders', 'times', var: ...}."""
+        r = self._get(rec)
+        if r["kind"] == "spikes":
+            st = np.repeat(r["stamps"], r["counts"])
+            snd = np.repeat(r["gids"], r["counts"])
+            times = st if r["time_in_steps"] else st * self.dt * u.ms
+            return {"senders": snd, "times": times}
+        n_t = len(r["stamps"])
+        targets = r["targets"]
+        out = {"senders": np.tile(targets, n_t), "times": np.repeat(r["stamps"], len(targets)) * self.dt * u.ms}
+        for var, vals in r["values"].items():
+            out[var] = _q(vals.reshape(-1), r["units"][var])
+        return out
+
+    def n_events(self, sr) -> int:
+        """Number of spikes recorded in this window (multiplicity counted)."""
+        return int(self._get(sr, "spikes")["counts"].sum())
+
+    def rate(self, sr) -> float:
+        """Mean firing rate per sender in Hz over this window."""
+        r = self._get(sr, "spikes")
+        T = self.n_steps * self.dt / 1000.0
+        n = max(len(r["senders"]), 1)
+        return float(r["counts"].sum() / (n * T)) if T > 0 else float("nan")
+
+    def spike_times(self, sr, sender=None):
+        """Spike times (Quantity, ms) of one sender (a node or gid), or a dict gid -> times."""
+        r = self._get(sr, "spikes")
+        st = np.repeat(r["stamps"], r["counts"])
+        snd = np.repeat(r["gids"], r["counts"])
+        if sender is not None:
+            g = _gid(sender)
+            return st[snd == g] * self.dt * u.ms
+        return {int(g): st[snd == g] * self.dt * u.ms for g in r["senders"]}
+
+    # -------------------------------------------------------------- samples
+    def trace(self, mm, var) -> "u.Quantity":
+        """(n_samples, n_targets) samples of ``var``; columns follow the order of the connected targets."""
+        r = self._get(mm, "samples")
+        if var not in r["values"]:
+            from ..errors import did_you_mean
+            raise RecorderError(f"the multimeter records {list(r['values'])}, not {var!r}."
+                              f"{did_you_mean(var, r['values'])}")
+        return _q(r["values"][var], r["units"][var])
+
+    def trace_times(self, mm):
+        """(n_samples,) sample times (Quantity, ms)."""
+        return self._get(mm, "samples")["stamps"] * self.dt * u.ms
+
+    def targets(self, mm) -> np.ndarray:
+        return self._get(mm, "samples")["targets"].copy()
+
+    def __repr__(self):
+        return (f"Result(t0={self.k0 * self.dt} ms, duration={self.n_steps * self.dt} ms, "
+                f"recorders={sorted(self._rec)})")
+
+
+def _q(vals, unit):
+    from ..units import with_unit
+    return with_unit(np.asarray(vals), unit)
+
+
+@dataclass
+class Connections:
+    """Connections selected by ``sim.connections``: arrays of equal length."""
+    sources: np.ndarray
+    targets: np.ndarray
+    weight_values: np.ndarray
+    delay_values: np.ndarray
+    receptors: np.ndarray
+    synapse_models: list
+    dt: float
+
+    @property
+    def weights(self):
+        return self.weight_values
+
+    @property
+    def delays(self):
+        return self.delay_values * u.ms
+
+    def __len__(self):
+        return len(self.sources)
+
+    def get(self, name):
+        return {"source": self.sources, "target": self.targets, "weight": self.weights, "delay": self.delays,
+                "receptor": self.receptors, "synapse_model": self.synapse_models}[name]
