@@ -137,7 +137,7 @@ class Simulator:
         first; on any error nothing changes."""
         self._check_nodes(nodes, "set")
         self._sync()
-        changes = self._net.prepare_set(nodes._gids, unkeyword({**(params or {}), **kwargs}))
+        changes = self._net.prepare_set(nodes._gids, unkeyword({**(params or {}), **kwargs}), self.k)
         for blk, newp, news in changes:
             blk.params = newp
             blk.state.update(news)

@@ -46,8 +46,8 @@ class ProjectionPlan:
     contiguous: bool = False  # dense, constant delay, targets are consecutive ring positions
     payload: str = ""       # neuron sources: state variable of the sender that scales each spike
                             # (iaf_tum_2000's u x on its targets' receptor 1)
-    lead: int = 0           # current sources: emit the amplitude of step k + lead in step k (1 for
-                            # binary targets, which use a current in the step it arrives)
+    lead: int = 0           # current sources: emit the amplitude of stamp k + lead in step k
+    shift: int = 0          # current sources: extra steps of delay (1, except into binary neurons)
     synapse: type = None    # plastic projections: the synapse model (its transmit() updates the state)
     capacity: int = 0       # event mode on accelerators: spikes handled per step in one scatter
                             # (0: loop over batches). The engine checks after each chunk that no

@@ -112,8 +112,9 @@ def lower(net, dtype, seed: int, chunk_bytes: int, max_chunk: int, capacity: dic
     for ci, c in enumerate(net.conns):
         if len(c.src) == 0:
             continue
-        D = max(D, int(c.delay.max()) + 1)
         sb, present = net.block_split(c.src)
+        # current generators' input travels one step longer (see _source_projections: shift)
+        D = max(D, int(c.delay.max()) + 1 + (blocks[present[0]].model.kind == "current_source"))
         syn = c.synapse
         if syn.rate_kind or syn.plastic:
             tb, present_t = net.block_split(c.tgt)
@@ -272,19 +273,20 @@ def _source_projections(net, sb, parts, nb_of, dtype, pad_index, capacity, proje
             projections.append(pp)
             proj_arrays.append(arr)
         return
-    # binary neurons use a current in the step it arrives (NEST's binary_neuron), every other model one
-    # step later: their generators emit one step ahead (lead 1)
-    subsets = [(slice(None), 0)]
+    # A current generator computes the current of stamp s in step s - 1, as NEST does (so a parameter
+    # changed with set at step K acts from stamp K + 1): in step k it emits stamp k + 1 (lead 1). Binary
+    # neurons use a current in the step it arrives (NEST's binary_neuron): ring slot k + d; every other
+    # model one step later: slot k + 1 + d (shift 1).
+    subsets = [(slice(None), 0, 0)]
     if current:
         binary = np.array([blocks[int(b)].model.signal == "binary" for b in net.block_index(tgt)])
-        if binary.any():
-            subsets = [(m, lead) for m, lead in ((~binary, 0), (binary, 1)) if m.any()]
-    for m, lead in subsets:
+        subsets = [(m, 1, shift) for m, shift in ((~binary, 1), (binary, 0)) if m.any()]
+    for m, lead, shift in subsets:
         s_src, s_flat, s_w, s_d = src[m], flat[m], val_w[m], d[m]
         const_w = bool(np.all(s_w == s_w[0]))
         const_d = bool(np.all(s_d == s_d[0]))
         pp = dl.ProjectionPlan(sb, 0, "dense", src_blk.n, len(s_src), const_w=const_w, const_d=const_d,
-                               counts=only_counts, lead=lead)
+                               counts=only_counts, lead=lead, shift=shift)
         arr = {"src": s_src.astype(np.int32), "tgt": s_flat.astype(np.int32),
                "w": np.asarray(s_w[:1] if const_w else s_w, dtype),
                "d": np.asarray(s_d[:1] if const_d else s_d, np.int32)}

@@ -99,7 +99,7 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True, donate: b
             for j in sp.projections:
                 pp, a = plan.projections[j], arr["proj"][j]
                 w = a["w"][0] if pp.const_w else a["w"]
-                dd = a["d"][0] if pp.const_d else a["d"]
+                dd = (a["d"][0] if pp.const_d else a["d"]) + pp.shift
                 if sp.kind == "current_source":
                     # step-independent key: noise_generator holds each draw for its own interval dt, so
                     # its stream is a function of (seed, generator, projection, draw index) only

@@ -306,6 +306,13 @@ class CurrentSource(Model):
     def static_args(cls, p, dt, itemsize):
         return {}
 
+    @classmethod
+    def carry_over(cls, old_p, new_p, k, dt):
+        """Parameters ``new_p`` set at step ``k`` (between simulate calls), completed with what the
+        source keeps of its past (step_current_generator: the amplitude in force). The engine has
+        computed the current up to stamp k with ``old_p``."""
+        return new_p
+
 
 class Recorder(Model):
     """Protocol of a recording device: an event stream that becomes part of the Result.

@@ -310,10 +310,10 @@ class Network:
         self.version += 1
 
     # ------------------------------------------------------------------ set / get
-    def prepare_set(self, gids, given_all: dict) -> list:
+    def prepare_set(self, gids, given_all: dict, k: int = 0) -> list:
         """Validate a ``set`` completely and return the changes [(block, new params, new state)]
         WITHOUT applying any of them (NEST's SetStatus is transactional: on an error nothing changes).
-        ``observe(blk, name)`` of the caller gives a state variable's user-visible value."""
+        ``k``: the current step (current sources carry their past over, CurrentSource.carry_over)."""
         changes = []
         for blk, idx in self.groups(gids):
             cls = blk.model
@@ -334,6 +334,8 @@ class Network:
                     else:
                         newp[name][idx] = vals
             check(cls, newp)
+            if cls.kind == "current_source":
+                newp = cls.carry_over(blk.params, newp, k, self.dt)
             news = {}
             for name in blk.state:
                 if name in given:

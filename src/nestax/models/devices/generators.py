@@ -178,13 +178,25 @@ class step_current_generator(CurrentSource):
         # times are absolute (relative to origin 0 of the simulation), as in NEST
         h["amp_steps"] = steps
         h["amp_vals"] = vals
+        # a set between simulate calls at step K keeps the amplitude in force (NEST's state) until the
+        # first listed time after K; hidden parameters written by carry_over (none: from step -1, 0 pA)
+        h["held_amp"] = np.asarray(p.get("_held_amp", np.zeros(n)), float)
+        h["held_from"] = np.asarray(p.get("_held_from", np.full(n, -1)), np.int64)
         return h
+
+    @classmethod
+    def carry_over(cls, old_p, new_p, k, dt):
+        """NEST keeps the amplitude in force at a SetStatus until the next listed time still to come."""
+        held = np.asarray(cls.amplitude(old_p, cls.host_arrays(old_p, dt), k, dt), float)
+        return {**new_p, "_held_amp": held, "_held_from": np.full(len(held), k, np.int64)}
 
     @classmethod
     def amplitude(cls, p, h, s, dt):
         idx = jnp.sum(h["amp_steps"] <= s, axis=1) - 1
         val = jnp.take_along_axis(h["amp_vals"], jnp.maximum(idx, 0)[:, None], axis=1)[:, 0]
-        return jnp.where(idx >= 0, val, 0.0)
+        val = jnp.where(idx >= 0, val, 0.0)
+        changed = jnp.any((h["amp_steps"] > h["held_from"][:, None]) & (h["amp_steps"] <= s), axis=1)
+        return jnp.where(changed, val, h["held_amp"])
 
 
 @register
