@@ -41,6 +41,14 @@ def _enable_compile_cache():
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
 
 
+def _available_memory():
+    """Bytes of memory available to this process (Linux), or None where it cannot be read."""
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover
+        return None
+
+
 class Simulator:
     """A NEST-like network simulator.
 
@@ -75,7 +83,7 @@ class Simulator:
             raise BadParameterError("Simulator: precision=64 needs jax's x64 mode: call "
                                     "jax.config.update('jax_enable_x64', True) before creating arrays.")
         _enable_compile_cache()
-        self.precision, self.dt, self.seed = precision, dt, int(seed)
+        self.precision, self._dt, self._seed = precision, dt, int(seed)
         self.chunk_bytes, self.max_chunk = chunk_bytes, max_chunk
         self._net = Network(dt, int(round(tics)), self.seed)
         self.k = 0                 # current step
@@ -87,11 +95,33 @@ class Simulator:
         self._capacity = {}        # source block -> spikes per step in one scatter (fixed-capacity delivery)
         self._t0 = None            # the state the first simulate call started from (for reset)
         self.timings = {}
+        self.partial_result = None  # the recordings of an interrupted simulate, up to its last chunk
 
     @property
     def t(self):
         """Current time in ms."""
         return self.k * self.dt
+
+    @property
+    def dt(self):
+        """The resolution in ms (fixed when the Simulator is made, as NEST's kernel resolution once
+        nodes exist)."""
+        return self._dt
+
+    @dt.setter
+    def dt(self, value):
+        raise BadParameterError(f"Simulator: dt = {self._dt} ms is fixed when the Simulator is made (got {value!r}); "
+                                "make a new Simulator(dt=...) for another resolution.")
+
+    @property
+    def seed(self):
+        """The kernel seed (fixed when the Simulator is made: the network's draws depend on it)."""
+        return self._seed
+
+    @seed.setter
+    def seed(self, value):
+        raise BadParameterError(f"Simulator: seed = {self._seed} is fixed when the Simulator is made (got {value!r}); "
+                                "make a new Simulator(seed=...) for another seed.")
 
     # ------------------------------------------------------------------ build
     def create(self, model, n: int = 1, params: dict | None = None, **kwargs) -> NodeCollection:
@@ -235,7 +265,14 @@ class Simulator:
                          for c in self._net.conns])
         runner = self._prepare()
         self.timings["prepare_s"] = _time.perf_counter() - t_build
-        collector = Collector(self._net, runner.low, self.k, n_steps, self._pending_row0)
+        k0 = self.k
+        collector = Collector(self._net, runner.low, k0, n_steps, self._pending_row0, owner=self)
+        need, limit = collector.sample_bytes(), _available_memory()
+        if limit is not None and need > 0.8 * limit:
+            raise NestaxError(
+                f"simulate: the multimeter samples of {T} ms would take {need / 2**30:.2f} GiB; about "
+                f"{limit / 2**30:.2f} GiB of memory are available. Record fewer targets or variables, a larger "
+                "interval, or simulate in shorter pieces (each call returns its own window).")
         bar = None
         if progress:
             try:
@@ -243,12 +280,23 @@ class Simulator:
                 bar = tqdm(total=n_steps, unit="step", desc="simulate")
             except ImportError:  # pragma: no cover
                 bar = None
+
+        def on_chunk(out, k, n_valid):
+            collector.add(out, k, n_valid)
+            self.k = k + n_valid  # time says how far the kept state is
+
         try:
-            self.k = runner.run(self.k, n_steps, collector.add, bar)
+            runner.run(k0, n_steps, on_chunk, bar)
+        except BaseException:
+            # an interrupt or error inside a chunk: the state, time and recordings are those of the
+            # last completed chunk; the next simulate continues from there
+            collector.n = self.k - k0
+            self.partial_result = collector.result()
+            raise
         finally:
             if bar is not None:
                 bar.close()
-        self.timings.update(runner.timings)
+            self.timings.update(runner.timings)
         if runner.overflowed():
             raise NestaxError(
                 f"stdp_synapse: a postsynaptic neuron fired more than sim.stdp_history = {self.stdp_history} "

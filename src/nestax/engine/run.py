@@ -22,6 +22,9 @@ No phase knows a model by name: the models are asked through :mod:`nestax.models
 """
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 import time as _time
 
 import jax
@@ -33,7 +36,7 @@ from . import delivery as dl
 from . import plastic as pl
 
 
-def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True, donate: bool = True):
+def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
     """Build the jitted function running ``chunk`` steps (the first n_valid of them for real).
 
     With ``masked=False`` every call runs all ``chunk`` steps (n_valid is ignored), which spares
@@ -204,7 +207,29 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True, donate: b
 
         return jax.lax.scan(body, carry, jnp.arange(chunk, dtype=jnp.int32), unroll=plan.unroll)
 
-    return jax.jit(chunk_fn, donate_argnums=(1,) if donate else ())
+    # the state is not donated: an interrupt (or an error) during a chunk leaves the state before the
+    # chunk intact, so the run can continue from the last completed chunk
+    return jax.jit(chunk_fn)
+
+
+@contextlib.contextmanager
+def _interrupts_deferred():
+    """Hold back Ctrl-C (SIGINT) while a completed chunk is committed; raise it right after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught = []
+    try:
+        previous = signal.signal(signal.SIGINT, lambda sig, frame: caught.append(sig))
+    except ValueError:  # pragma: no cover - no signal support here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            raise KeyboardInterrupt
 
 
 class Runner:
@@ -226,15 +251,15 @@ class Runner:
         chunk = self.low.chunk
         key = (chunk, n_valid < chunk)  # full chunks run unmasked; a final partial chunk masked
         if key not in self._fns:
-            self._fns[key] = [make_chunk_fn(self.low.plan, self.low.models, chunk, masked=n_valid < chunk,
-                                            donate=self.capacity is None), False]
+            self._fns[key] = [make_chunk_fn(self.low.plan, self.low.models, chunk, masked=n_valid < chunk), False]
         entry = self._fns[key]
         warm, entry[1] = entry[1], True
         return entry[0], warm
 
     def run(self, k, n_steps, on_chunk, bar=None):
         """Run ``n_steps`` from step ``k``; ``on_chunk(out, k, n_valid)`` receives each chunk's
-        recordings (host arrays) after the chunk's state has been kept."""
+        recordings (host arrays) right after the chunk's state has been kept. An exception or an
+        interrupt inside a chunk leaves the state of the last completed chunk."""
         done = 0
         t_compile = t_run = 0.0
         while done < n_steps:
@@ -254,13 +279,14 @@ class Runner:
                 # a step had more spiking sources than the fixed-capacity delivery handles: rerun the
                 # chunk from its start with a larger capacity (random streams depend on the step
                 # only, so the rerun reproduces the same network activity; nothing is dropped)
-            self.state = carry
-            on_chunk(out, k, n_valid)
+            with _interrupts_deferred():  # the state, the time and the recordings move together
+                self.state = carry
+                on_chunk(out, k, n_valid)
             k += n_valid
             done += n_valid
             if bar is not None:
                 bar.update(n_valid)
-        self.timings.update(first_chunk_s=t_compile, run_s=t_run)
+            self.timings.update(first_chunk_s=t_compile, run_s=t_run)
         return k
 
     def _grow_capacity(self, carry) -> bool:

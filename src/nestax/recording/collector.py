@@ -26,8 +26,8 @@ class Collector:
     last stamp, row 0 of this window's matrix); updated for the next window by :meth:`result`.
     """
 
-    def __init__(self, net, lowered, k0: int, n_steps: int, pending_row0: dict):
-        self.net, self.layout, self.rec_dev = net, lowered.rec_layout, lowered.plan.rec_dev
+    def __init__(self, net, lowered, k0: int, n_steps: int, pending_row0: dict, owner=None):
+        self.net, self.layout, self.rec_dev, self.owner = net, lowered.rec_layout, lowered.plan.rec_dev, owner
         self.k0, self.n = k0, n_steps
         self.pending_row0 = pending_row0
         self.spk = {b: [] for b in self.layout["spk"]}   # (stamps, cols, counts)
@@ -47,6 +47,18 @@ class Collector:
                     cols.append(("mm", b, int(np.searchsorted(self.layout["mm"][b], tg))))
             self._mm_plan[mg] = (interval, offset, lo, hi, p["record_from"], cols, np.asarray(targets))
             self.mm[mg] = {"times": [], "vals": {v: [] for v in p["record_from"]}}
+
+    def sample_bytes(self) -> int:
+        """Host memory the multimeter samples of this window will take (float64 values)."""
+        total = 0
+        for mg, (interval, offset, lo, hi, rf, cols, targets) in self._mm_plan.items():
+            first = max(self.k0 + 1, offset, lo + 1)
+            last = min(self.k0 + self.n, hi)
+            if last >= first:
+                j0 = -(-(first - offset) // interval)
+                j1 = (last - offset) // interval
+                total += max(0, j1 - j0 + 1) * len(cols) * len(rf) * 8
+        return total
 
     def add(self, out, k, n_valid):
         """The recordings of one chunk (steps k .. k + n_valid)."""
@@ -112,4 +124,4 @@ class Collector:
             units = {var: "pA" if var == "I" else tm.state[var].unit if tm is not None and var in tm.state else "1"
                      for var in rf}
             rec[mg] = {"kind": "samples", "targets": targets, "stamps": times, "values": vals, "units": units}
-        return Result(net.dt, self.k0, self.n, rec)
+        return Result(net.dt, self.k0, self.n, rec, self.owner)

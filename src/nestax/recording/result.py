@@ -33,11 +33,12 @@ def _gid(node, what="recorder"):
 
 
 class Result:
-    def __init__(self, dt: float, k0: int, n_steps: int, records: dict):
+    def __init__(self, dt: float, k0: int, n_steps: int, records: dict, owner=None):
         self.dt = dt
         self.k0 = k0
         self.n_steps = n_steps
         self._rec = records
+        self._owner = owner  # the Simulator whose recorders these are
 
     # -------------------------------------------------------------- time
     @property
@@ -55,6 +56,10 @@ class Result:
 
     def _get(self, rec, kind=None):
         want = _KIND_WORDS.get(kind, "a recorder")
+        if self._owner is not None and getattr(rec, "_sim", self._owner) is not self._owner:
+            from ..errors import ForeignNodesError
+            raise ForeignNodesError(f"{rec!r} belongs to another Simulator than this Result; read each "
+                                    "simulator's recorders from its own Result.")
         g = _gid(rec, want.split(" ", 1)[1])
         if g not in self._rec:
             what = f" ({rec.model})" if hasattr(rec, "model") and rec.model else ""

@@ -1,0 +1,108 @@
+"""Nothing lost, nothing silently wrong: interrupts keep the last completed chunk, simulators are
+isolated, memory is estimated before a run, fixed settings cannot be changed."""
+import numpy as np
+import pytest
+
+import nestax as nx
+from nestax.engine import run as er
+from nestax.errors import ForeignNodesError
+
+
+def network(seed=4):
+    sim = nx.Simulator(dt=0.1, seed=seed, max_chunk=50)
+    pop = sim.create(nx.iaf_psc_alpha, 40, I_e=nx.random.uniform(300., 420.))
+    pg = sim.create(nx.poisson_generator, rate=5000.)
+    sim.connect(pg, pop, weight=12.)
+    sim.connect(pop, pop, rule="fixed_indegree", indegree=5, weight=-30., delay=1.3)
+    sr = sim.create(nx.spike_recorder)
+    mm = sim.create(nx.multimeter, record_from=["V_m"], interval=0.1)
+    sim.connect(pop, sr)
+    sim.connect(mm, pop[:3])
+    return sim, sr, mm
+
+
+def events(res, sr):
+    ev = res.events(sr)
+    return np.asarray(ev["senders"]), np.round(np.asarray(ev["times"].mantissa) / 0.1).astype(int)
+
+
+@pytest.mark.parametrize("exc", [KeyboardInterrupt, RuntimeError])
+def test_interrupt_keeps_the_last_completed_chunk(monkeypatch, exc):
+    """An interrupt (or error) inside the third chunk: time, state and recordings are those of the two
+    completed chunks, and the next simulate continues as if nothing had happened."""
+    ref_sim, ref_sr, ref_mm = network()
+    ref = ref_sim.simulate(40.0)
+    s_ref, t_ref = events(ref, ref_sr)
+    assert len(s_ref) > 50
+
+    sim, sr, mm = network()
+    real = er.Runner._fn
+    calls = {"n": 0}
+
+    def flaky(self, n_valid):
+        fn, warm = real(self, n_valid)
+
+        def wrapped(*a):
+            calls["n"] += 1
+            out = fn(*a)  # the chunk runs, then the interrupt arrives while its result is awaited
+            if calls["n"] == 3:
+                raise exc("interrupted")
+            return out
+        return wrapped, warm
+
+    monkeypatch.setattr(er.Runner, "_fn", flaky)
+    with pytest.raises(exc):
+        sim.simulate(40.0)
+    assert sim.k == 100 and sim.t == pytest.approx(10.0)  # two chunks of 50 steps completed
+    part = sim.partial_result
+    assert part.n_steps == 100
+    s1, t1 = events(part, sr)
+    monkeypatch.setattr(er.Runner, "_fn", real)
+    rest = sim.simulate(30.0)
+    s2, t2 = events(rest, sr)
+    np.testing.assert_array_equal(np.concatenate([s1, s2]), s_ref)
+    np.testing.assert_array_equal(np.concatenate([t1, t2]), t_ref)
+    v = np.concatenate([np.asarray(part.trace(mm, "V_m").mantissa), np.asarray(rest.trace(mm, "V_m").mantissa)])
+    np.testing.assert_array_equal(v, np.asarray(ref.trace(ref_mm, "V_m").mantissa))
+
+
+def test_node_collections_belong_to_their_simulator():
+    a, sr_a, _ = network()
+    b, sr_b, _ = network()
+    pop_a = nx.NodeCollection(a, [1, 2])
+    with pytest.raises(ForeignNodesError):
+        b.get(pop_a, "V_m")
+    with pytest.raises(ForeignNodesError):
+        b.set(pop_a, I_e=0.)
+    with pytest.raises(ForeignNodesError):
+        b.connections(source=pop_a)
+    res_a = a.simulate(5.0)
+    with pytest.raises(ForeignNodesError):
+        res_a.rate(sr_b)
+    assert res_a.n_events(sr_a) >= 0
+    # b is untouched by the failed calls
+    assert np.all(np.asarray(b.get(nx.NodeCollection(b, [1, 2]), "I_e", unit=False)) ==
+                  np.asarray(a.get(pop_a, "I_e", unit=False)))
+
+
+def test_recording_memory_is_estimated_before_the_run(monkeypatch):
+    """200,000 samples x 3 targets x 8 bytes = 4.8 MB against 5 MB available: refused before the run,
+    with the estimate, the limit and what to do; nothing changes, and a shorter run works."""
+    from nestax import simulator as simmod
+    sim, sr, mm = network()
+    monkeypatch.setattr(simmod, "_available_memory", lambda: 5_000_000)
+    with pytest.raises(nx.NestaxError, match=r"samples of 20000\.0 ms would take 0\.00 GiB; about 0\.00 GiB .*"
+                                             r"Record fewer targets"):
+        sim.simulate(20000.0)
+    assert sim.k == 0
+    res = sim.simulate(100.0)
+    assert res.trace(mm, "V_m").shape == (1000, 3)
+
+
+def test_dt_and_seed_are_fixed():
+    sim = nx.Simulator(dt=0.1, seed=3)
+    with pytest.raises(nx.BadParameterError, match="dt = 0.1 ms is fixed"):
+        sim.dt = 0.2
+    with pytest.raises(nx.BadParameterError, match="seed = 3 is fixed"):
+        sim.seed = 5
+    assert sim.dt == 0.1 and sim.seed == 3
