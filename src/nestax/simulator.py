@@ -298,8 +298,10 @@ class Simulator:
                 bar.close()
             self.timings.update(runner.timings)
         if runner.overflowed():
+            names = sorted({pp.synapse.name for pp in runner.low.plan.projections
+                            if pp.synapse is not None and pp.synapse.uses_post_archive})
             raise NestaxError(
-                f"stdp_synapse: a postsynaptic neuron fired more than sim.stdp_history = {self.stdp_history} "
+                f"{', '.join(names)}: a postsynaptic neuron fired more than sim.stdp_history = {self.stdp_history} "
                 "spikes between two spikes of one of its presynaptic neurons, so the weight update would have "
                 "missed spikes; the weights of this run are wrong. Set sim.stdp_history to a larger value "
                 "before connecting (or call sim.reset()) and simulate again.")

@@ -298,6 +298,12 @@ class CurrentSource(Model):
 
     kind = "current_source"
     required = ("active", "emit", "host_arrays")
+
+    @classmethod
+    def finalize(cls):
+        super().finalize()
+        if "I" in cls.recordables() and not hasattr(cls, "amplitude"):
+            raise ProtocolError(f"current source {cls.__name__} records 'I' but does not declare amplitude().")
     per_connection_random: ClassVar[bool] = False
     #: may drive NEST's binary neurons (NEST: noise_generator only)
     drives_binary: ClassVar[bool] = False
@@ -343,7 +349,8 @@ class Synapse(Model):
     ``transmit(a, s, post, cnt, k, tics_per_step) -> (s, w, overflow)``: the update when a spike of the
     presynaptic neuron is transmitted in step k (stamp k + 1), elementwise over connections. ``a``:
     the connection's parameters and ``src``, ``tgt_local``, ``d`` (delay in steps); ``s``: its state;
-    ``cnt``: the presynaptic spike count per connection; ``post``: the postsynaptic archive of the
+    ``cnt``: the presynaptic spike count per connection (connections with ``cnt == 0`` must come back
+    unchanged: the dense path passes every connection each step); ``post``: the postsynaptic archive of the
     target population (see :mod:`nestax.engine.archive`) when ``uses_post_archive``. It returns the
     new state, the weight to deliver and a flag that the archive was too short. Delivery is
     event-driven for large projections: only connections of spiking sources are updated.

@@ -236,7 +236,17 @@ class Network:
                  for name, spec in scls.parameters.items() if name not in ("weight", "delay", "receptor_type")}
         del i_pre, i_post
         if scls.plastic:
-            scls.check_connections(w, extra, pre_kinds == {"neuron"})
+            # the engine updates plastic state when a NEURON's spike is transmitted (NEST: a device is
+            # put behind a parrot_neuron); a synapse that reads the target's archive needs archiving targets
+            if pre_kinds != {"neuron"}:
+                raise ConnectionError_(f"connect: {scls.name} needs neurons as sources; put a parrot_neuron "
+                                       "between a generator and the plastic synapses.")
+            if scls.uses_post_archive:
+                for m in tgt_models:
+                    if not m.archiving:
+                        raise ConnectionError_(f"connect: {scls.name} reads the postsynaptic spike archive, which "
+                                               f"{m.name} does not keep.")
+            scls.check_connections(w, extra, True)
         self.conns.append(ConnRecord(src, tgt, w, d, rec, scls, extra))
         self.version += 1
 

@@ -37,7 +37,7 @@ import numpy as np
 from ..base import Param, State, Synapse
 from ..registry import register
 from ...engine.archive import NEVER, ms
-from ...errors import BadParameterError, ConnectionError_
+from ...errors import BadParameterError
 
 
 @register
@@ -68,9 +68,6 @@ class stdp_synapse(Synapse):
 
     @classmethod
     def check_connections(cls, w, params, sources_are_neurons):
-        if not sources_are_neurons:
-            raise ConnectionError_(f"connect: {cls.name} needs neurons as sources; put a parrot_neuron "
-                                   "between a generator and the plastic synapses.")
         wmax = np.asarray(params["Wmax"])
         if np.any(np.sign(np.asarray(w)) * np.sign(wmax) < 0):
             raise BadParameterError(f"{cls.name}: weight and Wmax must have the same sign.")
