@@ -106,3 +106,47 @@ def test_dt_and_seed_are_fixed():
     with pytest.raises(nx.BadParameterError, match="seed = 3 is fixed"):
         sim.seed = 5
     assert sim.dt == 0.1 and sim.seed == 3
+
+
+def test_consecutive_simulates_keep_the_state_on_the_device(monkeypatch):
+    """Regression (time cliff): every simulate copied the whole state, ring buffer included, to the host
+    and back (a 1 s delay made each step ~200x slower). Only a read or a change by the host syncs."""
+    calls = {"n": 0}
+    real = er.Runner.sync_to
+
+    def counting(self, net, k):
+        calls["n"] += 1
+        return real(self, net, k)
+    monkeypatch.setattr(er.Runner, "sync_to", counting)
+    sim, sr, mm = network()
+    for _ in range(3):
+        sim.simulate(5.0)
+    assert calls["n"] == 0
+    v = sim.get(sim_pop(sim), "V_m")
+    sim.get(sim_pop(sim), "I_e")
+    assert calls["n"] == 1  # one pull for both reads
+    sim.simulate(5.0)
+    sim.set(sim_pop(sim), I_e=0.)
+    assert calls["n"] == 2
+    assert len(v) == 40
+
+
+def sim_pop(sim):
+    return nx.NodeCollection(sim, np.arange(1, 41))
+
+
+def test_long_delays_deliver_exactly():
+    """A spike sent with a 1 s (10,000-step) delay arrives exactly then, across several simulate calls."""
+    sim = nx.Simulator(dt=0.1)
+    sg = sim.create(nx.spike_generator, spike_times=[2.0, 3.5])
+    p = sim.create(nx.parrot_neuron)
+    q = sim.create(nx.parrot_neuron)
+    sr = sim.create(nx.spike_recorder)
+    sim.connect(sg, p, delay=1.0)
+    sim.connect(p, q, delay=1000.0)
+    sim.connect(q, sr)
+    times = []
+    for T in (400.0, 300.0, 310.0):
+        ev = sim.simulate(T).events(sr)
+        times += np.round(np.asarray(ev["times"].mantissa), 6).tolist()
+    assert times == [1003.0, 1004.5]

@@ -90,6 +90,7 @@ class Simulator:
         self.stdp_history = archive.HISTORY  # post spikes kept per neuron for plastic synapses
         self._runner = None        # the lowered, compiled network and its device state
         self._fresh_state = True   # the runner's state must be rebuilt from the network
+        self._host_stale = False   # the device state has moved on since the network was last updated
         self._carried = {}         # input in flight and archives, kept across a rebuild
         self._pending_row0 = {}    # spike recorder gid -> (gids, counts) stamped exactly at self.k
         self._capacity = {}        # source block -> spikes per step in one scatter (fixed-capacity delivery)
@@ -126,7 +127,7 @@ class Simulator:
     # ------------------------------------------------------------------ build
     def create(self, model, n: int = 1, params: dict | None = None, **kwargs) -> NodeCollection:
         """Create ``n`` nodes of ``model`` (class, spec or NEST name) with parameters ``params``/kwargs."""
-        self._sync()
+        self._invalidate()
         block = self._net.create(model, n, {**(params or {}), **kwargs})
         self._structure_changed()
         return NodeCollection(self, block.gids)
@@ -143,7 +144,7 @@ class Simulator:
         self._check_nodes(pre, "connect", "pre")
         self._check_nodes(post, "connect", "post")
         syn, model = split_syn_spec(syn_spec, synapse, synapse_model, weight, delay, receptor_type)
-        self._sync()
+        self._invalidate()
         self._net.connect(pre._gids, post._gids, conn_spec if rule is None else rule, syn, model, kwargs)
         self._structure_changed()
 
@@ -166,7 +167,7 @@ class Simulator:
         """Set parameters or state variables of ``nodes`` (NEST's SetStatus). Every value is checked
         first; on any error nothing changes."""
         self._check_nodes(nodes, "set")
-        self._sync()
+        self._pull()
         changes = self._net.prepare_set(nodes._gids, unkeyword({**(params or {}), **kwargs}), self.k)
         for blk, newp, news in changes:
             blk.params = newp
@@ -180,12 +181,12 @@ class Simulator:
                 b: jax.device_put(float_arrays(blk.params, self._float()))
                 for b, blk in enumerate(self._net.blocks) if any(blk is c[0] for c in changes)}}
             self._runner.low.arrays = arrays
-        self._fresh_state = True
+        self._fresh_state = bool(changes) or self._fresh_state
 
     def get(self, nodes, *names, unit=True):
         """Parameters / state of ``nodes``: one name -> array (Quantity); several -> dict; none -> all."""
         self._check_nodes(nodes, "get")
-        self._sync()
+        self._pull()
         out = self._net.get(nodes._gids, names, None)
         res = {}
         for name, parts in out.items():
@@ -204,7 +205,7 @@ class Simulator:
         for nodes, what in ((source, "source"), (target, "target")):
             if nodes is not None:
                 self._check_nodes(nodes, "connections", what)
-        self._sync()  # plastic weights change during a run
+        self._pull()  # plastic weights change during a run
         want = resolve_model(synapse_model)[0] if synapse_model is not None else None
         parts = [c for c in self._net.conns if want is None or c.synapse is want]
         if not parts:
@@ -226,7 +227,7 @@ class Simulator:
     # ------------------------------------------------------------------ run
     def reset(self):
         """Back to t = 0 with the same network and the initial state."""
-        self._sync()
+        self._invalidate()
         self.k = 0
         self._fresh_state = True
         self._pending_row0 = {}
@@ -257,7 +258,6 @@ class Simulator:
         if abs(x - n_steps) > 1e-9 * max(1.0, x):
             raise BadParameterError(f"simulate: duration = {T} ms is not a multiple of the resolution {self.dt} ms.")
         t_build = _time.perf_counter()
-        self._sync()
         if self.k == 0:  # remember the initial state for reset()
             self._t0 = ([{k: np.array(v) for k, v in b.state.items()} if b.model.kind == "neuron" else None
                          for b in self._net.blocks],
@@ -284,6 +284,7 @@ class Simulator:
         def on_chunk(out, k, n_valid):
             collector.add(out, k, n_valid)
             self.k = k + n_valid  # time says how far the kept state is
+            self._host_stale = True
 
         try:
             runner.run(k0, n_steps, on_chunk, bar)
@@ -323,11 +324,16 @@ class Simulator:
             self._fresh_state = False
         return self._runner
 
-    def _sync(self):
-        """Copy the device state back into the network before the host reads or changes it."""
-        if self._runner is not None and not self._fresh_state:
+    def _pull(self):
+        """Copy the device state back into the network (for reading it) if the run has moved on."""
+        if self._runner is not None and not self._fresh_state and self._host_stale:
             self._carried = self._runner.sync_to(self._net, self.k)
-            self._fresh_state = True
+            self._host_stale = False
+
+    def _invalidate(self):
+        """Before the host changes the network: pull the device state; rebuild it at the next run."""
+        self._pull()
+        self._fresh_state = True
 
     def _float(self):
         """The float type of the run: ``precision`` if given, else float64 when jax's x64 mode is on."""

@@ -65,6 +65,12 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
 
     def one_step(arr, carry, k):
         states, ring, cur = list(carry["states"]), carry["ring"], carry["cur"]
+        # 0. the slot of this step was moved into ``cur`` at the end of the previous step: clear it, so
+        # it can take the input of step k + D (no delivery of this step targets it: 1 <= d < D)
+        # (a scatter of zeros: XLA turns a dynamic-update-slice of a constant into a select over the
+        # whole ring, whose cost grows with the longest delay)
+        ring = ring.at[(k % D) * S + jnp.arange(S)].set(0.0, mode="promise_in_bounds", indices_are_sorted=True,
+                                                         unique_indices=True)
         # 1. rate input: rate neurons send the value they hold at the start of the step
         sent = {}
         for i, nb in enumerate(plan.neurons):
@@ -160,10 +166,11 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
             if pp.payload:  # each spike scaled by the value its sender sends with it
                 cnt = cnt * new_states[by_block[pp.src_block]][pp.payload]
             ring = dl.deliver(pp, arr["proj"][j], ring, cnt, k, D, S, sl)
-        # 5. advance ring: the input of step k + 1 leaves the ring; its slot is free for step k + 1 + D
+        # 5. advance ring: the input of step k + 1 is read out of the ring
         nxt = ((k + 1) % D) * S
+        # (its slot is cleared at the start of step k + 1: a slot read and then cleared in the same
+        # step makes XLA copy the whole ring every step, a cost that grows with the longest delay)
         cur = jax.lax.dynamic_slice(ring, (nxt,), (S,))
-        ring = jax.lax.dynamic_update_slice(ring, jnp.zeros((S,), ring.dtype), (nxt,))
         # 6. record (state after this step = values stamped k + 1)
         out = {"spk": {}, "mm": {}, "I": {}, "dev": out_dev}
         for i, nb in enumerate(plan.neurons):
@@ -194,18 +201,20 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
         # the archive's trace decays with the neuron's own tau_minus (set with sim.set like any parameter)
         arr["derived_post"] = {b: 1.0 / arr["params"][b]["tau_minus"] for b in plan.post_blocks}
 
-        def body(c, i):
-            k = k0 + i
-            if not masked:
-                return one_step(arr, c, k)
-            out_shape = jax.eval_shape(lambda: one_step(arr, c, k)[1])
+        if not masked:
+            return jax.lax.scan(lambda c, i: one_step(arr, c, k0 + i), carry, jnp.arange(chunk, dtype=jnp.int32),
+                                unroll=plan.unroll)
+        # a partial chunk: a loop of n_valid steps writing into output buffers of the chunk's length
+        # (a per-step conditional inside a scan would copy the whole state, ring buffer included, each step)
+        out_shape = jax.eval_shape(lambda: one_step(arr, carry, k0)[1])
+        outs0 = jax.tree.map(lambda s: jnp.zeros((chunk,) + s.shape, s.dtype), out_shape)
 
-            def skip():
-                return c, jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), out_shape)
+        def body(i, c_outs):
+            c, outs = c_outs
+            c, out = one_step(arr, c, k0 + i)
+            return c, jax.tree.map(lambda buf, x: jax.lax.dynamic_update_index_in_dim(buf, x, i, 0), outs, out)
 
-            return jax.lax.cond(i < n_valid, lambda: one_step(arr, c, k), skip)
-
-        return jax.lax.scan(body, carry, jnp.arange(chunk, dtype=jnp.int32), unroll=plan.unroll)
+        return jax.lax.fori_loop(0, n_valid, body, (carry, outs0))
 
     # the state is not donated: an interrupt (or an error) during a chunk leaves the state before the
     # chunk intact, so the run can continue from the last completed chunk
@@ -314,7 +323,7 @@ class Runner:
         for i, nb in enumerate(plan.neurons):
             net.blocks[nb.block].state = {n: np.asarray(v) for n, v in rs["states"][i].items()}
         ring = np.asarray(rs["ring"]).reshape(plan.D, plan.S).copy()
-        ring[k % plan.D] += np.asarray(rs["cur"])
+        ring[k % plan.D] = np.asarray(rs["cur"])  # the next step's input (its slot is cleared in that step)
         carried = {"ring": {nb.block: ring[:, nb.offset:nb.offset + nb.slot_size].copy() for nb in plan.neurons},
                    "post": {b: {n: np.asarray(v) for n, v in h.items()} for b, h in rs["post"].items()}}
         for j, parts in self.low.plastic_parts.items():
