@@ -150,3 +150,29 @@ def test_long_delays_deliver_exactly():
         ev = sim.simulate(T).events(sr)
         times += np.round(np.asarray(ev["times"].mantissa), 6).tolist()
     assert times == [1003.0, 1004.5]
+
+
+def test_poisson_compile_does_not_grow_with_the_rate():
+    """Regression (time cliff): the compiled Poisson draw grew with the rate (1e9 Hz: 129 s to
+    compile). Now there are two variants, whatever the rate, and the large-mean draw is exact:
+    mean and variance of the per-step counts (Poisson: equal) within 5 SE."""
+    from nestax.models.devices.generators import poisson_generator
+    variants = {poisson_generator.static_args({"rate": np.array([r])}, 0.1, 8)["pieces"]
+                for r in (1e7, 1e9, 1e12, 1e15)}
+    assert variants == {2}
+    assert poisson_generator.static_args({"rate": np.array([1e3])}, 0.1, 8)["pieces"] == 1
+    sim = nx.Simulator(dt=0.1, seed=11)
+    pg = sim.create(nx.poisson_generator, rate=1e9)   # 1e5 spikes per 0.1 ms step
+    p = sim.create(nx.parrot_neuron, 4)
+    sr = sim.create(nx.spike_recorder)
+    sim.connect(pg, p)
+    sim.connect(p, sr)
+    # first generator stamp 0.2 ms, + 1 ms delay: the parrots repeat from row 12 on
+    spikes = sim.simulate(20.0).spikes(sr)
+    assert not spikes[:12].any() and spikes[12:].all()
+    counts = spikes[12:].astype(float).ravel()
+    lam = 1e5
+    n = len(counts)
+    assert n == 4 * 188
+    assert abs(counts.mean() - lam) < 5 * np.sqrt(lam / n)
+    assert abs(counts.var(ddof=1) / lam - 1.0) < 5 * np.sqrt(2.0 / (n - 1))

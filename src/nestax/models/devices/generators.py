@@ -497,8 +497,9 @@ def poisson_cdf_table(lam: float, dtype) -> np.ndarray | None:
 
 
 def poisson_pieces(max_lam: float, itemsize: int) -> int:
-    """How many independent pieces a Poisson draw of mean ``max_lam`` is split into (static)."""
-    return max(1, int(np.ceil(max_lam / POISSON_PIECE_MAX[itemsize])))
+    """1: every per-step mean is small enough for the CDF walk; 2: some is not (static; the compiled
+    code must not grow with the rate, so there are only these two variants)."""
+    return 1 if max_lam <= POISSON_PIECE_MAX[itemsize] else 2
 
 
 def poisson_counts(key, lam, pieces: int = 1):
@@ -506,13 +507,13 @@ def poisson_counts(key, lam, pieces: int = 1):
 
     Walks the CDF upwards from k = 0 with p_(k+1) = p_k * lam / (k + 1), p_0 = exp(-lam). The loop
     runs as many iterations as the largest count drawn, about lam + 6 sqrt(lam): cheap for the
-    per-step means of spiking networks (rate * dt, usually below 10). Means too large for exp(-lam)
-    to be represented are split into ``pieces`` independent draws of lam / pieces (a sum of
-    independent Poisson variables is Poisson with the summed mean), so the result stays exact.
+    per-step means of spiking networks (rate * dt, usually below 10). When some mean is too large for
+    the walk (``pieces`` > 1, see :func:`poisson_pieces`), every mean of the draw uses JAX's exact
+    Poisson sampler instead (transformed rejection for large means), whose cost and compile time do
+    not depend on the mean.
     """
     if pieces > 1:
-        keys = jax.random.split(key, pieces)
-        return sum(poisson_counts(k_, lam / pieces) for k_ in keys)
+        return jax.random.poisson(key, lam, lam.shape).astype(lam.dtype)
     u = jax.random.uniform(key, lam.shape, dtype=lam.dtype)
     p0 = jnp.exp(-lam)
 
