@@ -128,7 +128,8 @@ class Simulator:
     def create(self, model, n: int = 1, params: dict | None = None, **kwargs) -> NodeCollection:
         """Create ``n`` nodes of ``model`` (class, spec or NEST name) with parameters ``params``/kwargs."""
         self._invalidate()
-        block = self._net.create(model, n, {**(params or {}), **kwargs})
+        with self._net.unchanged_on_error():
+            block = self._net.create(model, n, {**(params or {}), **kwargs})
         self._structure_changed()
         return NodeCollection(self, block.gids)
 
@@ -145,7 +146,8 @@ class Simulator:
         self._check_nodes(post, "connect", "post")
         syn, model = split_syn_spec(syn_spec, synapse, synapse_model, weight, delay, receptor_type)
         self._invalidate()
-        self._net.connect(pre._gids, post._gids, conn_spec if rule is None else rule, syn, model, kwargs)
+        with self._net.unchanged_on_error():
+            self._net.connect(pre._gids, post._gids, conn_spec if rule is None else rule, syn, model, kwargs)
         self._structure_changed()
 
     def _structure_changed(self):
@@ -168,7 +170,8 @@ class Simulator:
         first; on any error nothing changes."""
         self._check_nodes(nodes, "set")
         self._pull()
-        changes = self._net.prepare_set(nodes._gids, unkeyword({**(params or {}), **kwargs}), self.k)
+        with self._net.unchanged_on_error():
+            changes = self._net.prepare_set(nodes._gids, unkeyword({**(params or {}), **kwargs}), self.k)
         for blk, newp, news in changes:
             blk.params = newp
             blk.state.update(news)

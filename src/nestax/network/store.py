@@ -6,6 +6,7 @@ random draws (:meth:`Network.rng`), so a script builds the same network in every
 """
 from __future__ import annotations
 
+import contextlib
 import keyword
 import zlib
 
@@ -68,6 +69,21 @@ class Network:
         for b in np.unique(bi):
             blk = self.blocks[int(b)]
             yield blk, gids[bi == b] - blk.gid0
+
+    @contextlib.contextmanager
+    def unchanged_on_error(self):
+        """A call that fails changes nothing, its random draws included (a failed connect must not
+        shift the connections of the next one)."""
+        n_random, n_blocks, n_conns, version = self.n_random, len(self.blocks), len(self.conns), self.version
+        links = ({g: list(v) for g, v in self.sr_links.items()}, {g: list(v) for g, v in self.mm_links.items()})
+        try:
+            yield
+        except BaseException:
+            self.n_random, self.version = n_random, version
+            del self.blocks[n_blocks:], self.conns[n_conns:]
+            self.starts = self.starts[:n_blocks]
+            self.sr_links, self.mm_links = links
+            raise
 
     def next_gid(self):
         return 1 if not self.blocks else self.blocks[-1].gid0 + self.blocks[-1].n

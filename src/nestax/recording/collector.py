@@ -92,7 +92,10 @@ class Collector:
             else:
                 spikes[b] = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
         rec = {}
-        for srg, senders in net.sr_links.items():
+        # every recorder of the network is in the result (one connected to nothing has no events)
+        all_sr = {int(g): net.sr_links.get(int(g), []) for b in net.blocks
+                  if b.model.kind == "recorder" and b.model.stream == "spikes" for g in b.gids}
+        for srg, senders in all_sr.items():
             blk = net.block_of(srg)
             p = blk.params_of(srg - blk.gid0)
             o, s0, s1 = (window_steps(p[x], net.dt) for x in ("origin", "start", "stop"))
@@ -115,6 +118,14 @@ class Collector:
                         "time_in_steps": bool(p.get("time_in_steps", False))}
             last = st[order] == self.k0 + self.n
             self.pending_row0[srg] = (g[order][last], c[order][last].astype(np.int64))
+        for b in net.blocks:  # multimeters connected to nothing: no samples
+            if b.model.kind == "recorder" and b.model.stream == "samples":
+                for g in b.gids:
+                    if int(g) not in self.mm:
+                        rf = b.params["record_from"][int(g) - b.gid0]
+                        rec[int(g)] = {"kind": "samples", "targets": np.zeros(0, np.int64),
+                                       "stamps": np.zeros(0, np.int64),
+                                       "values": {v: np.zeros((0, 0)) for v in rf}, "units": {v: "1" for v in rf}}
         for mg, d in self.mm.items():
             interval, offset, lo, hi, rf, cols, targets = self._mm_plan[mg]
             times = np.concatenate(d["times"]) if d["times"] else np.zeros(0, np.int64)
