@@ -225,7 +225,17 @@ class Simulator:
             keep &= np.isin(src, source._gids)
         if target is not None:
             keep &= np.isin(tgt, target._gids)
-        return Connections(src[keep], tgt[keep], w[keep], d[keep], rec[keep], syn[keep].tolist(), self.dt)
+        extra = {}  # synapse parameters and plastic state, NaN where a model lacks them
+        for i, c in enumerate(parts):
+            cols = {**{n: (c.take(n), c.synapse.parameters[n].unit) for n in c.params},
+                    **{n: (c.plastic[n] if c.plastic else np.full(len(c), spec.init, float), spec.unit)
+                       for n, spec in c.synapse.connection_state.items() if not n.startswith("_")}}
+            for n, (v, unit) in cols.items():
+                if n not in extra:
+                    extra[n] = ([np.full(len(p), np.nan) for p in parts], unit)
+                extra[n][0][i] = np.asarray(v, float)
+        extra = {n: (np.concatenate(v)[keep], unit) for n, (v, unit) in extra.items()}
+        return Connections(src[keep], tgt[keep], w[keep], d[keep], rec[keep], syn[keep].tolist(), self.dt, extra)
 
     # ------------------------------------------------------------------ run
     def reset(self):

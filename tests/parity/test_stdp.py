@@ -265,3 +265,34 @@ def test_set_tau_minus_between_runs_matches_nest():
     w_nx = float(np.asarray(sim.connections(p_x, q_x).weights)[0])
     assert w_nest != 20.0
     assert abs(w_nx - w_nest) < TOL, (w_nx, w_nest)
+
+
+def test_connection_columns_match_nest():
+    """sim.connections(...).get(name) gives synapse parameters and state by NEST's names (Kplus, tau_plus,
+    Wmax, ...), equal to NEST's GetConnections().get(name)."""
+    pre_t = [5.0, 12.0, 14.0, 30.0]
+    syn = {"tau_plus": 15.0, "lambda": 0.05, "Wmax": 80.0}
+    nest = fresh_nest(DT)
+    sg = nest.Create("spike_generator", params={"spike_times": _r(np.asarray(pre_t) - 1.0)})
+    p_n = nest.Create("parrot_neuron")
+    q_n = nest.Create("iaf_psc_delta", params=DELTA)
+    nest.Connect(sg, p_n, syn_spec={"delay": 1.0})
+    nest.Connect(p_n, q_n, syn_spec=dict(synapse_model="stdp_synapse", weight=20.0, delay=1.0, **syn))
+    nest.Simulate(40.0)
+    cn = nest.GetConnections(p_n, q_n)
+
+    sim = nx.Simulator(dt=DT)
+    sg = sim.create(nx.spike_generator, spike_times=_r(np.asarray(pre_t) - 1.0))
+    p_x = sim.create(nx.parrot_neuron)
+    q_x = sim.create(nx.iaf_psc_delta, **DELTA)
+    sim.connect(sg, p_x, delay=1.0)
+    sim.connect(p_x, q_x, synapse_model="stdp_synapse", weight=20.0, delay=1.0, **syn)
+    sim.simulate(40.0)
+    cx = sim.connections(p_x, q_x)
+    for name in ("Kplus", "weight", "tau_plus", "Wmax", "lambda", "alpha", "mu_plus", "mu_minus"):
+        got = np.asarray(mantissa(cx.get(name), u.ms) if name == "tau_plus" else cx.get(name), float)
+        want = np.atleast_1d(np.asarray(cn.get(name), float))
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-12, err_msg=name)
+    assert float(cx.get("Kplus")[0]) > 1.0
+    with pytest.raises(nx.UnknownParameterError, match="Did you mean 'Kplus'"):
+        cx.get("kplus")

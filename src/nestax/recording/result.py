@@ -168,6 +168,7 @@ class Connections:
     receptors: np.ndarray
     synapse_models: list
     dt: float
+    extra: dict = None  # further synapse parameters and per-connection state: name -> (values, unit)
 
     @property
     def weights(self):
@@ -181,5 +182,17 @@ class Connections:
         return len(self.sources)
 
     def get(self, name):
-        return {"source": self.sources, "target": self.targets, "weight": self.weights, "delay": self.delays,
-                "receptor": self.receptors, "synapse_model": self.synapse_models}[name]
+        """A column by NEST's name: source, target, weight, delay, receptor, synapse_model, or any
+        parameter or state variable of the synapse models (NaN where a connection's model lacks it)."""
+        base = {"source": self.sources, "target": self.targets, "weight": self.weights, "delay": self.delays,
+                "receptor": self.receptors, "synapse_model": self.synapse_models}
+        if name in base:
+            return base[name]
+        extra = self.extra or {}
+        if name not in extra:
+            from ..errors import UnknownParameterError, did_you_mean
+            raise UnknownParameterError(f"connections: unknown column {name!r}.{did_you_mean(name, [*base, *extra])} "
+                                        f"Columns: {', '.join([*base, *extra])}.")
+        vals, unit = extra[name]
+        from ..units import with_unit
+        return with_unit(vals, unit)

@@ -59,8 +59,8 @@ class stdp_synapse(Synapse):
         "Wmax": Param(100.0, "weight", "Maximum weight, in the weight's unit"),
     }
     connection_state = {
-        "kplus": State("1", 0.0, "Presynaptic trace K_plus"),
-        "t_last": State("steps", 0, "Stamp of the last presynaptic spike (steps)"),
+        "Kplus": State("1", 0.0, "Presynaptic trace K_plus (NEST's Kplus)"),
+        "_t_last": State("steps", 0, "Stamp of the last presynaptic spike (steps; internal)"),
     }
     #: the port of a connection follows Wmax (same sign as the weight, never 0), so a weight
     #: depressed to 0 stays on its receptor
@@ -78,7 +78,7 @@ class stdp_synapse(Synapse):
     def transmit(cls, a, s, post, cnt, k, tics_per_step):
         """Weight update of the synapses whose source spiked in step k (stamp k + 1); see the module
         docstring for the order of operations. Returns (state, weight to deliver, overflow flag)."""
-        w, kplus, tlast = s["weight"], s["kplus"], s["t_last"]
+        w, kplus, tlast = s["weight"], s["Kplus"], s["_t_last"]
         dt_ = w.dtype
         spiked = cnt > 0
         d = a["d"]
@@ -118,7 +118,7 @@ class stdp_synapse(Synapse):
         overflow = jnp.any(spiked & (lost_fac | lost_dep))
         kplus = jnp.where(spiked, kplus * jnp.exp((tl_ms - tpre_ms) / a["tau_plus"]) + 1.0, kplus)
         tlast = jnp.where(spiked, t_pre, tlast)
-        return {"weight": w, "kplus": kplus, "t_last": tlast}, w, overflow
+        return {"weight": w, "Kplus": kplus, "_t_last": tlast}, w, overflow
 
 
 def _facilitate(w, kplus, lam, mu_plus, wmax):
