@@ -29,6 +29,7 @@ from .models.registry import _MODELS as _registered
 globals().update({_name: _cls for _name, _cls in _registered.items() if _name not in globals()})
 from .models.synapses.static import static_synapse
 from .models.synapses.stdp import stdp_synapse
+from .models.synapses.tsodyks import tsodyks_synapse, tsodyks2_synapse
 from .nodes import NodeCollection
 from .result import Result
 from .simulator import Simulator

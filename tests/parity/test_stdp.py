@@ -296,3 +296,18 @@ def test_connection_columns_match_nest():
     assert float(cx.get("Kplus")[0]) > 1.0
     with pytest.raises(nx.UnknownParameterError, match="Did you mean 'Kplus'"):
         cx.get("kplus")
+
+
+@pytest.mark.parametrize("delivery", ["dense", "event"])
+def test_spike_multiplicity_passes_the_synapse_once_per_spike(delivery, monkeypatch):
+    """NEST unrolls a presynaptic spike's multiplicity for plastic synapses: a parrot spike of
+    multiplicity 3 updates the weight three times in a row (regression: nestax updated once)."""
+    if delivery == "event":
+        from nestax.engine import delivery as dl
+        monkeypatch.setattr(dl, "EVENT_MIN_SYNAPSES", 1)
+    pre = [10.0, 10.0, 30.0, 30.0, 30.0, 42.0]
+    post = [12.0, 25.0, 35.0]
+    args = (pre, post, 1.0, {"lambda": 0.1, "Wmax": 100.0}, "iaf_psc_delta", DELTA, 60.0, 10.0)
+    n, x = run_nest(*args), run_nx(*args)
+    assert abs(n[0] - 10.0) > 1.0
+    _compare(n, x)

@@ -1,9 +1,10 @@
 """Delivery through plastic synapses: each transmitted spike first updates its connection's state
 with the synapse model's ``transmit`` (:class:`nestax.models.base.Synapse`), then is delivered with
-the new weight.
+the new weight. A spike of multiplicity m passes through the synapse m times in a row (NEST unrolls
+multiplicity for plastic synapses), each delivered with the weight it leaves.
 
-- ``plastic`` (dense): every connection of the projection is passed to ``transmit`` each step
-  (those whose source did not spike keep their state); cost ~ connections per step. Used below
+- ``plastic`` (dense): in a step with spikes every connection of the projection is passed to
+  ``transmit`` (those whose source did not spike keep their state); cost ~ connections. Used below
   :data:`nestax.engine.delivery.EVENT_MIN_SYNAPSES` connections.
 - ``plastic_event``: the connections of each source are a padded row of connection indices; per step
   only the rows of sources that spiked are gathered, updated and scattered back, in batches of K
@@ -18,6 +19,21 @@ import jax.numpy as jnp
 from . import delivery as dl
 
 
+def transmit_each(syn, a, s, post, c, k, tics_per_step):
+    """Pass every spike of connection counts ``c`` through the synapse on its own, as NEST does (it
+    unrolls a spike's multiplicity for plastic synapses; the repeats see no time between them).
+    Returns (state, summed delivered weight per connection, overflow flag)."""
+    w0 = s["weight"]
+
+    def body(j, carry):
+        s, total, ovf = carry
+        one = (c > j).astype(c.dtype)
+        s, w, o = syn.transmit(a, s, post, one, k, tics_per_step)
+        return s, total + one.astype(w0.dtype) * w.astype(w0.dtype), ovf | o
+
+    return jax.lax.fori_loop(0, jnp.max(c, initial=0), body, (s, jnp.zeros_like(w0), jnp.zeros((), bool)))
+
+
 def deliver(pp, a, s, post, cnt, k, tics_per_step, ring, add, spike_list=None):
     """Update the connections of projection ``pp`` whose source spiked in step k and deliver them.
 
@@ -29,9 +45,8 @@ def deliver(pp, a, s, post, cnt, k, tics_per_step, ring, add, spike_list=None):
     syn = pp.synapse
     if pp.mode == "plastic":
         c = cnt[a["src"]]
-        s, w, ovf = syn.transmit(a, s, post, c, k, tics_per_step)
-        cf = c.astype(w.dtype)
-        return s, add(ring, a["d"], a["flat"], cf if pp.counts else cf * w * a["scale"]), ovf
+        s, wsum, ovf = transmit_each(syn, a, s, post, c, k, tics_per_step)
+        return s, add(ring, a["d"], a["flat"], c.astype(wsum.dtype) if pp.counts else wsum * a["scale"]), ovf
     ranks, n_active = spike_list
     K = pp.batch
     cnt_ext = jnp.concatenate([cnt, jnp.zeros((1,), cnt.dtype)])
@@ -42,10 +57,9 @@ def deliver(pp, a, s, post, cnt, k, tics_per_step, ring, add, spike_list=None):
         idx = a["rows"][rows].reshape(-1)                               # connection indices, (K * M,)
         c = jnp.where(idx == pp.n_syn, 0, jnp.repeat(cnt_ext[rows], pp.row_len))
         a_sub = {n: v[idx] for n, v in a.items() if n != "rows"}
-        s_new, w, o = syn.transmit(a_sub, {n: v[idx] for n, v in s.items()}, post, c, k, tics_per_step)
+        s_new, wsum, o = transmit_each(syn, a_sub, {n: v[idx] for n, v in s.items()}, post, c, k, tics_per_step)
         s = {n: s[n].at[idx].set(s_new[n].astype(s[n].dtype), mode="promise_in_bounds") for n in s}
-        cf = c.astype(w.dtype)
-        val = cf if pp.counts else cf * w * a_sub["scale"]
+        val = c.astype(wsum.dtype) if pp.counts else wsum * a_sub["scale"]
         return s, add(ring, a_sub["d"], a_sub["flat"], val), ovf | o
 
     return jax.lax.fori_loop(0, (n_active + K - 1) // K, body, (s, ring, jnp.zeros((), bool)))
