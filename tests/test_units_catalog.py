@@ -154,12 +154,12 @@ def _state_cases():
         cls = _MODELS[mname]
         if cls.kind != "neuron":
             continue
-        rec = set(cls.recordables())
+        settable = set(cls.settable())
         for sname, st in cls.state.items():
             init = cls.parameters[st.init].default if isinstance(st.init, str) else st.init
             reason = None
-            if sname not in rec:
-                reason = "internal state (not recordable, not settable by users)"
+            if sname not in settable:
+                reason = "not settable by users (NEST: read-only or internal; tests/test_input_checks.py)"
             elif isinstance(init, (bool, int, np.integer)):
                 reason = "integer state: a step counter, no unit"
             marks = [pytest.mark.skip(reason=reason)] if reason else []

@@ -12,8 +12,8 @@
 from . import random
 from .connect import (all_to_all, fixed_indegree, fixed_outdegree, fixed_total_number, one_to_one,
                       pairwise_bernoulli, pairwise_poisson, symmetric_pairwise_bernoulli)
-from .errors import (BadParameterError, ConnectionError_, NestaxError, UnitError, UnknownModelError,
-                     UnknownParameterError)
+from .errors import (BadParameterError, ConnectionError_, ForeignNodesError, MemoryLimitError, NestaxError,
+                     ReadOnlyError, UnitError, UnknownModelError, UnknownParameterError)
 from .models.devices.generators import (ac_generator, dc_generator, noise_generator, poisson_generator,
                                         spike_generator, step_current_generator)
 from .models.devices.recorders import multimeter, spike_recorder, voltmeter

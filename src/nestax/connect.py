@@ -470,6 +470,36 @@ def _distinct_pairs(rng, N, n_pre, n_post, forbid):
     return i_pre.astype(np.int64), i_post.astype(np.int64)
 
 
+def expected_connections(rule: Rule, n_pre: int, n_post: int) -> float:
+    """How many connections ``rule`` makes from n_pre to n_post nodes (the mean for the random rules),
+    known before anything is drawn: what connect estimates its memory from. 0 where a rule parameter
+    is invalid (:func:`generate` says why)."""
+    try:
+        name = rule.name
+        if name == "all_to_all":
+            n = n_pre * n_post
+        elif name == "one_to_one":
+            n = n_pre
+        elif name == "fixed_indegree":
+            n = n_post * int(rule.indegree)
+        elif name == "fixed_outdegree":
+            n = n_pre * int(rule.outdegree)
+        elif name == "fixed_total_number":
+            n = int(rule.N)
+        elif name == "pairwise_bernoulli":
+            n = float(rule.p) * n_pre * n_post
+        elif name == "symmetric_pairwise_bernoulli":
+            n = float(rule.p) * n_pre * n_post
+        elif name == "pairwise_poisson":
+            n = float(rule.pairwise_avg_num_conns) * n_pre * n_post
+        else:
+            return 0.0
+    except (TypeError, ValueError, AttributeError):
+        return 0.0
+    n = float(n) * (2 if rule.make_symmetric else 1)
+    return n if n > 0 and np.isfinite(n) else 0.0
+
+
 def generate_gids(rule: Rule, pre_gids, post_gids, rng):
     """(sources, targets, i_pre, i_post): global ids of every connection and, for the first
     ``len(i_pre)`` of them, their positions in pre/post (used to index per-connection arrays).
@@ -532,4 +562,5 @@ def symmetric_extend(rule: Rule, values: np.ndarray) -> np.ndarray:
     return values
 
 
-__all__ = ["Rule", "make_rule", "generate", "generate_gids", "connection_values", "positions_in", *RULES]
+__all__ = ["Rule", "make_rule", "generate", "generate_gids", "connection_values", "positions_in",
+           "expected_connections", *RULES]

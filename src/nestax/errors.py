@@ -51,6 +51,15 @@ class RecorderError(NestaxError, ValueError):
     """A Result accessor given a node that is not a recorder of the right kind."""
 
 
+class ReadOnlyError(BadParameterError):
+    """A state variable that NEST does not let users set: one the model computes (read-only in
+    NEST) or keeps for its own bookkeeping (a refractory counter, an integrator's step size)."""
+
+
+class MemoryLimitError(NestaxError, MemoryError):
+    """A request that needs more memory than the machine has available, refused before allocating."""
+
+
 def did_you_mean(name: str, options: Iterable[str]) -> str:
     options = list(dict.fromkeys(str(o) for o in options))   # unique, order kept
     close = difflib.get_close_matches(str(name), options, n=3, cutoff=0.5)
@@ -99,3 +108,21 @@ def unknown_parameter(model, name: str, options: Iterable[str]) -> UnknownParame
         if state:
             known += f" State variables: {', '.join(state)}."
     return UnknownParameterError(f"{mname}: unknown parameter {name!r}.{hint}{known}")
+
+
+def _short(value) -> str:
+    text = str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def read_only(cls, name: str, value) -> ReadOnlyError:
+    """Error for a ``create`` / ``set`` of a state variable ``name`` that model ``cls`` does not let
+    users set (see ``Model.settable``)."""
+    settable = list(cls.settable())
+    ok = (f"The state variables of {cls.name} that can be set: {', '.join(settable)}." if settable
+          else f"None of the state variables of {cls.name} can be set.")
+    if name in cls.recordables():
+        why = "is read-only: the model computes it (NEST refuses to set it too)"
+    else:
+        why = "is internal bookkeeping of the model, not a NEST parameter or state variable"
+    return ReadOnlyError(f"{cls.name}: cannot set {name!r} = {_short(value)}: {name!r} {why}. {ok}")

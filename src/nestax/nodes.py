@@ -45,7 +45,30 @@ class NodeCollection:
                 raise NodeIndexError(f"node index {key} is out of range for a collection of {len(self)} nodes "
                                      f"(valid: {-len(self)} .. {len(self) - 1}).")
             return NodeCollection(self._sim, [self._gids[key]])
-        return NodeCollection(self._sim, self._gids[key])
+        if isinstance(key, slice):
+            return NodeCollection(self._sim, self._gids[key])
+        idx = np.asarray(key)
+        if idx.dtype == bool:
+            if idx.shape != (len(self),):
+                raise NodeIndexError(f"a boolean node mask must have one entry per node ({len(self)}), got shape "
+                                     f"{idx.shape}.")
+            return NodeCollection(self._sim, self._gids[idx])
+        if idx.size == 0:
+            return NodeCollection(self._sim, [])
+        if idx.dtype.kind not in "iu" or idx.ndim != 1:
+            raise NodeIndexError(f"nodes are selected by an integer, a slice, a 1-D list of integers or a boolean "
+                                 f"mask; got {key!r}.")
+        bad = (idx < -len(self)) | (idx >= len(self))
+        if np.any(bad):
+            raise NodeIndexError(f"node index {int(idx[bad][0])} is out of range for a collection of {len(self)} "
+                                 f"nodes (valid: {-len(self)} .. {len(self) - 1}).")
+        pos = np.where(idx < 0, idx + len(self), idx)
+        if len(np.unique(pos)) != len(pos):
+            u, c = np.unique(pos, return_counts=True)
+            raise NodeCollectionError(f"node index {int(u[c > 1][0])} is selected more than once in {key!r}; the "
+                                      "nodes of a collection are distinct (NEST: 'All node IDs in a NodeCollection "
+                                      "have to be unique').")
+        return NodeCollection(self._sim, self._gids[pos])
 
     def __add__(self, other):
         if not isinstance(other, NodeCollection):

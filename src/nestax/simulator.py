@@ -18,7 +18,7 @@ from .engine.lower import float_arrays, initial_run_state, lower
 from .engine.run import Runner
 from .errors import BadParameterError, ForeignNodesError, NestaxError
 from .network import Network
-from .network.store import TICS_PER_MS, split_syn_spec, unkeyword
+from .network.store import TICS_PER_MS, available_memory, create_params, split_syn_spec, unkeyword
 from .nodes import NodeCollection
 from .recording import Collector, Connections, Result
 from .units import to_nest, with_unit
@@ -42,11 +42,8 @@ def _enable_compile_cache():
 
 
 def _available_memory():
-    """Bytes of memory available to this process (Linux), or None where it cannot be read."""
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):  # pragma: no cover
-        return None
+    """Bytes of memory available to this process (MemAvailable), or None where it cannot be read."""
+    return available_memory()
 
 
 class Simulator:
@@ -74,8 +71,9 @@ class Simulator:
         if abs(tics - round(tics)) > 1e-9 or round(tics) < 1:
             raise BadParameterError(f"Simulator: parameter 'dt' = {dt} ms must be a multiple of 0.001 ms "
                                     "(NEST's time base).")
-        if not (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0):
-            raise BadParameterError(f"Simulator: parameter 'seed' = {seed!r} is invalid; expected an integer >= 0.")
+        if not (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and 0 <= seed <= 2**32 - 1):
+            raise BadParameterError(f"Simulator: parameter 'seed' = {seed!r} is invalid; expected an integer >= 0 "
+                                    "and <= 2**32 - 1 (NEST's kernel seeds: 1 .. 2**32 - 1).")
         if precision not in (None, 32, 64):
             raise BadParameterError(f"Simulator: parameter 'precision' = {precision!r} is invalid; expected 32, 64 "
                                     "or None (follow jax's x64 flag).")
@@ -129,7 +127,7 @@ class Simulator:
         """Create ``n`` nodes of ``model`` (class, spec or NEST name) with parameters ``params``/kwargs."""
         self._invalidate()
         with self._net.unchanged_on_error():
-            block = self._net.create(model, n, {**(params or {}), **kwargs})
+            block = self._net.create(model, n, create_params(params, kwargs))
         self._structure_changed()
         return NodeCollection(self, block.gids)
 

@@ -39,6 +39,23 @@ class State:
     doc: str = ""
 
 
+#: NEST's time base: every time is a whole number of tics (0.001 ms)
+TICS_PER_MS = 1000
+
+
+def time_steps(x, dt):
+    """NEST's Time of values ``x`` in ms at resolution ``dt``: rounded to the nearest tic, then whole
+    steps. Returns (steps as floats: tics / tics_per_step, exact for grid times; on_grid mask).
+    Values within half a tic (0.0005 ms) of a grid time are on the grid, as in NEST; NaN and
+    infinities are not."""
+    x = np.asarray(x, float)
+    tps = int(round(dt * TICS_PER_MS))
+    with np.errstate(invalid="ignore"):
+        tics = np.floor(x * TICS_PER_MS + 0.5)
+        on = np.isfinite(tics) & (np.fmod(tics, tps) == 0)
+    return tics / tps, on
+
+
 class ModelMeta(type):
     def __repr__(cls):
         return f"nestax.{cls.__name__}"
@@ -68,6 +85,11 @@ class Model(metaclass=ModelMeta):
     aliases: ClassVar[dict] = {}
     #: what the protocol of this kind requires a concrete model to define (checked at class creation)
     required: ClassVar[tuple] = ()
+    #: the state variables a user may give to create / set (NEST's SetStatus accepts them); None: the
+    #: recordable ones (names in both ``state`` and ``recordables()``, not starting with "_"). The
+    #: others are values the model computes (read-only in NEST) or its own bookkeeping (refractory
+    #: counters, integrator step sizes): create / set refuse them (:func:`nestax.errors.read_only`)
+    settable_state: ClassVar[tuple | None] = None
 
     def __new__(cls, **overrides):
         return ModelSpec(cls, overrides)
@@ -84,11 +106,23 @@ class Model(metaclass=ModelMeta):
         if missing:
             raise ProtocolError(f"model {cls.__name__} (kind {cls.kind!r}) does not declare {', '.join(missing)}, "
                                 f"which its protocol requires (see nestax.models.base).")
+        unknown = [n for n in (cls.settable_state or ()) if n not in cls.state]
+        if unknown:
+            raise ProtocolError(f"model {cls.__name__}: settable_state names {', '.join(unknown)}, which are not "
+                                "in its state.")
 
     # ---- names -------------------------------------------------------------------------------
     @classmethod
     def recordables(cls) -> tuple:
         return tuple(cls.state)
+
+    @classmethod
+    def settable(cls) -> tuple:
+        """The state variables a user may set (see ``settable_state``)."""
+        if cls.settable_state is not None:
+            return tuple(cls.settable_state)
+        rec = set(cls.recordables())
+        return tuple(n for n in cls.state if n in rec and not n.startswith("_"))
 
     @classmethod
     def unit_of(cls, name: str) -> str:
@@ -102,6 +136,28 @@ class Model(metaclass=ModelMeta):
     @classmethod
     def check(cls, p: dict) -> None:
         """Validate a parameter record; subclasses add model constraints."""
+
+    @classmethod
+    def check_grid(cls, p: dict, dt: float) -> None:
+        """Checks that need the resolution ``dt`` (ms), made at create / set: times on the time grid
+        (devices' start / stop / origin, spike times, sampling intervals). Default: none."""
+
+    @classmethod
+    def _on_grid(cls, p, dt, *names, inf_ok=False):
+        """Times (ms) that must be non-negative multiples of the resolution, as NEST checks them
+        (within half a tic, 0.0005 ms); ``inf_ok``: +inf is allowed (stop = inf: never)."""
+        for n in names:
+            x = np.asarray(p[n], float).reshape(-1)
+            steps, ok = time_steps(x, dt)
+            ok &= steps >= 0
+            if inf_ok:
+                ok |= np.isposinf(x)
+            if not np.all(ok):
+                bad = x[~ok][0]
+                raise BadParameterError(
+                    f"{cls.name}: parameter {n!r} = {bad} ms is invalid; expected a multiple of the resolution "
+                    f"{dt} ms that is >= 0{' (or inf)' if inf_ok else ''} (NEST: '{n} must be a multiple of the "
+                    "simulation resolution').")
 
     # helpers for subclasses' check()
     @classmethod
@@ -332,6 +388,9 @@ class Recorder(Model):
     required = ("direction", "stream")
     direction: ClassVar[str]
     stream: ClassVar[str]
+    #: parameters that cannot change once the recorder is connected (NEST's multimeter: record_from,
+    #: interval, offset); ``set`` refuses them then
+    fixed_when_connected: ClassVar[tuple] = ()
 
     @classmethod
     def recordables(cls):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import keyword
+import os
 import zlib
 
 import brainunit as u
@@ -15,7 +16,8 @@ import numpy as np
 
 from . import checks
 from .. import connect as cr
-from ..errors import BadParameterError, ConnectionError_, NestaxError, did_you_mean, unknown_parameter
+from ..errors import (BadParameterError, ConnectionError_, MemoryLimitError, NestaxError, did_you_mean, read_only,
+                      unknown_parameter)
 from ..models.base import ModelSpec, resolve_model
 from ..random import Distribution
 from ..units import to_nest
@@ -34,7 +36,13 @@ class Network:
         self.starts = np.zeros(0, np.int64)
         self.conns: list[ConnRecord] = []
         self.sr_links: dict[int, list] = {}
+        self.sr_counts: dict[int, np.ndarray] = {}  # connections per sender, aligned with sr_links (NEST records
+        #                                             a spike once per connection to the recorder)
         self.mm_links: dict[int, list] = {}
+        # for the ring-buffer estimate (check_ring), one entry per block / connection record (an entry past
+        # the end of blocks / conns is stale: a failed call was undone)
+        self._ring_rows: list[int] = []    # input rows of a neuron block in a ring slot (0: not a neuron)
+        self._max_delays: list[int] = []   # longest delay of a connection record, in steps
         self.n_random = 0
         self.version = 0  # bumped by every structural change (create / connect)
 
@@ -76,6 +84,7 @@ class Network:
         shift the connections of the next one)."""
         n_random, n_blocks, n_conns, version = self.n_random, len(self.blocks), len(self.conns), self.version
         links = ({g: list(v) for g, v in self.sr_links.items()}, {g: list(v) for g, v in self.mm_links.items()})
+        sr_counts = dict(self.sr_counts)
         try:
             yield
         except BaseException:
@@ -83,6 +92,7 @@ class Network:
             del self.blocks[n_blocks:], self.conns[n_conns:]
             self.starts = self.starts[:n_blocks]
             self.sr_links, self.mm_links = links
+            self.sr_counts = sr_counts
             raise
 
     def next_gid(self):
@@ -94,7 +104,9 @@ class Network:
         return np.random.default_rng([self.seed, self.n_random, zlib.crc32(purpose.encode())])
 
     # ------------------------------------------------------------------ create
-    def create(self, model, n, given: dict) -> Block:
+    def create(self, model, n, given) -> Block:
+        """``given``: a dict of parameters / state for every node, or NEST's list form, one dict per node
+        (see :func:`create_params`)."""
         cls, overrides = resolve_model(model)
         if not (isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1):
             raise BadParameterError(f"create({cls.name}): n = {n!r} is invalid; expected an integer >= 1.")
@@ -102,17 +114,25 @@ class Network:
             raise BadParameterError(f"create: {cls.name} is a synapse model; give it to connect "
                                     f"(synapse_model={cls.name!r}).")
         n = int(n)
-        given = aliased(cls, unkeyword({**overrides, **given}))
-        known = list(cls.parameters) + list(cls.state)
-        for name in given:
-            if name not in known:
-                raise unknown_parameter(cls.name, name, known)
-        p = {name: self.param_values(cls, name, spec, given.get(name, spec.default), n)
-             for name, spec in cls.parameters.items()}
+        self.check_memory(f"create({cls.name}): {n:,} nodes", n * 8 * (len(cls.parameters) + len(cls.state) + 2))
+        if isinstance(given, (list, tuple)):
+            p, state = self.per_node(cls, overrides, n, given)
+        else:
+            given = aliased(cls, unkeyword({**overrides, **given}))
+            check_names(cls, given)
+            p = {name: self.param_values(cls, name, spec, given.get(name, spec.default), n)
+                 for name, spec in cls.parameters.items()}
+            state = None
         check(cls, p)
-        block = Block(cls, self.next_gid(), n, p)
+        cls.check_grid(p, self.dt)
         if cls.kind == "neuron":
-            block.state = self.initial_state(cls, p, n, given)
+            self.check_ring(f"create({cls.name}): {n:,} more neurons",
+                            extra_rows=(len(cls.port_names(p)) + 1) * (n + 1))
+        block = Block(cls, self.next_gid(), n, p)
+        self._ring_rows = self._ring_rows[:len(self.blocks)] + [
+            (len(cls.port_names(p)) + 1) * (n + 1) if cls.kind == "neuron" else 0]
+        if cls.kind == "neuron":
+            block.state = state if state is not None else self.initial_state(cls, p, n, given)
         elif cls.kind == "recorder" and p.get("record_from") is not None:
             p["record_from"] = [tuple(x) for x in p["record_from"]]
         self.blocks.append(block)
@@ -120,10 +140,44 @@ class Network:
         self.version += 1
         return block
 
+    def per_node(self, cls, overrides, n, dicts):
+        """NEST's ``params=[{...}, {...}]``: one dict per node (a name missing from a dict takes the
+        default there). Returns the parameter record and the initial state of the n nodes."""
+        if len(dicts) != n:
+            raise BadParameterError(f"create({cls.name}): params is a list of {len(dicts)} dictionaries; expected one "
+                                    f"per node ({n}) (NEST: 'list of params must have one dictionary per node').")
+        ps, ss = [], []
+        for d in dicts:
+            if not isinstance(d, dict):
+                raise BadParameterError(f"create({cls.name}): params is a list whose entries must be dictionaries "
+                                        f"(one per node), got {d!r}.")
+            g = aliased(cls, unkeyword({**overrides, **d}))
+            check_names(cls, g)
+            p1 = {name: self.param_values(cls, name, spec, g.get(name, spec.default), 1)
+                  for name, spec in cls.parameters.items()}
+            ps.append(p1)
+            ss.append(self.initial_state(cls, p1, 1, g) if cls.kind == "neuron" else {})
+        p = {name: (sum((q[name] for q in ps), []) if isinstance(ps[0][name], list)
+                    else np.concatenate([q[name] for q in ps])) for name in ps[0]}
+        state = {}
+        for name in ss[0]:
+            parts = [x[name] for x in ss]
+            if len({np.shape(a)[1:] for a in parts}) > 1:
+                raise BadParameterError(f"create({cls.name}): the nodes of one create call must have the same "
+                                        f"number of receptors; create nodes with different ones separately.")
+            state[name] = np.concatenate(parts)
+        return p, state
+
     def param_values(self, cls, name, spec, value, n):
         where = cls.name
         if spec.kind == "array":
-            arr = np.asarray(to_nest(value, spec.unit, where, name), float).reshape(-1)
+            arr = as_floats(value, spec.unit, where, name)
+            if arr.ndim > 1:
+                raise BadParameterError(
+                    f"{where}: parameter {name!r} must be a 1-D list of values in {spec.unit} (got shape "
+                    f"{arr.shape}); to give each node its own list, create them with params=[{{...}}, {{...}}] "
+                    "(one dictionary per node) or set them one by one.")
+            arr = arr.reshape(-1)
             return [arr.copy() for _ in range(n)]
         if spec.kind == "list":
             if isinstance(value, str):
@@ -135,7 +189,10 @@ class Network:
             vals = value.sample(self.rng(f"param {name}"), n, spec.unit, f"{where}.{name}")
         else:
             vals = np.asarray(to_nest(value, spec.unit, where, name), float if spec.kind == "float" else None)
-            if vals.ndim > 1 or (vals.ndim == 1 and len(vals) != n):
+            if vals.ndim > 1:
+                raise BadParameterError(f"{where}: parameter {name!r} must be one value or a 1-D array of {n} "
+                                        f"values (one per node); got an array of shape {vals.shape}.")
+            if vals.ndim == 1 and len(vals) != n:
                 raise BadParameterError(f"{where}: parameter {name!r} has {vals.size} values; expected one value "
                                         f"or {n} (one per node).")
             if vals.dtype.kind not in "biuf":
@@ -145,8 +202,9 @@ class Network:
             return np.broadcast_to(np.asarray(vals).astype(bool), (n,)).copy()
         if spec.kind == "int":
             vals = np.asarray(vals, float)
-            if np.any(vals != np.round(vals)):
-                raise BadParameterError(f"{where}: parameter {name!r} = {value!r} must be an integer.")
+            if np.any(vals != np.round(vals)) or np.any(np.abs(vals) >= 2.0**63):
+                raise BadParameterError(f"{where}: parameter {name!r} = {value!r} must be an integer "
+                                        "(|value| < 2**63).")
             return np.broadcast_to(vals.astype(np.int64), (n,)).copy()
         vals = np.asarray(vals, float)
         if np.any(np.isnan(vals)):
@@ -159,10 +217,7 @@ class Network:
         s = {}
         for name, st in cls.state.items():
             if name in given:
-                v = given[name]
-                if isinstance(v, Distribution):
-                    v = v.sample(self.rng(f"state {name}"), n, st.unit, f"{cls.name}.{name}")
-                absval = np.broadcast_to(np.asarray(to_nest(v, st.unit, cls.name, name), float), (n,)).copy()
+                absval = self.state_values(cls, name, given[name], n)
             elif isinstance(st.init, str):
                 absval = np.full(n, float(cls.parameters[st.init].default))
             else:
@@ -170,6 +225,40 @@ class Network:
                                  not isinstance(st.init, bool) else float)
             s[name] = np.asarray(cls.assign(p, s, name, absval))
         return s
+
+    def state_values(self, cls, name, value, n):
+        """The values of state variable ``name`` given for n nodes (absolute, NEST's unit): one value,
+        one per node, or a distribution."""
+        st = cls.state[name]
+        if isinstance(value, Distribution):
+            value = value.sample(self.rng(f"state {name}"), n, st.unit, f"{cls.name}.{name}")
+        v = as_floats(value, st.unit, cls.name, name)
+        if v.ndim > 1 or (v.ndim == 1 and len(v) != n):
+            raise BadParameterError(f"{cls.name}: state variable {name!r} must be one value or a 1-D array of {n} "
+                                    f"values (one per node); got an array of shape {v.shape}.")
+        return np.broadcast_to(v, (n,)).copy()
+
+    # ------------------------------------------------------------------ memory
+    def check_memory(self, what, need):
+        """Refuse a request of ``need`` bytes that cannot fit in the memory available now."""
+        have = available_memory()
+        if have is not None and need > have:
+            raise MemoryLimitError(f"{what}: this needs about {gib(need)} of memory; about {gib(have)} are "
+                                   "available. Make the network smaller, or split it over several runs.")
+
+    def check_ring(self, what, max_delay=0, extra_rows=0):
+        """The ring buffer of the run: (longest delay + 2) slots x every neuron's input rows (ports + 1
+        rows of n + 1 values per neuron block), float64. Refused before anything is allocated if it
+        cannot fit in the memory available."""
+        D = max([max_delay] + self._max_delays[:len(self.conns)]) + 2
+        S = extra_rows + sum(self._ring_rows[:len(self.blocks)])
+        need, have = 8 * D * S, available_memory()
+        if have is not None and need > have:
+            raise MemoryLimitError(
+                f"{what}: the input ring buffer of the run would hold {D:,} slots (the longest delay, "
+                f"{(D - 2) * self.dt:g} ms at resolution {self.dt} ms, in steps) x {S:,} values (the input rows of "
+                f"every neuron) = {gib(need)}; about {gib(have)} of memory are available. Use shorter delays, "
+                "fewer neurons or a coarser resolution.")
 
     # ------------------------------------------------------------------ connect
     def connect(self, pre_g, post_g, rule, syn: dict, synapse_model, kwargs: dict):
@@ -229,6 +318,16 @@ class Network:
                     f"different units ({', '.join(sorted(wunits))}: {', '.join(m.name for m in tgt_models)}); "
                     "connect each model in its own connect call, or give plain numbers in each model's unit.")
 
+        n_exp = cr.expected_connections(r, len(pre_g), len(post_g))
+        varying = sum(isinstance(v, Distribution) or np.ndim(v) > 0 for v in syn.values())
+        per_conn = 48 + 16 * varying  # measured peak of generating and storing, bytes per connection
+        have = available_memory()
+        if have is not None and n_exp * per_conn > have:
+            raise MemoryLimitError(
+                f"connect: rule {r.name} from {len(pre_g):,} to {len(post_g):,} nodes makes {n_exp:,.0f} connections"
+                f"{' (on average)' if r.name.startswith(('pairwise', 'symmetric')) else ''}, which need about "
+                f"{gib(n_exp * per_conn)} of memory to build ({per_conn} bytes each); about {gib(have)} are "
+                "available. Use a sparser rule (fixed_indegree, pairwise_bernoulli) or fewer nodes.")
         src, tgt, i_pre, i_post = cr.generate_gids(r, pre_g, post_g, self.rng("connect"))
         n_conn = len(src)
 
@@ -236,11 +335,14 @@ class Network:
             return self.conn_values(scls, name, syn.get(name, default), unit, n_conn, r, len(pre_g), len(post_g),
                                     i_pre, i_post)
         w = values("weight", scls.parameters["weight"].default, wunit)
+        finite(scls, "weight", w, "1" if wunit == "any" else wunit)
         if "delay" in scls.parameters:
             d = self.delay_steps(values("delay", scls.parameters["delay"].default, "ms"), scls.name)
+            if np.size(d):
+                self.check_ring(f"connect: delay {float(np.max(d)) * self.dt:g} ms", max_delay=int(np.max(d)))
         else:  # rate_connection_instantaneous: used in the step it is sent
             d = np.zeros((), np.int64)
-        rec = np.broadcast_to(np.asarray(syn.get("receptor_type", 0)), (n_conn,)).astype(np.int64)
+        rec = receptor_values(scls, syn.get("receptor_type", 0), n_conn)
         tb_of_conn, present = self.block_split(tgt)
         for b in present:
             blk = self.blocks[b]
@@ -250,6 +352,8 @@ class Network:
                 checks.payload(scls, blk.model, pre_models, r_b)
         extra = {name: values(name, spec.default, wunit if spec.unit == "weight" else spec.unit)
                  for name, spec in scls.parameters.items() if name not in ("weight", "delay", "receptor_type")}
+        for name, v in extra.items():  # NaN refused; an infinite bound (Wmax = inf) is a valid choice
+            finite(scls, name, v, scls.parameters[name].unit, inf_ok=True)
         del i_pre, i_post
         if scls.plastic:
             # the engine updates plastic state when a NEURON's spike is transmitted (NEST: a device is
@@ -264,6 +368,7 @@ class Network:
                                                f"{m.name} does not keep.")
             scls.check_connections(w, extra, True)
         self.conns.append(ConnRecord(src, tgt, w, d, rec, scls, extra))
+        self._max_delays = self._max_delays[:len(self.conns) - 1] + [int(np.max(d, initial=0))]
         self.version += 1
 
     def conn_values(self, scls, name, value, unit, n_conn, r, n_pre, n_post, i_pre, i_post):
@@ -287,6 +392,9 @@ class Network:
     def delay_steps(self, dms, model="static_synapse"):
         if np.any(np.isnan(dms)):
             raise BadParameterError(f"{model}: delay is NaN; expected a value >= the resolution {self.dt} ms.")
+        if np.any(np.isinf(dms)):
+            raise BadParameterError(f"{model}: delay = inf ms is invalid; expected a finite value >= the resolution "
+                                    f"{self.dt} ms.")
         # NEST: Time::delay_ms_to_steps = ld_round(ms * STEPS_PER_MS), half rounds up (0.85 -> 9 steps,
         # 0.05 -> 1 step, 0.04999 -> 0 steps: an error)
         steps = np.floor(np.asarray(dms, float) * (TICS_PER_MS / self.tics_per_step) + 0.5).astype(np.int64)
@@ -311,7 +419,13 @@ class Network:
                     raise ConnectionError_(f"connect: {m.name} is a rate neuron and sends no spikes; record its "
                                            "'rate' with a multimeter.")
             for g in post_g:
-                self.sr_links[int(g)] = sorted(set(self.sr_links.get(int(g), [])) | set(pre_g.tolist()))
+                # NEST records a spike once per connection: a sender connected twice is counted twice
+                old = np.asarray(self.sr_links.get(int(g), []), np.int64)
+                old_c = self.sr_counts.get(int(g), np.ones(len(old), np.int64))
+                senders, inv = np.unique(np.concatenate([old, np.asarray(pre_g, np.int64)]), return_inverse=True)
+                counts = np.bincount(inv, np.concatenate([old_c, np.ones(len(pre_g), np.int64)]), len(senders))
+                self.sr_links[int(g)] = senders.tolist()
+                self.sr_counts[int(g)] = counts.astype(np.int64)
         elif pre_kinds == {"recorder"}:
             for g in pre_g:
                 blk = self.block_of(g)
@@ -330,7 +444,13 @@ class Network:
                                 f"{tm.name} records: {', '.join(rec) or 'nothing'}.")
             for g in pre_g:
                 old = self.mm_links.get(int(g), [])
-                self.mm_links[int(g)] = old + [x for x in post_g.tolist() if x not in old]
+                again = np.intersect1d(old, post_g)
+                if len(again):
+                    m = self.block_of(g).model.name
+                    raise ConnectionError_(f"connect: {m} {int(g)} is already connected to node {int(again[0])} "
+                                           f"(NEST: 'Each multimeter can only be connected once to a given node').")
+            for g in pre_g:
+                self.mm_links[int(g)] = self.mm_links.get(int(g), []) + list(dict.fromkeys(post_g.tolist()))
         else:
             raise ConnectionError_("connect: recorders connect to neurons or generators, not to each other.")
         self.version += 1
@@ -344,10 +464,17 @@ class Network:
         for blk, idx in self.groups(gids):
             cls = blk.model
             given = aliased(cls, given_all)
-            known = list(cls.parameters) + list(cls.state)
-            for name in given:
-                if name not in known:
-                    raise unknown_parameter(cls.name, name, known)
+            check_names(cls, given)
+            if cls.kind == "recorder":
+                fixed = [k for k in given if k in cls.fixed_when_connected]
+                links = self.mm_links if cls.direction == "out" else self.sr_links
+                on = [int(blk.gid0 + i) for i in idx if links.get(int(blk.gid0 + i))]
+                if fixed and on:
+                    raise BadParameterError(
+                        f"{cls.name}: parameter {fixed[0]!r} = {given[fixed[0]]!r} cannot be set: {cls.name} "
+                        f"{on[0]} is already connected (NEST: 'The recording interval, the interval offset and the "
+                        "list of properties to record cannot be changed after the multimeter has been connected "
+                        f"to nodes'); create another {cls.name} for other settings.")
             # absolute values of state variables before the change (V_m relative to E_L internally)
             absolute = {n: np.array(cls.observe(blk.params, blk.state, n)) for n in blk.state}
             newp = {k: (v.copy() if isinstance(v, np.ndarray) else list(v)) for k, v in blk.params.items()}
@@ -360,15 +487,13 @@ class Network:
                     else:
                         newp[name][idx] = vals
             check(cls, newp)
+            cls.check_grid(newp, self.dt)
             if cls.kind == "current_source":
                 newp = cls.carry_over(blk.params, newp, k, self.dt)
             news = {}
             for name in blk.state:
                 if name in given:
-                    v = given[name]
-                    if isinstance(v, Distribution):
-                        v = v.sample(self.rng(f"state {name}"), len(idx), cls.state[name].unit, cls.name)
-                    absolute[name][idx] = np.asarray(to_nest(v, cls.state[name].unit, cls.name, name), float)
+                    absolute[name][idx] = self.state_values(cls, name, given[name], len(idx))
                 news[name] = np.asarray(cls.assign(newp, {**blk.state, **news}, name, absolute[name])
                                      ).astype(blk.state[name].dtype)
             changes.append((blk, newp, news))
@@ -392,6 +517,92 @@ class Network:
                     raise unknown_parameter(cls.name, name, list(cls.parameters) + list(cls.state))
                 out.setdefault(name, []).append((v, u_))
         return out
+
+
+def check_names(cls, given: dict):
+    """Every name given to create / set is a parameter or a state variable the model lets users set."""
+    known = list(cls.parameters) + list(cls.state)
+    settable = cls.settable()
+    for name, value in given.items():
+        if name not in known:
+            raise unknown_parameter(cls.name, name, known)
+        if name not in cls.parameters and name not in settable:
+            raise read_only(cls, name, value)
+
+
+def create_params(params, kwargs: dict):
+    """The parameters of a ``create`` call: a dict (``params`` and keywords together), or NEST's list
+    form ``params=[{...}, {...}]`` (one dict per node; keywords then apply to every node)."""
+    if isinstance(params, (list, tuple)):
+        out = []
+        for d in params:
+            if isinstance(d, dict):
+                both = sorted(set(d) & set(kwargs))
+                if both:
+                    raise BadParameterError(f"create: {both[0]!r} is given both in params and as a keyword; "
+                                            "give it once.")
+                d = {**d, **kwargs}
+            out.append(d)
+        return out
+    if params is not None and not isinstance(params, dict):
+        raise BadParameterError(f"create: params must be a dict, or a list of dicts (one per node); got {params!r}.")
+    return {**(params or {}), **kwargs}
+
+
+def as_floats(value, unit, where, name):
+    """``value`` (number, list, array or quantity) as a float array in NEST's ``unit``."""
+    try:
+        return np.asarray(to_nest(value, unit, where, name), float)
+    except (TypeError, ValueError) as e:
+        if isinstance(e, NestaxError):
+            raise
+        raise BadParameterError(f"{where}: parameter {name!r} = {value!r} is invalid; expected a number or a 1-D "
+                                f"list of numbers in {unit}.") from None
+
+
+def finite(scls, name, v, unit, inf_ok=False):
+    """Synapse values ``v`` are numbers (NEST 3.10 silently replaces a NaN weight or delay by the
+    default and keeps an infinite weight; nestax refuses both)."""
+    v = np.asarray(v, float)
+    bad = np.isnan(v) if inf_ok else ~np.isfinite(v)
+    if np.any(bad):
+        raise BadParameterError(f"{scls.name}: {name} = {v[bad].flat[0] if v.ndim else float(v)} is invalid; expected "
+                                f"a finite number{'' if unit in ('1', '') else ' in ' + unit}.")
+
+
+def receptor_values(scls, value, n_conn):
+    """receptor_type of every connection: one integer, or one per connection."""
+    r = np.asarray(value)
+    if r.dtype.kind not in "biuf" or r.ndim > 1 or (r.ndim == 1 and len(r) != n_conn) or \
+            not np.all(np.isfinite(r)) or np.any(r != np.round(r)):
+        raise BadParameterError(f"{scls.name}: receptor_type = {value!r} is invalid; expected an integer (or one "
+                                f"per connection, {n_conn}).")
+    return np.broadcast_to(r, (n_conn,)).astype(np.int64)
+
+
+def available_memory():
+    """Bytes of memory available to new allocations (Linux: MemAvailable, which counts the page cache
+    the kernel can drop; else the free physical pages), or None where it cannot be read."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover
+        return None
+
+
+def gib(nbytes) -> str:
+    """A memory size for a message: 43.66 TiB, 1.00 GiB, 18.75 KiB."""
+    nbytes = float(nbytes)
+    for unit, k in (("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if nbytes >= 2**k:
+            return f"{nbytes / 2**k:,.2f} {unit}"
+    return f"{nbytes:,.0f} bytes"
 
 
 def check(cls, p):

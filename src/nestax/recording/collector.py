@@ -101,14 +101,18 @@ class Collector:
             o, s0, s1 = (window_steps(p[x], net.dt) for x in ("origin", "start", "stop"))
             lo, hi = o + s0, o + s1
             st_all, g_all, c_all = [], [], []
-            senders_arr = np.asarray(senders)
+            senders_arr = np.asarray(senders, np.int64)
+            # NEST records a spike once per connection: a sender connected n times counts n times
+            links = net.sr_counts.get(srg)
+            n_links = (lambda g: links[np.searchsorted(senders_arr, g)]) if links is not None and np.any(links > 1) \
+                else (lambda g: 1)
             for b, (st, gid, cnt) in spikes.items():
                 m = np.isin(gid, senders_arr) & (st > lo) & (st <= hi)
-                st_all.append(st[m]); g_all.append(gid[m]); c_all.append(cnt[m])
+                st_all.append(st[m]); g_all.append(gid[m]); c_all.append(cnt[m] * n_links(gid[m]))
             for (st, s, g, cnt) in self.dev:
                 if s == srg:
                     m = (st > lo) & (st <= hi)
-                    st_all.append(st[m]); g_all.append(np.full(m.sum(), g)); c_all.append(cnt[m])
+                    st_all.append(st[m]); g_all.append(np.full(m.sum(), g)); c_all.append(cnt[m] * n_links(g))
             st = np.concatenate(st_all) if st_all else np.zeros(0, np.int64)
             g = np.concatenate(g_all) if g_all else np.zeros(0, np.int64)
             c = np.concatenate(c_all) if c_all else np.zeros(0, np.int64)

@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..base import CurrentSource as _CurrentSourceProtocol, Model, Param, SpikeEmission
+from ..base import CurrentSource as _CurrentSourceProtocol, Model, Param, SpikeEmission, time_steps
 from ..base import SpikeSource as _SpikeSourceProtocol
 from ..registry import register
 from ...errors import BadParameterError
@@ -34,6 +34,20 @@ _WINDOW = {
 }
 
 
+def grid_times(cls, name, t, dt, allow_offgrid):
+    """Times ``t`` (ms, 1-D) of list parameter ``name`` in whole steps, as NEST reads them: a time
+    within half a tic of the grid is on it; another is an error unless ``allow_offgrid`` (then it is
+    rounded up to the end of the step it falls in)."""
+    steps, on = time_steps(t, dt)
+    if not np.all(on | ~np.isfinite(steps)) and not allow_offgrid:
+        bad = np.asarray(t, float)[~on][0]
+        raise BadParameterError(
+            f"{cls.name}: {name} value {bad} ms is not a multiple of the resolution {dt} ms; set "
+            "allow_offgrid_times=True to round it up to the grid (NEST: 'Time point ... is not representable "
+            "in current resolution').")
+    return np.ceil(steps)
+
+
 class _Device(Model):
     """Common parts: start/stop/origin in steps, checks."""
 
@@ -42,6 +56,12 @@ class _Device(Model):
     @classmethod
     def check(cls, p):
         cls._require(p, "stop", np.asarray(p["stop"]) >= np.asarray(p["start"]), "stop >= start")
+
+    @classmethod
+    def check_grid(cls, p, dt):
+        """start, stop and origin are multiples of the resolution (NEST refuses others at SetStatus)."""
+        cls._on_grid(p, dt, "start", "stop", inf_ok=True)
+        cls._on_grid(p, dt, "origin")
 
     @classmethod
     def window_steps(cls, p, dt):
@@ -124,8 +144,8 @@ class step_current_generator(CurrentSource):
     """Piecewise-constant current (NEST: step_current_generator).
 
     The current is amplitude_values[i] from amplitude_times[i] until the next change. Times must be
-    strictly increasing and on the time grid, unless ``allow_offgrid_times`` (then rounded up to the
-    grid end of the step they fall in, as in NEST).
+    > 0, strictly increasing and on the time grid, unless ``allow_offgrid_times`` (then rounded up to
+    the grid end of the step they fall in, as in NEST); checked at create / set.
     Parameters: amplitude_times (ms, []), amplitude_values (pA, []), allow_offgrid_times (False),
     start, stop, origin. Recordable: I.
     """
@@ -149,6 +169,19 @@ class step_current_generator(CurrentSource):
             if len(t) > 1 and not np.all(np.diff(t) > 0):
                 raise BadParameterError(
                     f"step_current_generator: amplitude_times = {list(t)} must be strictly increasing.")
+            if len(t) and not np.all(np.isfinite(t) & (np.asarray(t) > 0)):
+                bad = np.asarray(t)[~(np.isfinite(t) & (np.asarray(t) > 0))][0]
+                raise BadParameterError(
+                    f"step_current_generator: amplitude_times value {bad} ms is invalid; expected finite times "
+                    "> 0 ms (NEST: 'Amplitude can only be changed at strictly positive times (t > 0)').")
+            if len(v) and not np.all(np.isfinite(v)):
+                raise BadParameterError(f"step_current_generator: amplitude_values = {list(v)} must be finite "
+                                        "(pA).")
+
+    @classmethod
+    def check_grid(cls, p, dt):
+        super().check_grid(p, dt)
+        cls.host_arrays(p, dt)  # amplitude_times on the grid (or allow_offgrid_times), distinct steps
 
     @classmethod
     def host_arrays(cls, p, dt):
@@ -160,15 +193,7 @@ class step_current_generator(CurrentSource):
         for i, (t, v, off) in enumerate(zip(p["amplitude_times"], p["amplitude_values"],
                                             np.broadcast_to(p["allow_offgrid_times"], (n,)))):
             t = np.asarray(t, float)
-            x = t / dt
-            st = np.round(x)
-            offgrid = np.abs(x - st) > 1e-9 * np.maximum(1.0, np.abs(x))
-            if offgrid.any():
-                if not off:
-                    raise BadParameterError(
-                        f"step_current_generator: amplitude_times value {t[offgrid][0]} ms is not a multiple "
-                        f"of the resolution {dt} ms; set allow_offgrid_times=True to round it up to the grid.")
-                st = np.where(offgrid, np.ceil(x), st)
+            st = grid_times(cls, "amplitude_times", t, dt, off)
             if len(st) > 1 and not np.all(np.diff(st) > 0):
                 raise BadParameterError(
                     f"step_current_generator: amplitude_times {list(t)} fall on the same grid step at "
@@ -238,11 +263,15 @@ class noise_generator(CurrentSource):
         cls._require(p, "std_mod", np.asarray(p["std_mod"]) <= np.asarray(p["std"]), "std_mod <= std")
 
     @classmethod
+    def check_grid(cls, p, dt):
+        super().check_grid(p, dt)
+        cls.host_arrays(p, dt)  # dt: a positive multiple of the resolution
+
+    @classmethod
     def host_arrays(cls, p, dt):
         h = super().host_arrays(p, dt)
-        x = np.asarray(p["dt"], float) / dt
-        st = np.round(x)
-        bad = (np.abs(x - st) > 1e-9 * np.maximum(1, x)) | (st < 1)
+        st, on = time_steps(np.asarray(p["dt"], float), dt)
+        bad = ~on | (st < 1)
         if np.any(bad):
             raise BadParameterError(
                 f"noise_generator: parameter 'dt' = {np.asarray(p['dt'])[bad][0]} ms must be a positive multiple "
@@ -314,8 +343,11 @@ class poisson_generator(SpikeSource):
     def check(cls, p):
         super().check(p)
         cls._nonnegative(p, "rate")
+        cls._require(p, "rate", np.isfinite(np.asarray(p["rate"], float)), "a finite value >= 0 Hz (a Poisson "
+                     "process of infinite rate has no spike count to draw)")
         seeds = np.asarray(p["rng_seed"])
-        cls._require(p, "rng_seed", (seeds >= -1) & (seeds == np.round(seeds)), "an integer >= 0")
+        cls._require(p, "rng_seed", (seeds >= -1) & (seeds <= 2**32 - 1) & (seeds == np.round(seeds)),
+                     "an integer in 0 .. 2**32 - 1 (or -1: the kernel's seed)")
 
     @classmethod
     def static_args(cls, p, dt, itemsize):
@@ -346,8 +378,9 @@ class poisson_generator(SpikeSource):
 class spike_generator(SpikeSource):
     """Spikes at given times (NEST: spike_generator).
 
-    spike_times (ms) must be sorted and, unless ``precise_times`` or ``allow_offgrid_times``, lie on
-    the time grid; with ``allow_offgrid_times`` an off-grid time is rounded up to the grid. A spike at
+    spike_times (ms) must be a sorted 1-D list of finite times, none 0, and, unless ``allow_offgrid_times``,
+    > 0 and on the time grid (within half a tic, 0.0005 ms, as NEST); with ``allow_offgrid_times`` an
+    off-grid time is rounded up to the grid (a negative one is never sent). Checked at create / set. A spike at
     time t is emitted with stamp origin + t (arrival origin + t + delay) if start < t <= stop.
     ``spike_multiplicities`` (optional, one integer per spike) sends several spikes at once;
     ``spike_weights`` (optional, one per spike) scales the connection weight for that spike, as NEST
@@ -392,6 +425,28 @@ class spike_generator(SpikeSource):
                 raise BadParameterError("spike_generator: precise_times=True is not supported by nestax "
                                         "(no precise-spike-time models yet); use allow_offgrid_times=True to "
                                         "round times up to the grid.")
+            if len(t) and not np.all(np.isfinite(t)):
+                raise BadParameterError(f"spike_generator: spike_times value {t[~np.isfinite(t)][0]} ms is invalid; "
+                                        "expected finite times in ms.")
+            if np.any(t == 0):
+                raise BadParameterError("spike_generator: spike_times value 0.0 ms is invalid; a spike time must be "
+                                        "> 0 ms (NEST: 'spike time cannot be set to 0'); the first spike a "
+                                        "generator can send is stamped at the resolution dt.")
+
+    @classmethod
+    def check_grid(cls, p, dt):
+        """spike_times on the grid (or allow_offgrid_times); negative times only with allow_offgrid_times
+        (NEST: not representable otherwise; such spikes are never sent)."""
+        super().check_grid(p, dt)
+        n = len(p["spike_times"])
+        allow = np.broadcast_to(p["allow_offgrid_times"], (n,))
+        for i, t in enumerate(p["spike_times"]):
+            t = np.asarray(t, float)
+            if not allow[i] and np.any(t < 0):
+                raise BadParameterError(
+                    f"spike_generator: spike_times value {t[t < 0][0]} ms is invalid; expected times > 0 ms "
+                    "(NEST: 'Time point ... is not representable in current resolution').")
+            grid_times(cls, "spike_times", t, dt, allow[i])
 
     @classmethod
     def host_arrays(cls, p, dt):
@@ -401,15 +456,7 @@ class spike_generator(SpikeSource):
         per = []
         for i in range(n):
             t = np.asarray(p["spike_times"][i], float)
-            x = t / dt
-            st = np.round(x)
-            offgrid = np.abs(x - st) > 1e-9 * np.maximum(1.0, np.abs(x))
-            if offgrid.any():
-                if not np.broadcast_to(p["allow_offgrid_times"], (n,))[i]:
-                    raise BadParameterError(
-                        f"spike_generator: spike time {t[offgrid][0]} ms is not a multiple of the resolution "
-                        f"{dt} ms; set allow_offgrid_times=True to round it up to the grid.")
-                st = np.where(offgrid, np.ceil(x), st)
+            st = grid_times(cls, "spike_times", t, dt, np.broadcast_to(p["allow_offgrid_times"], (n,))[i])
             # NEST: spike times are relative to origin, and the window origin + (start, stop] applies to
             # the shifted times (a spike at t is emitted at origin + t if start < t <= stop)
             st = st.astype(np.int64) + int(origin_steps[i])

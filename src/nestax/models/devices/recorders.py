@@ -14,6 +14,7 @@ import numpy as np
 
 from ..base import Param
 from ..base import Recorder as _RecorderProtocol
+from ..base import time_steps
 from ..registry import register
 from ...errors import BadParameterError
 
@@ -29,6 +30,12 @@ class Recorder(_RecorderProtocol):
     @classmethod
     def check(cls, p):
         cls._require(p, "stop", np.asarray(p["stop"]) >= np.asarray(p["start"]), "stop >= start")
+
+    @classmethod
+    def check_grid(cls, p, dt):
+        """start, stop and origin are multiples of the resolution (NEST refuses others at SetStatus)."""
+        cls._on_grid(p, dt, "start", "stop", inf_ok=True)
+        cls._on_grid(p, dt, "origin")
 
 
 @register
@@ -51,7 +58,9 @@ class multimeter(Recorder):
     """Samples state variables of the nodes it is connected to: ``sim.connect(multimeter, targets)``.
 
     Parameters: record_from (list of names, []), interval (ms, 1.0, a multiple of the resolution),
-    offset (ms, 0), start (ms, 0), stop (ms, inf), origin (ms, 0), label ('').
+    offset (ms, 0, a multiple of the resolution), start (ms, 0), stop (ms, inf), origin (ms, 0), label ('').
+    record_from, interval and offset cannot change once the multimeter is connected (as in NEST), and
+    it connects to a node once.
     Read the data from the Result: ``res.trace(mm, 'V_m')``, ``res.trace_times(mm)``, ``res.events(mm)``.
     """
 
@@ -65,6 +74,7 @@ class multimeter(Recorder):
     }
     direction = "out"  # recorder -> observed nodes
     stream = "samples"
+    fixed_when_connected = ("record_from", "interval", "offset")  # NEST: BadProperty once connected
 
     @classmethod
     def check(cls, p):
@@ -73,15 +83,32 @@ class multimeter(Recorder):
         cls._nonnegative(p, "offset")
 
     @classmethod
+    def check_grid(cls, p, dt):
+        """interval: a multiple of the resolution, at least one step (NEST); offset: a multiple of the
+        resolution (NEST rounds an off-grid offset up to the grid; nestax refuses it)."""
+        super().check_grid(p, dt)
+        for name in ("interval", "offset"):
+            x = np.asarray(p[name], float).reshape(-1)
+            steps, ok = time_steps(x, dt)
+            if name == "interval" and np.any(steps < 1):
+                raise BadParameterError(
+                    f"{cls.name}: parameter 'interval' = {x[steps < 1][0]} ms is invalid; expected at "
+                    f"least the resolution {dt} ms (NEST: 'The sampling interval must be at least as long as "
+                    "the simulation resolution').")
+            if not np.all(ok):
+                raise BadParameterError(
+                    f"{cls.name}: parameter {name!r} = {x[~ok][0]} ms is invalid; expected a multiple of the "
+                    f"resolution {dt} ms.")
+
+    @classmethod
     def sample_grid(cls, p, dt):
         """(interval, offset, lo, hi) in steps; samples at offset + j*interval in (lo, hi]."""
         def to_steps(name, v):
-            x = float(v) / dt
-            s = round(x)
-            if abs(x - s) > 1e-9 * max(1.0, abs(x)):
+            s, ok = time_steps(float(v), dt)  # checked at create / set (check_grid)
+            if not ok:
                 raise BadParameterError(
                     f"{cls.name}: parameter {name!r} = {v} ms must be a multiple of the resolution {dt} ms.")
-            return s
+            return int(s)
         interval = to_steps("interval", p["interval"])
         if interval < 1:
             raise BadParameterError(f"{cls.name}: parameter 'interval' = {p['interval']} ms must be at least the "

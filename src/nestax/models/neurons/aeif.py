@@ -278,6 +278,7 @@ class aeif_cond_alpha(_AlphaInput, _AeifBase):
     """
 
     name = "aeif_cond_alpha"
+    settable_state = ("V_m", "g_ex", "dg_ex", "g_in", "dg_in", "w")  # what NEST's SetStatus accepts
     weight_unit = "nS"
     parameters = {**_CORE, **_REVERSALS, **_SYN_TAUS}
     state = {
@@ -368,6 +369,7 @@ class aeif_psc_alpha(_AlphaInput, _AeifBase):
     """
 
     name = "aeif_psc_alpha"
+    settable_state = ("V_m", "I_syn_ex", "dI_syn_ex", "I_syn_in", "dI_syn_in", "w")  # what NEST's SetStatus accepts
     weight_unit = "pA"
     parameters = {**_CORE, **_SYN_TAUS}
     state = {

@@ -46,6 +46,7 @@ class _Binary(Neuron):
     kind = "neuron"
     signal = "binary"
     stochastic = True
+    settable_state = ()  # what NEST's SetStatus accepts
     ports = ("transitions",)
     weight_unit = "1"
     state = {

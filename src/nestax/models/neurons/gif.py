@@ -93,6 +93,7 @@ def _seq_sum(start, x):
 
 class _GifBase(Neuron):
     kind = "neuron"
+    settable_state = ("V_m",)  # what NEST's SetStatus accepts
     stochastic = True
     # internal (n, K) arrays: state name -> (parameter it copies, padding)
     _carriers = {"_tau_stc": ("tau_stc", 1.0), "_q_stc": ("q_stc", 0.0),
@@ -275,6 +276,7 @@ class gif_cond_exp(_GifCond):
     """
 
     name = "gif_cond_exp"
+    settable_state = ("V_m", "g_ex", "g_in")  # what NEST's SetStatus accepts
     ports = ("ex", "in")
     parameters = {**_COMMON,
                   "E_ex": Param(0.0, "mV", "Excitatory reversal potential"),

@@ -85,6 +85,7 @@ _LEVELS = {(False, False, False), (True, False, False), (False, True, False), (T
 
 class _GlifBase(MultiReceptor, Neuron):
     next_current = "I"  # the multimeter shows the next step's generator current, as NEST records it
+    settable_state = ("V_m",)  # what NEST's SetStatus accepts
     kind = "neuron"
     weight_unit = "pA"
     _carriers = {"_asc_decay": ("asc_decay", 1.0), "_asc_amps": ("asc_amps", 0.0), "_asc_r": ("asc_r", 0.0),

@@ -84,6 +84,7 @@ _TRAUB_M0, _TRAUB_H0, _TRAUB_N0 = _equilibrium(_traub_rates, _TRAUB_V0)
 
 class _HHBase(Neuron):
     kind = "neuron"
+    settable_state = ("V_m", "Act_m", "Inact_h", "Act_n")  # what NEST's SetStatus accepts
     ports = ("ex", "in")
     _time_constants: tuple = ()
     _conductances: tuple = ("g_Na", "g_K", "g_L")

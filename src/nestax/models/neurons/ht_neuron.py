@@ -115,6 +115,7 @@ class ht_neuron(Neuron):
     """
 
     name = "ht_neuron"
+    settable_state = ("V_m", "theta")  # what NEST's SetStatus accepts
     kind = "neuron"
     ports = RECEPTORS
     weight_unit = "1"

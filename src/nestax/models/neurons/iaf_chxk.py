@@ -65,6 +65,7 @@ class iaf_chxk_2008(ConductanceRouting, Neuron):
     """
 
     name = "iaf_chxk_2008"
+    settable_state = ("V_m",)  # NEST's SetStatus accepts V_m (g_ahp is the parameter, the AHP peak)
     kind = "neuron"
     ports = ("ex", "in")
     weight_unit = "nS"

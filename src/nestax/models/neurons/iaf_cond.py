@@ -160,6 +160,7 @@ class iaf_cond_alpha(_IafCondBase):
     """
 
     name = "iaf_cond_alpha"
+    settable_state = ("V_m", "g_ex", "dg_ex", "g_in", "dg_in")  # what NEST's SetStatus accepts
     state = {
         "V_m": State("mV", "E_L", "Membrane potential"),
         "g_ex": State("nS", 0.0, "Excitatory conductance"),

@@ -56,6 +56,7 @@ class iaf_psc_exp_htum(SignedRouting, Neuron):
     """
 
     name = "iaf_psc_exp_htum"
+    settable_state = ("V_m",)  # what NEST's SetStatus accepts
     kind = "neuron"
     ports = ("ex", "in")
     weight_unit = "pA"

@@ -41,6 +41,7 @@ _COMMON = {
 
 class _IafPscBase(SignedRouting, Neuron):
     kind = "neuron"
+    settable_state = ("V_m",)  # what NEST's SetStatus accepts
     ports = ("ex", "in")
 
     @classmethod

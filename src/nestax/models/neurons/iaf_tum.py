@@ -74,6 +74,7 @@ class iaf_tum_2000(Neuron):
     """
 
     name = "iaf_tum_2000"
+    settable_state = ("V_m", "x", "y", "u")  # what NEST's SetStatus accepts
     kind = "neuron"
     stochastic = True
     ports = ("ex", "in", "I_1")

@@ -144,6 +144,7 @@ class mat2_psc_exp(_MatBase):
     """
 
     name = "mat2_psc_exp"
+    settable_state = ("V_m", "V_th_alpha_1", "V_th_alpha_2")  # what NEST's SetStatus accepts
     weight_unit = "pA"
     parameters = dict(_PARAMS)
     state = {
@@ -234,6 +235,7 @@ class amat2_psc_exp(_MatBase):
     """
 
     name = "amat2_psc_exp"
+    settable_state = ("V_m", "V_th_alpha_1", "V_th_alpha_2", "V_th_v")  # what NEST's SetStatus accepts
     weight_unit = "pA"
     parameters = {
         **_PARAMS,

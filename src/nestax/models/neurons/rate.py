@@ -120,6 +120,7 @@ def _mult(nl, which, p, r):
 
 class _RateBase(Neuron):
     kind = "neuron"
+    settable_state = ("rate",)  # what NEST's SetStatus accepts
     signal = "rate"
     weight_unit = "1"
 
