@@ -36,6 +36,9 @@ from . import delivery as dl
 from . import plastic as pl
 
 
+SMALL_RING = 4096  # values in the ring buffer below which a step clears its slot with a dynamic-update-slice
+
+
 def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
     """Build the jitted function running ``chunk`` steps (the first n_valid of them for real).
 
@@ -69,8 +72,11 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
         # it can take the input of step k + D (no delivery of this step targets it: 1 <= d < D)
         # (a scatter of zeros: XLA turns a dynamic-update-slice of a constant into a select over the
         # whole ring, whose cost grows with the longest delay)
-        ring = ring.at[(k % D) * S + jnp.arange(S)].set(0.0, mode="promise_in_bounds", indices_are_sorted=True,
-                                                         unique_indices=True)
+        if D * S <= SMALL_RING:  # a few cache lines: the select XLA makes of it costs less than a scatter
+            ring = jax.lax.dynamic_update_slice(ring, jnp.zeros((S,), ring.dtype), ((k % D) * S,))
+        else:
+            ring = ring.at[(k % D) * S + jnp.arange(S)].set(0.0, mode="promise_in_bounds", indices_are_sorted=True,
+                                                             unique_indices=True)
         # 1. rate input: rate neurons send the value they hold at the start of the step
         sent = {}
         for i, nb in enumerate(plan.neurons):
