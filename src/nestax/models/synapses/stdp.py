@@ -31,6 +31,7 @@ neurons) adds m to K_minus but counts once in the facilitation window (NEST coun
 """
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -88,27 +89,31 @@ class stdp_synapse(Synapse):
         tpre_ms = ms(jnp.asarray(t_pre), tics_per_step, dt_)
         tl_ms = ms(tlast, tics_per_step, dt_)
         d_ms = ms(d, tics_per_step, dt_)
-        ht = post["t"][a["tgt_local"]]     # [n_syn, P], oldest first
+        ht = post["t"][a["tgt_local"]]     # [n_syn, P], oldest first (NEVER = no spike: the smallest stamp)
         hk = post["K"][a["tgt_local"]]
-        P = ht.shape[1]
         lam, wmax = a["lambda"], a["Wmax"]
-        any_in_win = jnp.zeros(w.shape, bool)
-        for p in range(P):
-            tp = ht[:, p]
-            in_win = spiked & (tp > T1) & (tp <= T)
-            any_in_win |= in_win
+        # the archive is sorted: the post spikes in the window (T1, T] are the entries lo .. hi - 1, the
+        # latest one strictly before T is entry before - 1 (NEST walks the same entries)
+        lo = jnp.sum(ht <= T1[:, None], axis=1)
+        hi = jnp.sum(ht <= T[:, None], axis=1)
+        before = jnp.sum(ht < T[:, None], axis=1)
+        any_in_win = spiked & (hi > lo)
+
+        def facilitate(j, w):
+            p = lo + j
+            in_win = spiked & (p < hi)
+            tp = jnp.take_along_axis(ht, jnp.minimum(p, ht.shape[1] - 1)[:, None], axis=1)[:, 0]
             minus_dt = tl_ms - (ms(tp, tics_per_step, dt_) + d_ms)
-            w = jnp.where(in_win, _facilitate(w, kplus * jnp.exp(minus_dt / a["tau_plus"]), lam, a["mu_plus"], wmax),
-                          w)
+            return jnp.where(in_win, _facilitate(w, kplus * jnp.exp(minus_dt / a["tau_plus"]), lam, a["mu_plus"], wmax),
+                             w)
+        w = jax.lax.fori_loop(0, jnp.max(jnp.where(spiked, hi - lo, 0), initial=0), facilitate, w)
         T_ms = tpre_ms - d_ms
-        K = jnp.zeros(w.shape, dt_)
-        have = jnp.zeros(w.shape, bool)
         tmi = post["tau_minus_inv"][a["tgt_local"]]
-        for p in range(P):
-            tp = ht[:, p]
-            before = (tp != NEVER) & (tp < T)
-            have |= before
-            K = jnp.where(before, hk[:, p] * jnp.exp((ms(tp, tics_per_step, dt_) - T_ms) * tmi), K)
+        last = jnp.maximum(before - 1, 0)[:, None]
+        tp = jnp.take_along_axis(ht, last, axis=1)[:, 0]
+        have = (before > 0) & (tp != NEVER)
+        K = jnp.where(have, jnp.take_along_axis(hk, last, axis=1)[:, 0] * jnp.exp((ms(tp, tics_per_step, dt_) - T_ms) * tmi),
+                      0.0)
         w = jnp.where(spiked, _depress(w, K, a["alpha"], lam, a["mu_minus"], wmax), w)
         # archive overflow: a post spike needed by this update was already dropped
         td = post["t_drop"][a["tgt_local"]]
