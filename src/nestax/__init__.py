@@ -27,9 +27,9 @@ from .models.registry import _MODELS as _registered
 
 # every registered model is available as nx.<NEST name>
 globals().update({_name: _cls for _name, _cls in _registered.items() if _name not in globals()})
-from .models.synapses.static import static_synapse
-from .models.synapses.stdp import stdp_synapse
-from .models.synapses.tsodyks import tsodyks_synapse, tsodyks2_synapse
+from .models.synapses.static import static_synapse, static_synapse_hom_w
+from .models.synapses.stdp import stdp_synapse, stdp_synapse_hom
+from .models.synapses.tsodyks import tsodyks_synapse, tsodyks2_synapse, tsodyks_synapse_hom
 from .nodes import NodeCollection
 from .result import Result
 from .simulator import Simulator

@@ -45,6 +45,7 @@ class Network:
         self._max_delays: list[int] = []   # longest delay of a connection record, in steps
         self.n_random = 0
         self.version = 0  # bumped by every structural change (create / connect)
+        self.hom_values = {}  # (synapse model, parameter) -> the one value of a _hom synapse model
 
     # ------------------------------------------------------------------ lookup
     def block_index(self, gids):
@@ -84,7 +85,7 @@ class Network:
         shift the connections of the next one)."""
         n_random, n_blocks, n_conns, version = self.n_random, len(self.blocks), len(self.conns), self.version
         links = ({g: list(v) for g, v in self.sr_links.items()}, {g: list(v) for g, v in self.mm_links.items()})
-        sr_counts = dict(self.sr_counts)
+        sr_counts, hom = dict(self.sr_counts), dict(self.hom_values)
         try:
             yield
         except BaseException:
@@ -92,6 +93,7 @@ class Network:
             del self.blocks[n_blocks:], self.conns[n_conns:]
             self.starts = self.starts[:n_blocks]
             self.sr_links, self.mm_links = links
+            self.hom_values = hom
             self.sr_counts = sr_counts
             raise
 
@@ -367,6 +369,20 @@ class Network:
                         raise ConnectionError_(f"connect: {scls.name} reads the postsynaptic spike archive, which "
                                                f"{m.name} does not keep.")
             scls.check_connections(w, extra, True)
+        hom = {}
+        for name in scls.homogeneous:  # NEST's _hom synapses: one value per model, for every connection
+            v = np.asarray(w if name == "weight" else extra[name], float).reshape(-1)
+            if len(v) and not np.all(v == v[0]):
+                raise BadParameterError(f"{scls.name}: {name} is one value for all connections of the model "
+                                        f"(NEST's _hom synapses); got {len(np.unique(v))} different values.")
+            prev = self.hom_values.get((scls, name))
+            if len(v) and prev is not None and v[0] != prev:
+                raise BadParameterError(
+                    f"{scls.name}: {name} = {v[0]} differs from {prev}, the value its earlier connections use; "
+                    f"a _hom synapse has one {name} for all its connections (NEST sets it with SetDefaults).")
+            if len(v):
+                hom[(scls, name)] = float(v[0])
+        self.hom_values.update(hom)
         self.conns.append(ConnRecord(src, tgt, w, d, rec, scls, extra))
         self._max_delays = self._max_delays[:len(self.conns) - 1] + [int(np.max(d, initial=0))]
         self.version += 1

@@ -20,3 +20,16 @@ class static_synapse(Synapse):
         "delay": Param(1.0, "ms", "Transmission delay"),
         "receptor_type": Param(0, "1", "Receptor port of the target", "int"),
     }
+
+
+@register
+class static_synapse_hom_w(static_synapse):
+    """A static synapse whose weight is one value for all its connections (NEST: static_synapse_hom_w).
+
+    NEST sets that weight with SetDefaults; in nestax it is the weight of the first connect call, and
+    a later connect with another weight, or a per-connection weight (an array, a distribution), is an
+    error. Delays and receptors are per connection, as in NEST.
+    """
+
+    name = "static_synapse_hom_w"
+    homogeneous = ("weight",)

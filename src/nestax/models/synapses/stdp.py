@@ -134,3 +134,14 @@ def _facilitate(w, kplus, lam, mu_plus, wmax):
 def _depress(w, kminus, alpha, lam, mu_minus, wmax):
     norm_w = (w / wmax) - (alpha * lam * jnp.power(w / wmax, mu_minus) * kminus)
     return jnp.where(norm_w > 0.0, norm_w * wmax, 0.0)
+
+
+@register
+class stdp_synapse_hom(stdp_synapse):
+    """stdp_synapse with its plasticity parameters (tau_plus, lambda, alpha, mu_plus, mu_minus, Wmax)
+    shared by all its connections (NEST: stdp_synapse_hom). The weight stays per connection. NEST sets
+    the shared values with SetDefaults; in nestax they are those of the first connect call, and a later
+    connect with other values, or per-connection values, is an error."""
+
+    name = "stdp_synapse_hom"
+    homogeneous = ("tau_plus", "lambda", "alpha", "mu_plus", "mu_minus", "Wmax")

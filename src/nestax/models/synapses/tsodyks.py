@@ -219,3 +219,13 @@ def _repeat(spike, state, delivered, cnt):
 
     state, total = jax.lax.fori_loop(1, jnp.max(m), body, (state, delivered))
     return state, jnp.where(m > 1, total / m, delivered)
+
+
+@register
+class tsodyks_synapse_hom(tsodyks_synapse):
+    """tsodyks_synapse with weight, U, tau_psc, tau_fac and tau_rec shared by all its connections
+    (NEST: tsodyks_synapse_hom; NEST sets them with SetDefaults, nestax takes those of the first
+    connect call and refuses other values later). x, y, u stay per connection."""
+
+    name = "tsodyks_synapse_hom"
+    homogeneous = ("weight", "U", "tau_psc", "tau_fac", "tau_rec")
