@@ -176,3 +176,26 @@ def test_poisson_compile_does_not_grow_with_the_rate():
     assert n == 4 * 188
     assert abs(counts.mean() - lam) < 5 * np.sqrt(lam / n)
     assert abs(counts.var(ddof=1) / lam - 1.0) < 5 * np.sqrt(2.0 / (n - 1))
+
+
+def test_input_in_flight_survives_a_zero_length_run_and_a_device_set():
+    """Regression: simulate(0) consumed the input in flight, and a following set of a device (which
+    rebuilds the run) dropped it."""
+    def run(with_zero):
+        sim = nx.Simulator(dt=0.1)
+        sg = sim.create(nx.spike_generator, spike_times=[1.0])
+        dc = sim.create(nx.dc_generator, amplitude=0.0)
+        n = sim.create(nx.iaf_psc_delta)
+        sim.connect(sg, n, weight=5.0, delay=3.0)
+        sim.connect(dc, n)
+        sim.simulate(2.0)  # the spike is in flight until 4.0 ms
+        sim.set(n, I_e=0.0)  # the run state is rebuilt at the next simulate
+        if with_zero:
+            sim.simulate(0.0)
+        sim.set(dc, amplitude=1.0)
+        mm = sim.create(nx.voltmeter, interval=0.1)
+        sim.connect(mm, n)
+        return np.asarray(sim.simulate(4.0).trace(mm, "V_m").mantissa)
+    a, b = run(False), run(True)
+    np.testing.assert_array_equal(a, b)
+    assert a.max() > -66.0  # the 5 mV jump arrived

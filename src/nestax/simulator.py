@@ -331,7 +331,7 @@ class Simulator:
         if self._fresh_state:
             self._runner.state = initial_run_state(self._net, self._runner.low, self.k, self._float(),
                                                    self.stdp_history, self._carried)
-            self._carried = {}
+            # (_carried stays: it describes this state until a run moves it on and a pull replaces it)
             self._fresh_state = False
         return self._runner
 
