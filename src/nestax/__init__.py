@@ -29,6 +29,8 @@ from .models.registry import _MODELS as _registered
 globals().update({_name: _cls for _name, _cls in _registered.items() if _name not in globals()})
 from .models.synapses.static import static_synapse, static_synapse_hom_w
 from .models.synapses.stdp import stdp_synapse, stdp_synapse_hom
+from .models.synapses.stdp_variants import (stdp_nn_pre_centered_synapse, stdp_nn_restr_synapse,
+                                              stdp_nn_symm_synapse, stdp_pl_synapse_hom, vogels_sprekeler_synapse)
 from .models.synapses.tsodyks import tsodyks_synapse, tsodyks2_synapse, tsodyks_synapse_hom
 from .nodes import NodeCollection
 from .result import Result
