@@ -443,6 +443,14 @@ class Synapse(Model):
         """Connect-time checks of a plastic synapse (weights ``w``, per-connection ``params``)."""
 
 
+def connection_params(weight: float = 1.0, delay_doc: str = "Transmission delay") -> dict:
+    """The first three parameters of every spiking synapse: weight (in the target model's unit),
+    delay (ms) and receptor_type."""
+    return {"weight": Param(weight, "1", "Synaptic weight, in the target model's unit"),
+            "delay": Param(1.0, "ms", delay_doc),
+            "receptor_type": Param(0, "1", "Receptor port of the target", "int")}
+
+
 class RateConnection(Synapse):
     """Protocol of a rate connection between rate neurons: ``rate_kind`` is "delayed" (the target
     uses the value ``delay`` later) or "instantaneous" (the same step; no delay parameter)."""

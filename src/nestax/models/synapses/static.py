@@ -6,7 +6,7 @@ receptor_type (0; the target's port for multi-receptor models).
 """
 from __future__ import annotations
 
-from ..base import Param, Synapse
+from ..base import Synapse, connection_params
 from ..registry import register
 
 
@@ -16,9 +16,7 @@ class static_synapse(Synapse):
 
     name = "static_synapse"
     parameters = {
-        "weight": Param(1.0, "1", "Synaptic weight, in the target model's unit"),
-        "delay": Param(1.0, "ms", "Transmission delay"),
-        "receptor_type": Param(0, "1", "Receptor port of the target", "int"),
+        **connection_params(),
     }
 
 

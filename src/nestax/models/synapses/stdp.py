@@ -35,10 +35,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..base import Param, State, Synapse
+from ..base import Param, State, Synapse, connection_params
 from ..registry import register
 from ...engine.archive import NEVER, ms
 from ...errors import BadParameterError
+
+
+#: per-connection state of the pair-based rules: the presynaptic trace and the last presynaptic stamp
+PRE_TRACE = {
+    "Kplus": State("1", 0.0, "Presynaptic trace K_plus (NEST's Kplus)"),
+    "_t_last": State("steps", 0, "Stamp of the last presynaptic spike (steps; internal)"),
+}
 
 
 @register
@@ -49,9 +56,7 @@ class stdp_synapse(Synapse):
     plastic = True
     uses_post_archive = True
     parameters = {
-        "weight": Param(1.0, "1", "Synaptic weight, in the target model's unit"),
-        "delay": Param(1.0, "ms", "Transmission delay (all of it dendritic)"),
-        "receptor_type": Param(0, "1", "Receptor port of the target", "int"),
+        **connection_params(delay_doc="Transmission delay (all of it dendritic)"),
         "tau_plus": Param(20.0, "ms", "Time constant of the presynaptic trace K_plus"),
         "lambda": Param(0.01, "1", "Step size"),
         "alpha": Param(1.0, "1", "Asymmetry between depression and facilitation"),
@@ -59,10 +64,7 @@ class stdp_synapse(Synapse):
         "mu_minus": Param(1.0, "1", "Weight dependence exponent, depression"),
         "Wmax": Param(100.0, "weight", "Maximum weight, in the weight's unit"),
     }
-    connection_state = {
-        "Kplus": State("1", 0.0, "Presynaptic trace K_plus (NEST's Kplus)"),
-        "_t_last": State("steps", 0, "Stamp of the last presynaptic spike (steps; internal)"),
-    }
+    connection_state = PRE_TRACE
     #: the port of a connection follows Wmax (same sign as the weight, never 0), so a weight
     #: depressed to 0 stays on its receptor
     route_by = "Wmax"

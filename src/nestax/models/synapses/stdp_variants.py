@@ -35,17 +35,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..base import Param, State, Synapse
+from ..base import Param, State, Synapse, connection_params
 from ..registry import register
 from ...engine.archive import NEVER, ms
 from ...errors import BadParameterError
-from .stdp import _depress, _facilitate
+from .stdp import PRE_TRACE, _depress, _facilitate
 
-_COMMON = {
-    "weight": Param(1.0, "1", "Synaptic weight, in the target model's unit"),
-    "delay": Param(1.0, "ms", "Transmission delay (all of it dendritic)"),
-    "receptor_type": Param(0, "1", "Receptor port of the target", "int"),
-}
+_COMMON = connection_params(delay_doc="Transmission delay (all of it dendritic)")
 
 _NN_PARAMS = {
     **_COMMON,
@@ -152,10 +148,7 @@ class stdp_pl_synapse_hom(Synapse):
         "alpha": Param(1.0, "1", "Asymmetry between depression and facilitation"),
         "mu": Param(0.4, "1", "Weight dependence exponent of facilitation (power law)"),
     }
-    connection_state = {
-        "Kplus": State("1", 0.0, "Presynaptic trace K_plus (NEST's Kplus)"),
-        "_t_last": State("steps", 0, "Stamp of the last presynaptic spike (steps; internal)"),
-    }
+    connection_state = PRE_TRACE
     homogeneous = ("tau_plus", "lambda", "alpha", "mu")
 
     @classmethod
@@ -232,10 +225,7 @@ class stdp_nn_pre_centered_synapse(_NN):
     postsynaptic spike)."""
 
     name = "stdp_nn_pre_centered_synapse"
-    connection_state = {
-        "Kplus": State("1", 0.0, "Presynaptic trace K_plus (NEST's Kplus)"),
-        "_t_last": State("steps", 0, "Stamp of the last presynaptic spike (steps; internal)"),
-    }
+    connection_state = PRE_TRACE
 
     @classmethod
     def transmit(cls, a, s, post, cnt, k, tics_per_step):
@@ -281,18 +271,13 @@ class vogels_sprekeler_synapse(Synapse):
     plastic = True
     uses_post_archive = True
     parameters = {
-        "weight": Param(0.5, "1", "Synaptic weight, in the target model's unit"),
-        "delay": Param(1.0, "ms", "Transmission delay (all of it dendritic)"),
-        "receptor_type": Param(0, "1", "Receptor port of the target", "int"),
+        **connection_params(0.5, delay_doc="Transmission delay (all of it dendritic)"),
         "tau": Param(20.0, "ms", "Time constant of the presynaptic trace (and, in the target, of K_minus)"),
         "alpha": Param(0.12, "1", "Constant depression per presynaptic spike, in units of eta"),
         "eta": Param(0.001, "1", "Learning rate"),
         "Wmax": Param(1.0, "weight", "Maximum |weight|; its sign is the weight's"),
     }
-    connection_state = {
-        "Kplus": State("1", 0.0, "Presynaptic trace K_plus (NEST's Kplus)"),
-        "_t_last": State("steps", 0, "Stamp of the last presynaptic spike (steps; internal)"),
-    }
+    connection_state = PRE_TRACE
     route_by = "Wmax"
 
     @classmethod

@@ -51,16 +51,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..base import Param, State, Synapse
+from ..base import Param, State, Synapse, connection_params
 from ..registry import register
 from ...engine.archive import ms
 from ...errors import BadParameterError
 
-_COMMON = {
-    "weight": Param(1.0, "1", "Synaptic weight, in the target model's unit"),
-    "delay": Param(1.0, "ms", "Transmission delay"),
-    "receptor_type": Param(0, "1", "Receptor port of the target", "int"),
-}
+_COMMON = connection_params()
 
 
 def _check(name, params, rules):
