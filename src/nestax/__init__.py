@@ -32,6 +32,7 @@ from .models.synapses.stdp import stdp_synapse, stdp_synapse_hom
 from .models.synapses.stdp_variants import (stdp_nn_pre_centered_synapse, stdp_nn_restr_synapse,
                                               stdp_nn_symm_synapse, stdp_pl_synapse_hom, vogels_sprekeler_synapse)
 from .models.synapses.tsodyks import tsodyks_synapse, tsodyks2_synapse, tsodyks_synapse_hom
+from .models.synapses.bernoulli import bernoulli_synapse
 from .nodes import NodeCollection
 from .result import Result
 from .simulator import Simulator

@@ -163,6 +163,9 @@ def lower(net, dtype, seed: int, chunk_bytes: int, max_chunk: int, capacity: dic
     for sb, parts in sorted(groups.items()):
         _source_projections(net, sb, parts, nb_of, dtype, pad_index, capacity, projections, proj_arrays, sources)
     plastic_parts = _plastic_projections(net, plastic_groups, nb_of, dtype, pad_index, projections, proj_arrays)
+    # stochastic synapses: a key per projection, a function of the seed and the projection's place
+    syn_keys = {j: jax.random.fold_in(jax.random.PRNGKey(seed), 2**30 + j) for j in plastic_parts
+                if projections[j].synapse.stochastic}
     rate_plans, rate_arrays = _rate_projections(net, rate_groups, nb_of, dtype)
     # spike sources recorded directly by spike recorders: one stream per (generator, recorder)
     rec_dev = []
@@ -204,7 +207,7 @@ def lower(net, dtype, seed: int, chunk_bytes: int, max_chunk: int, capacity: dic
                 else seed
             keys[b] = jax.random.fold_in(jax.random.PRNGKey(s), blk.gid0)
     arrays = jax.device_put({
-        "params": params, "host": host, "keys": keys, "proj": proj_arrays, "rate": rate_arrays,
+        "params": params, "host": host, "keys": keys, "proj": proj_arrays, "rate": rate_arrays, "syn_keys": syn_keys,
         "rec_idx": {b: np.array(sorted(v), np.int32) for b, v in rec_spk.items()},
         "mm_idx": {b: np.array(sorted(v), np.int32) for b, v in mm_idx.items()}})
     rec_layout = {"spk": {b: blocks[b].gid0 + np.array(sorted(v)) for b, v in rec_spk.items()},

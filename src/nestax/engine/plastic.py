@@ -19,7 +19,7 @@ import jax.numpy as jnp
 from . import delivery as dl
 
 
-def transmit_each(syn, a, s, post, c, k, tics_per_step):
+def transmit_each(syn, a, s, post, c, k, tics_per_step, key=None):
     """Pass every spike of connection counts ``c`` through the synapse on its own, as NEST does (it
     unrolls a spike's multiplicity for plastic synapses; the repeats see no time between them).
     Returns (state, summed delivered weight per connection, overflow flag)."""
@@ -28,13 +28,14 @@ def transmit_each(syn, a, s, post, c, k, tics_per_step):
     def body(j, carry):
         s, total, ovf = carry
         one = (c > j).astype(c.dtype)
-        s, w, o = syn.transmit(a, s, post, one, k, tics_per_step)
+        kw = {} if key is None else {"key": jax.random.fold_in(key, j)}
+        s, w, o = syn.transmit(a, s, post, one, k, tics_per_step, **kw)
         return s, total + one.astype(w0.dtype) * w.astype(w0.dtype), ovf | o
 
     return jax.lax.fori_loop(0, jnp.max(c, initial=0), body, (s, jnp.zeros_like(w0), jnp.zeros((), bool)))
 
 
-def deliver(pp, a, s, post, cnt, k, tics_per_step, ring, add, spike_list=None):
+def deliver(pp, a, s, post, cnt, k, tics_per_step, ring, add, spike_list=None, key=None):
     """Update the connections of projection ``pp`` whose source spiked in step k and deliver them.
 
     ``a``: the projection's arrays; ``s``: its connection state; ``post``: the target's archive (with
@@ -45,7 +46,7 @@ def deliver(pp, a, s, post, cnt, k, tics_per_step, ring, add, spike_list=None):
     syn = pp.synapse
     if pp.mode == "plastic":
         c = cnt[a["src"]]
-        s, wsum, ovf = transmit_each(syn, a, s, post, c, k, tics_per_step)
+        s, wsum, ovf = transmit_each(syn, a, s, post, c, k, tics_per_step, key)
         return s, add(ring, a["d"], a["flat"], c.astype(wsum.dtype) if pp.counts else wsum * a["scale"]), ovf
     ranks, n_active = spike_list
     K = pp.batch
@@ -57,7 +58,8 @@ def deliver(pp, a, s, post, cnt, k, tics_per_step, ring, add, spike_list=None):
         idx = a["rows"][rows].reshape(-1)                               # connection indices, (K * M,)
         c = jnp.where(idx == pp.n_syn, 0, jnp.repeat(cnt_ext[rows], pp.row_len))
         a_sub = {n: v[idx] for n, v in a.items() if n != "rows"}
-        s_new, wsum, o = transmit_each(syn, a_sub, {n: v[idx] for n, v in s.items()}, post, c, k, tics_per_step)
+        kj = None if key is None else jax.random.fold_in(key, j)  # its own key for every batch
+        s_new, wsum, o = transmit_each(syn, a_sub, {n: v[idx] for n, v in s.items()}, post, c, k, tics_per_step, kj)
         s = {n: s[n].at[idx].set(s_new[n].astype(s[n].dtype), mode="promise_in_bounds") for n in s}
         val = c.astype(wsum.dtype) if pp.counts else wsum * a_sub["scale"]
         return s, add(ring, a_sub["d"], a_sub["flat"], val), ovf | o

@@ -164,9 +164,10 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
                 h = None
                 if pp.synapse.uses_post_archive:
                     h = {**post[pp.tgt_block], "tau_minus_inv": arr["derived_post"][pp.tgt_block]}
+                key = jax.random.fold_in(arr["syn_keys"][j], k) if pp.synapse.stochastic else None
                 plastic[j], ring, ovf = pl.deliver(pp, arr["proj"][j], carry["plastic"][j], h, cnt, k,
                                                    plan.tics_per_step, ring,
-                                                   lambda r, d, f, v: add_at(r, k, d, f, v), sl)
+                                                   lambda r, d, f, v: add_at(r, k, d, f, v), sl, key)
                 overflow = overflow | ovf.astype(jnp.int32)
                 continue
             if pp.payload:  # each spike scaled by the value its sender sends with it

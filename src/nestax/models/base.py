@@ -429,6 +429,9 @@ class Synapse(Model):
     #: the parameter whose sign picks the target's port (plastic synapses: Wmax, which keeps a
     #: weight depressed to 0 on its receptor)
     route_by: ClassVar[str] = "weight"
+    #: transmit() takes a ``key``: a PRNG key of this step and projection (one draw per connection
+    #: passed; each spike of a multiplicity gets its own key)
+    stochastic: ClassVar[bool] = False
 
     @classmethod
     def finalize(cls):

@@ -363,6 +363,10 @@ class Network:
             if pre_kinds != {"neuron"}:
                 raise ConnectionError_(f"connect: {scls.name} needs neurons as sources; put a parrot_neuron "
                                        "between a generator and the plastic synapses.")
+            if scls.stochastic and any(m.counts_input for m in tgt_models):
+                raise ConnectionError_(f"connect: {scls.name} onto "
+                                       f"{next(m.name for m in tgt_models if m.counts_input)} is not supported yet "
+                                       "(a target that counts spikes would repeat the ones the synapse drops).")
             if scls.uses_post_archive:
                 for m in tgt_models:
                     if not m.archiving:
