@@ -22,8 +22,13 @@ def _r(x):
     return [round(float(v), 1) for v in x]
 
 
-def run_nest(pre_t, post_t, d, syn, post_model, post_params, T, w0, tau_minus=20.0, drive_w=1000.0):
+def run_nest(pre_t, post_t, d, syn, post_model, post_params, T, w0, tau_minus=20.0, drive_w=1000.0,
+             synapse_model="stdp_synapse", shared=()):
+    """``shared``: names in ``syn`` that NEST takes by SetDefaults only (its _hom synapses)."""
     nest = fresh_nest(DT)
+    if shared:
+        nest.SetDefaults(synapse_model, {k: v for k, v in syn.items() if k in shared})
+        syn = {k: v for k, v in syn.items() if k not in shared}
     sgp = nest.Create("spike_generator", params={"spike_times": _r(np.asarray(pre_t) - 1.0)})
     pre = nest.Create("parrot_neuron")
     post = nest.Create(post_model, params=dict(post_params, tau_minus=tau_minus))
@@ -31,7 +36,7 @@ def run_nest(pre_t, post_t, d, syn, post_model, post_params, T, w0, tau_minus=20
     if len(post_t):
         sgq = nest.Create("spike_generator", params={"spike_times": _r(np.asarray(post_t) - 1.0)})
         nest.Connect(sgq, post, syn_spec={"weight": drive_w, "delay": 1.0})
-    nest.Connect(pre, post, syn_spec=dict(synapse_model="stdp_synapse", weight=w0, delay=d, **syn))
+    nest.Connect(pre, post, syn_spec=dict(synapse_model=synapse_model, weight=w0, delay=d, **syn))
     sr = nest.Create("spike_recorder")
     nest.Connect(pre + post, sr)
     mm = nest.Create("multimeter", params={"record_from": ["V_m"], "interval": DT})
@@ -44,7 +49,7 @@ def run_nest(pre_t, post_t, d, syn, post_model, post_params, T, w0, tau_minus=20
 
 
 def run_nx(pre_t, post_t, d, syn, post_model, post_params, T, w0, tau_minus=20.0, drive_w=1000.0,
-           split=False, history=None):
+           split=False, history=None, synapse_model="stdp_synapse"):
     sim = nx.Simulator(dt=DT)
     if history:
         sim.stdp_history = history
@@ -55,7 +60,7 @@ def run_nx(pre_t, post_t, d, syn, post_model, post_params, T, w0, tau_minus=20.0
     if len(post_t):
         sgq = sim.create(nx.spike_generator, spike_times=_r(np.asarray(post_t) - 1.0))
         sim.connect(sgq, post, weight=drive_w, delay=1.0)
-    sim.connect(pre, post, syn_spec=dict(synapse_model="stdp_synapse", weight=w0, delay=d, **syn))
+    sim.connect(pre, post, syn_spec=dict(synapse_model=synapse_model, weight=w0, delay=d, **syn))
     sr = sim.create(nx.spike_recorder)
     sim.connect(pre, sr)
     sim.connect(post, sr)
@@ -75,7 +80,7 @@ def run_nx(pre_t, post_t, d, syn, post_model, post_params, T, w0, tau_minus=20.0
         times, senders = mantissa(e["times"], u.ms), np.asarray(e["senders"])
         vm = mantissa(r.events(mm)["V_m"], u.mV)
     c = sim.connections(pre, post)
-    assert c.synapse_models == ["stdp_synapse"]
+    assert c.synapse_models == [synapse_model]
     return (float(np.asarray(c.weights)[0]), np.sort(times[senders == post.tolist()[0]]),
             np.sort(times[senders == pre.tolist()[0]]), vm.reshape(-1))
 

@@ -5,13 +5,13 @@ The presynaptic neuron is a parrot driven by a spike_generator (parrot spike = g
 the postsynaptic neuron is an iaf_psc_delta forced to fire by a strong generator input (post spike =
 drive time + 1 ms). tau_minus is a parameter of the postsynaptic neuron.
 """
-import brainunit as u
 import numpy as np
 import pytest
 
 import nestax as nx
 
-from .nest_helpers import fresh_nest, mantissa
+from . import test_stdp as stdp
+from .nest_helpers import fresh_nest
 
 DT = 0.1
 TOL = 1e-9
@@ -34,64 +34,13 @@ HOM = {"stdp_pl_synapse_hom": ("tau_plus", "lambda", "alpha", "mu")}
 
 
 def run_nest(model, pre_t, post_t, d, syn, T, w0, tau_minus=20.0, drive_w=1000.0):
-    nest = fresh_nest(DT)
-    shared = {k: v for k, v in syn.items() if k in HOM.get(model, ())}
-    own = {k: v for k, v in syn.items() if k not in shared}
-    if shared:
-        nest.SetDefaults(model, shared)
-    sgp = nest.Create("spike_generator", params={"spike_times": _r(np.asarray(pre_t) - 1.0)})
-    pre = nest.Create("parrot_neuron")
-    post = nest.Create("iaf_psc_delta", params=dict(DELTA, tau_minus=tau_minus))
-    nest.Connect(sgp, pre, syn_spec={"delay": 1.0})
-    if len(post_t):
-        sgq = nest.Create("spike_generator", params={"spike_times": _r(np.asarray(post_t) - 1.0)})
-        nest.Connect(sgq, post, syn_spec={"weight": drive_w, "delay": 1.0})
-    nest.Connect(pre, post, syn_spec=dict(synapse_model=model, weight=w0, delay=d, **own))
-    sr = nest.Create("spike_recorder")
-    nest.Connect(pre + post, sr)
-    mm = nest.Create("multimeter", params={"record_from": ["V_m"], "interval": DT})
-    nest.Connect(mm, post)
-    nest.Simulate(T)
-    ev = sr.events
-    w = nest.GetConnections(pre, post).weight
-    return (float(np.atleast_1d(w)[0]), np.sort(ev["times"][ev["senders"] == post.global_id]),
-            np.sort(ev["times"][ev["senders"] == pre.global_id]), np.asarray(mm.events["V_m"]))
+    return stdp.run_nest(pre_t, post_t, d, syn, "iaf_psc_delta", DELTA, T, w0, tau_minus, drive_w,
+                         synapse_model=model, shared=HOM.get(model, ()))
 
 
 def run_nx(model, pre_t, post_t, d, syn, T, w0, tau_minus=20.0, drive_w=1000.0, split=False, history=None):
-    sim = nx.Simulator(dt=DT)
-    if history:
-        sim.stdp_history = history
-    sgp = sim.create(nx.spike_generator, spike_times=_r(np.asarray(pre_t) - 1.0))
-    pre = sim.create(nx.parrot_neuron)
-    post = sim.create(nx.iaf_psc_delta, **DELTA, tau_minus=tau_minus)
-    sim.connect(sgp, pre, delay=1.0)
-    if len(post_t):
-        sgq = sim.create(nx.spike_generator, spike_times=_r(np.asarray(post_t) - 1.0))
-        sim.connect(sgq, post, weight=drive_w, delay=1.0)
-    sim.connect(pre, post, syn_spec=dict(synapse_model=model, weight=w0, delay=d, **syn))
-    sr = sim.create(nx.spike_recorder)
-    sim.connect(pre, sr)
-    sim.connect(post, sr)
-    mm = sim.create(nx.multimeter, record_from=["V_m"], interval=DT)
-    sim.connect(mm, post)
-    if split:  # two windows, with a rebuild of the run state (set) in between
-        r1 = sim.simulate(T / 2)
-        sim.set(post, V_th=sim.get(post, "V_th"))
-        r2 = sim.simulate(T / 2)
-        ev = [r1.events(sr), r2.events(sr)]
-        times = np.concatenate([mantissa(e["times"], u.ms) for e in ev])
-        senders = np.concatenate([np.asarray(e["senders"]) for e in ev])
-        vm = np.concatenate([mantissa(r.events(mm)["V_m"], u.mV) for r in (r1, r2)])
-    else:
-        r = sim.simulate(T)
-        e = r.events(sr)
-        times, senders = mantissa(e["times"], u.ms), np.asarray(e["senders"])
-        vm = mantissa(r.events(mm)["V_m"], u.mV)
-    c = sim.connections(pre, post)
-    assert c.synapse_models == [model]
-    return (float(np.asarray(c.weights)[0]), np.sort(times[senders == post.tolist()[0]]),
-            np.sort(times[senders == pre.tolist()[0]]), vm.reshape(-1))
+    return stdp.run_nx(pre_t, post_t, d, syn, "iaf_psc_delta", DELTA, T, w0, tau_minus, drive_w, split=split,
+                       history=history, synapse_model=model)
 
 
 def _compare(model, n, x):
