@@ -52,27 +52,13 @@ def test_engine_does_not_import_model_files():
 
 
 def test_undeclared_capability_is_an_error_at_class_creation():
-    from nestax.models.base import Neuron, Recorder, Synapse
-    with pytest.raises(ProtocolError, match="weight_unit"):
-        class no_unit(Neuron):  # noqa: F841
-            name = "no_unit"
-
-            @classmethod
-            def prepare(cls, p, dt):
-                return {}
-
-            @classmethod
-            def update(cls, p, d, s, syn, I):
-                return s, syn[0] > 0
+    """(Neurons, synapses and generators: tests/test_one_file_model.py.) A recorder must declare
+    its direction."""
+    from nestax.models.base import Recorder
     with pytest.raises(ProtocolError, match="direction"):
         class no_direction(Recorder):  # noqa: F841
             name = "no_direction"
             stream = "spikes"
-    with pytest.raises(ProtocolError, match="transmit"):
-        class no_transmit(Synapse):  # noqa: F841
-            name = "no_transmit"
-            plastic = True
-            parameters = nx.static_synapse.parameters
 
 
 def test_every_registered_model_declares_its_protocol():
