@@ -408,8 +408,9 @@ class Synapse(Model):
     ``transmit(a, s, post, cnt, k, tics_per_step) -> (s, w, overflow)``: the update when a spike of the
     presynaptic neuron is transmitted in step k (stamp k + 1), elementwise over connections. ``a``:
     the connection's parameters and ``src``, ``tgt_local``, ``d`` (delay in steps); ``s``: its state;
-    ``cnt``: the presynaptic spike count per connection (connections with ``cnt == 0`` must come back
-    unchanged: the dense path passes every connection each step); ``post``: the postsynaptic archive of the
+    ``cnt``: 1 where the connection's presynaptic neuron spiked, else 0 (a spike of multiplicity m is
+    passed as m calls in a row, as NEST unrolls it; connections with ``cnt == 0`` must come back
+    unchanged: the dense path passes every connection); ``post``: the postsynaptic archive of the
     target population (see :mod:`nestax.engine.archive`) when ``uses_post_archive``. It returns the
     new state, the weight to deliver and a flag that the archive was too short. Delivery is
     event-driven for large projections: only connections of spiking sources are updated.

@@ -38,7 +38,7 @@ x 1, y 0, u 0     x 1, u 0.5                initial state; x + y <= 1 and u in [
 
 A spike of multiplicity m (a parrot_neuron repeating m coincident spikes) is, as in NEST, m
 transmissions at the same time: the first with the h above, the others with h = 0, each delivered
-with its own weight (the engine gets their mean and delivers m times it).
+with its own weight (the engine passes each of them through transmit, engine/plastic.py).
 
 As in NEST, x, y and u may be given per connection at connect time (they are the connection's
 initial state; tsodyks2's u starts at 0.5 whatever U is, unless u is given). The run keeps the
@@ -47,7 +47,6 @@ user's weight (NEST's weight_recorder logs the delivered weight * u * x).
 """
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -138,13 +137,12 @@ class tsodyks_synapse(Synapse):
             return x - delta, y + delta, u, delta
 
         x, y, u, delta = spike(x, y, u, h)
-        (x, y, u), wsum = _repeat(lambda st: spike(*st, jnp.zeros_like(h)), (x, y, u), delta, cnt)
         spiked = cnt > 0
         new = {"weight": w,
                "x": jnp.where(spiked, x, s["x"]), "y": jnp.where(spiked, y, s["y"]),
                "u": jnp.where(spiked, u, s["u"]),
                "_t_last": jnp.where(spiked, k + 1, s["_t_last"]).astype(s["_t_last"].dtype)}
-        return new, jnp.where(spiked, wsum * w, 0.0), jnp.zeros((), bool)
+        return new, jnp.where(spiked, delta * w, 0.0), jnp.zeros((), bool)
 
 
 @register
@@ -194,27 +192,9 @@ class tsodyks2_synapse(Synapse):
             return x, u, x * u
 
         x, u, xu = spike(x, u, h, first)
-        (x, u), wsum = _repeat(lambda st: spike(*st, jnp.zeros_like(h)), (x, u), xu, cnt)
-        spiked = cnt > 0
         new = {"weight": w, "x": jnp.where(spiked, x, s["x"]), "u": jnp.where(spiked, u, s["u"]),
                "_t_last": jnp.where(spiked, k + 1, s["_t_last"]).astype(s["_t_last"].dtype)}
-        return new, jnp.where(spiked, wsum * w, 0.0), jnp.zeros((), bool)
-
-
-def _repeat(spike, state, delivered, cnt):
-    """NEST unrolls a spike of multiplicity m into m transmissions at the same time (h = 0 after the
-    first). Returns the state after cnt transmissions and the delivered value per spike (their sum
-    divided by cnt: the engine delivers cnt x the returned value)."""
-    m = jnp.maximum(cnt, 1)
-
-    def body(i, carry):
-        st, tot = carry
-        *new, d = spike(st)
-        more = i < m
-        return tuple(jnp.where(more, n, o) for n, o in zip(new, st)), jnp.where(more, tot + d, tot)
-
-    state, total = jax.lax.fori_loop(1, jnp.max(m), body, (state, delivered))
-    return state, jnp.where(m > 1, total / m, delivered)
+        return new, jnp.where(spiked, xu * w, 0.0), jnp.zeros((), bool)
 
 
 @register
