@@ -21,8 +21,7 @@ from .models.neurons.iaf_cond import iaf_cond_alpha, iaf_cond_beta, iaf_cond_exp
 from .models.neurons.iaf_psc import iaf_psc_alpha, iaf_psc_delta, iaf_psc_exp
 from .models.neurons.parrot import parrot_neuron
 from .models.registry import models
-from .models import neurons as _neurons  # registers every neuron model module
-from .models.synapses import rate as _rate_synapses  # rate_connection_delayed / _instantaneous
+from .models import devices as _devices, neurons as _neurons, synapses as _synapses  # registers every model module
 from .models.registry import _MODELS as _registered
 
 # every registered model is available as nx.<NEST name>

@@ -413,9 +413,7 @@ def initial_run_state(net, low: Lowered, k: int, dtype, history: int, carried: d
         h = carried.get("post", {}).get(b)
         if h is None or h["t"].shape != (n, history):
             h = archive.empty(n, history)
-        post[b] = {"t": np.asarray(h["t"], np.int32), "K": np.asarray(h["K"], dtype),
-                   "Kminus": np.asarray(h["Kminus"], dtype), "t_last": np.asarray(h["t_last"], dtype),
-                   "t_drop": np.asarray(h["t_drop"], np.int32)}
+        post[b] = {n: np.asarray(v, np.int32 if n in ("t", "t_drop") else dtype) for n, v in h.items()}
     return jax.device_put({"states": states, "ring": np.asarray(ring.reshape(-1), dtype), "cur": np.asarray(cur, dtype),
                            "src_state": src_state, "max_active": max_active, "plastic": plastic, "post": post,
                            "stdp_overflow": np.zeros((), np.int32)})

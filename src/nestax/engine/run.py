@@ -163,7 +163,7 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
                 # delivered with the updated weight
                 h = None
                 if pp.synapse.uses_post_archive:
-                    h = {**post[pp.tgt_block], "tau_minus_inv": arr["derived_post"][pp.tgt_block]}
+                    h = {**post[pp.tgt_block], **arr["derived_post"][pp.tgt_block]}
                 key = jax.random.fold_in(arr["syn_keys"][j], k) if pp.synapse.stochastic else None
                 plastic[j], ring, ovf = pl.deliver(pp, arr["proj"][j], carry["plastic"][j], h, cnt, k,
                                                    plan.tics_per_step, ring,
@@ -205,8 +205,9 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
     def chunk_fn(arr, carry, k0, n_valid):
         arr = dict(arr)
         arr["derived"] = {nb.block: models[nb.block].prepare(arr["params"][nb.block], dt) for nb in plan.neurons}
-        # the archive's trace decays with the neuron's own tau_minus (set with sim.set like any parameter)
-        arr["derived_post"] = {b: 1.0 / arr["params"][b]["tau_minus"] for b in plan.post_blocks}
+        # the archive's traces decay with the neuron's own tau_minus and tau_minus_triplet (set with
+        # sim.set like any parameter)
+        arr["derived_post"] = {b: archive.rates(arr["params"][b]) for b in plan.post_blocks}
 
         if not masked:
             return jax.lax.scan(lambda c, i: one_step(arr, c, k0 + i), carry, jnp.arange(chunk, dtype=jnp.int32),
