@@ -201,39 +201,69 @@ class Simulator:
         return res[names[0]] if len(names) == 1 else res
 
     def connections(self, source=None, target=None, synapse_model=None):
-        """Connections as a record with .sources .targets (global ids) .weights .delays (Quantity)."""
+        """The connections from ``source`` to ``target`` (node collections; None: any) of
+        ``synapse_model`` (None: any), NEST's GetConnections: a :class:`Connections` with ``.get(name)``
+        for every synapse parameter and state variable and ``.set(...)`` to change them."""
         from .models.base import resolve_model
         for nodes, what in ((source, "source"), (target, "target")):
             if nodes is not None:
                 self._check_nodes(nodes, "connections", what)
         self._pull()  # plastic weights change during a run
         want = resolve_model(synapse_model)[0] if synapse_model is not None else None
-        parts = [c for c in self._net.conns if want is None or c.synapse is want]
+        sel = []
+        for ci, c in enumerate(self._net.conns):
+            if want is not None and c.synapse is not want:
+                continue
+            keep = np.ones(len(c), bool)
+            if source is not None:
+                keep &= np.isin(c.src, source._gids)
+            if target is not None:
+                keep &= np.isin(c.tgt, target._gids)
+            if keep.any():
+                sel.append((ci, np.flatnonzero(keep)))
+        return self._connections_of(sel)
+
+    def _connections_of(self, sel):
+        """The :class:`Connections` of ``sel`` ([(record index, positions)])."""
+        parts = [(self._net.conns[ci], pos) for ci, pos in sel]
         if not parts:
             return Connections(np.zeros(0, int), np.zeros(0, int), np.zeros(0), np.zeros(0), np.zeros(0, int),
-                               [], self.dt)
-        src = np.concatenate([c.src for c in parts]).astype(np.int64)
-        tgt = np.concatenate([c.tgt for c in parts]).astype(np.int64)
-        w = np.concatenate([c.take("weight") for c in parts])
-        d = np.concatenate([c.take("delay") for c in parts]) * self.dt
-        rec = np.concatenate([c.take("receptor") for c in parts])
-        syn = np.repeat(np.array([c.synapse.name for c in parts]), [len(c) for c in parts])
-        keep = np.ones(len(src), bool)
-        if source is not None:
-            keep &= np.isin(src, source._gids)
-        if target is not None:
-            keep &= np.isin(tgt, target._gids)
+                               [], self.dt, {}, self, [], "1")
+
+        def cat(name):
+            return np.concatenate([c.take(name, pos) for c, pos in parts])
+        src, tgt = cat("src").astype(np.int64), cat("tgt").astype(np.int64)
+        syn = np.repeat(np.array([c.synapse.name for c, _ in parts]), [len(pos) for _, pos in parts])
+        wunits = [self._net.weight_unit_of(c) for c, _ in parts]
+        wunit = wunits[0] if len(set(wunits)) == 1 else "1"  # mixed units: plain numbers, each in its own
         extra = {}  # synapse parameters and plastic state, NaN where a model lacks them
-        for i, c in enumerate(parts):
-            cols = {**{n: (c.take(n), c.synapse.parameters[n].unit) for n in c.params},
-                    **{n: (c.plastic[n] if c.plastic else np.full(len(c), spec.init, float), spec.unit)
+        for i, (c, pos) in enumerate(parts):
+            cols = {**{n: (c.take(n, pos), c.synapse.parameters[n].unit) for n in c.params},
+                    **{n: (c.plastic[n][pos] if c.plastic else np.full(len(pos), spec.init, float), spec.unit)
                        for n, spec in c.synapse.connection_state.items() if not n.startswith("_")}}
             for n, (v, unit) in cols.items():
                 if n not in extra:
-                    extra[n] = ([np.full(len(p), np.nan) for p in parts], unit)
+                    extra[n] = ([np.full(len(p), np.nan) for _, p in parts], wunit if unit == "weight" else unit)
                 extra[n][0][i] = np.asarray(v, float)
-        extra = {n: (np.concatenate(v)[keep], unit) for n, (v, unit) in extra.items()}
-        return Connections(src[keep], tgt[keep], w[keep], d[keep], rec[keep], syn[keep].tolist(), self.dt, extra)
+        extra = {n: (np.concatenate(v), unit) for n, (v, unit) in extra.items()}
+        return Connections(src, tgt, cat("weight"), cat("delay") * self.dt, cat("receptor"), syn.tolist(), self.dt,
+                           extra, self, sel, wunit)
+
+    def _set_connections(self, conns, given: dict):
+        """Connections.set: check every value, then change the records; the next simulate lowers the
+        network again (weights and delays are arrays of the compiled run)."""
+        if conns._owner is not self:
+            raise ForeignNodesError("connections.set: these connections belong to another Simulator.")
+        self._invalidate()  # the records hold the run's plastic state first
+        changes = self._net.prepare_conn_set(conns._sel, unkeyword(given))
+        self._net.apply_conn_set(changes)
+        if self._t0 is not None:  # a static weight is a parameter: reset() keeps the value set here
+            for ci, key, _ in changes:
+                c = self._net.conns[ci]
+                if key == "weight" and not c.synapse.plastic and ci < len(self._t0[1]):
+                    self._t0[1][ci] = (c.weight.copy(), self._t0[1][ci][1])
+        self._structure_changed()
+        return self._connections_of(conns._sel)
 
     # ------------------------------------------------------------------ run
     def reset(self):

@@ -59,7 +59,8 @@ class ConnRecord:
         """Field ``name`` (or a synapse parameter) as a full per-connection array, restricted to ``m``."""
         x = self.params[name] if name in self.params else getattr(self, name)
         if x.ndim == 0:  # a read-only broadcast view: no per-connection memory
-            n = len(self.src) if isinstance(m, slice) else int(np.count_nonzero(m))
+            m = np.asarray(m) if not isinstance(m, slice) else m
+            n = len(self.src) if isinstance(m, slice) else (int(np.count_nonzero(m)) if m.dtype == bool else len(m))
             return np.broadcast_to(x, (n,))
         return x[m]
 

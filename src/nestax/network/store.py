@@ -21,7 +21,7 @@ from ..errors import (BadParameterError, ConnectionError_, MemoryLimitError, Nes
 from ..models.base import ModelSpec, resolve_model
 from ..random import Distribution
 from ..units import to_nest
-from .records import Block, ConnRecord
+from .records import Block, ConnRecord, compact
 
 TICS_PER_MS = 1000
 
@@ -423,6 +423,89 @@ class Network:
             raise BadParameterError(f"{model}: delay = {np.broadcast_to(dms, bad.shape)[bad][0]} ms is invalid; "
                                     f"expected a value >= the resolution {self.dt} ms.")
         return steps
+
+    def weight_unit_of(self, c: ConnRecord) -> str:
+        """The unit of the weights of connection record ``c``: its targets' (pA from current sources)."""
+        if self.block_of(int(c.src[0])).model.kind == "current_source":
+            return "pA"
+        units = {m.weight_unit for m in self.models_of(np.unique(c.tgt))} - {"any"}
+        return next(iter(units)) if len(units) == 1 else "1"
+
+    def prepare_conn_set(self, sel, given: dict) -> list:
+        """New values for the connections ``sel`` ([(record index, positions in the record)], in the
+        order of a :class:`Connections` selection), NEST's SynapseCollection.set. Each value is one
+        number for all of them or one per connection (plain numbers in NEST's units, or quantities).
+        Every value is converted and checked (the synapse model's own connect-time checks included)
+        before anything changes; returns [(record index, field, full new array)], where field is
+        ``weight``, ``delay`` (steps), a parameter name or ``("state", name)``."""
+        n_sel = sum(len(pos) for _, pos in sel)
+        fixed = {"source", "target", "synapse_model", "receptor", "receptor_type", "port", "rport", "target_thread",
+                 "sizeof", "synapse_id"}
+        changes, offset = [], 0
+        for ci, pos in sel:
+            c = self.conns[ci]
+            scls = c.synapse
+            wunit = self.weight_unit_of(c)
+            new = {}
+            for name, value in given.items():
+                where = scls.name
+                if name in fixed:
+                    raise BadParameterError(f"{where}: cannot set {name!r} of existing connections (NEST refuses it "
+                                            "too); connect again with the value you want.")
+                if name in scls.homogeneous:
+                    raise BadParameterError(f"{where}: {name} is one value for all connections of this _hom model; "
+                                            "it cannot be set per connection (NEST: SetDefaults).")
+                state = scls.connection_state.get(name) if not name.startswith("_") else None
+                if name not in scls.parameters and state is None:
+                    public = [*scls.parameters, *(k for k in scls.connection_state if not k.startswith("_"))]
+                    raise unknown_parameter(scls.name, name, public)
+                if name == "delay" and scls.rate_kind == "instantaneous":
+                    raise BadParameterError(f"{where}: rate_connection_instantaneous has no delay.")
+                unit = state.unit if state is not None else scls.parameters[name].unit
+                unit = wunit if name == "weight" or unit == "weight" else unit
+                v = as_floats(value.mantissa if wunit == "any" and hasattr(value, "mantissa") else value,
+                              unit, where, name)
+                if v.ndim > 1 or (v.ndim == 1 and len(v) != n_sel):
+                    raise BadParameterError(f"{where}: {name} takes one value or one per connection ({n_sel}); got "
+                                            f"an array of shape {v.shape}.")
+                v = v if v.ndim == 0 else v[offset:offset + len(pos)]
+                finite(scls, name, v, unit, inf_ok=name not in ("weight", "delay"))
+                if name == "delay":
+                    v = self.delay_steps(v, scls.name)
+                    self.check_ring(f"{where}: delay {float(np.max(v)) * self.dt:g} ms", max_delay=int(np.max(v)))
+                if state is not None:
+                    cur = c.plastic[name] if c.plastic is not None else np.full(len(c), state.init)
+                    key = ("state", name)
+                else:
+                    cur, key = c.take(name), name
+                full = np.array(cur, dtype=np.int64 if name == "delay" else float)
+                full[pos] = v
+                new[key] = full
+            if scls.plastic and any(isinstance(k, str) for k in new):
+                w = new.get("weight", c.take("weight"))
+                params = {n: new.get(n, c.take(n)) for n in c.params}
+                scls.check_connections(w, params, True)
+            changes += [(ci, k, v) for k, v in new.items()]
+            offset += len(pos)
+        return changes
+
+    def apply_conn_set(self, changes):
+        """Apply what :meth:`prepare_conn_set` returned."""
+        for ci, key, full in changes:
+            c = self.conns[ci]
+            if isinstance(key, tuple):
+                if c.plastic is None:
+                    c.plastic = {n: np.full(len(c), spec.init, np.asarray(spec.init).dtype)
+                                 for n, spec in c.synapse.connection_state.items()}
+                c.plastic[key[1]] = full.astype(c.plastic[key[1]].dtype)
+            elif key in c.params:
+                c.params[key] = compact(full, np.float64)
+            elif key == "delay":
+                c.delay = compact(full, c.delay.dtype)
+                self._max_delays[ci] = int(np.max(full, initial=0))
+            else:
+                setattr(c, key, compact(full, np.float64 if key == "weight" else getattr(c, key).dtype))
+        self.version += 1
 
     def connect_recorder(self, pre_g, post_g, pre_kinds, post_kinds):
         if post_kinds == {"recorder"}:

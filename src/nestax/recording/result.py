@@ -10,7 +10,7 @@ at t = 0).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import brainunit as u
 import numpy as np
@@ -169,9 +169,13 @@ class Connections:
     synapse_models: list
     dt: float
     extra: dict = None  # further synapse parameters and per-connection state: name -> (values, unit)
+    _owner: object = field(default=None, repr=False, compare=False)  # the Simulator
+    _sel: list = field(default=None, repr=False, compare=False)      # [(connection record, positions)]
+    weight_unit: str = "1"  # the targets' weight unit ("1": mixed or dimensionless; plain numbers)
 
     @property
     def weights(self):
+        """Weights as plain numbers in the targets' unit (``get("weight")`` gives a quantity)."""
         return self.weight_values
 
     @property
@@ -184,7 +188,9 @@ class Connections:
     def get(self, name):
         """A column by NEST's name: source, target, weight, delay, receptor, synapse_model, or any
         parameter or state variable of the synapse models (NaN where a connection's model lacks it)."""
-        base = {"source": self.sources, "target": self.targets, "weight": self.weights, "delay": self.delays,
+        from ..units import with_unit
+        base = {"source": self.sources, "target": self.targets, "weight": with_unit(self.weight_values, self.weight_unit),
+                "delay": self.delays,
                 "receptor": self.receptors, "synapse_model": self.synapse_models}
         if name in base:
             return base[name]
@@ -194,5 +200,20 @@ class Connections:
             raise UnknownParameterError(f"connections: unknown column {name!r}.{did_you_mean(name, [*base, *extra])} "
                                         f"Columns: {', '.join([*base, *extra])}.")
         vals, unit = extra[name]
-        from ..units import with_unit
         return with_unit(vals, unit)
+
+    def set(self, params: dict | None = None, **kwargs):
+        """Change these connections between ``simulate`` calls (NEST's SynapseCollection.set): the
+        weight, the delay, any parameter of their synapse model or its state (e.g. stdp_synapse's
+        ``Kplus``, tsodyks2_synapse's ``u`` and ``x``). Each value is one number for all the
+        connections or one per connection (in this collection's order), as a plain number in NEST's
+        unit or a quantity. Everything is checked before anything changes. Source, target, receptor
+        and synapse model cannot change, nor the shared parameters of a _hom model. This collection
+        shows the new values afterwards; ``reset()`` keeps set static weights and returns plastic
+        weights and state to their values at the first ``simulate``."""
+        if self._owner is None:
+            raise TypeError("connections.set: this collection is not attached to a Simulator.")
+        fresh = self._owner._set_connections(self, {**(params or {}), **kwargs})
+        for f in ("sources", "targets", "weight_values", "delay_values", "receptors", "synapse_models", "extra",
+                  "weight_unit"):
+            setattr(self, f, getattr(fresh, f))
