@@ -239,7 +239,7 @@ class Simulator:
         extra = {}  # synapse parameters and plastic state, NaN where a model lacks them
         for i, (c, pos) in enumerate(parts):
             cols = {**{n: (c.take(n, pos), c.synapse.parameters[n].unit) for n in c.params},
-                    **{n: (c.plastic[n][pos] if c.plastic else np.full(len(pos), spec.init, float), spec.unit)
+                    **{n: (c.state(n, pos), spec.unit)
                        for n, spec in c.synapse.connection_state.items() if not n.startswith("_")}}
             for n, (v, unit) in cols.items():
                 if n not in extra:

@@ -140,3 +140,20 @@ def test_hom_parameter_refused_and_foreign_collection():
     other = nx.Simulator(dt=DT)
     with pytest.raises(nx.ForeignNodesError):
         other._set_connections(sim.connections(par, post), {"weight": 1.0})
+
+
+def test_state_given_at_connect_is_shown_before_any_spike():
+    """Regression: a plastic synapse's state given at connect time (tsodyks2's u and x) is what
+    connections().get shows, and set changes it, before the connection ever transmitted."""
+    sim = nx.Simulator(dt=DT)
+    a = sim.create(nx.parrot_neuron, 2)
+    b = sim.create(nx.iaf_psc_exp, 2)
+    sim.connect(a, b, "one_to_one", synapse_model="tsodyks2_synapse", u=[0.3, 0.7], x=0.4)
+    c = sim.connections(a, b)
+    np.testing.assert_allclose(c.get("u"), [0.3, 0.7])
+    np.testing.assert_allclose(c.get("x"), [0.4, 0.4])
+    c.set(x=[0.9, 0.1])
+    sim.simulate(5.0)  # silent sources: nothing changes the state
+    c = sim.connections(a, b)
+    np.testing.assert_allclose(c.get("x"), [0.9, 0.1])
+    np.testing.assert_allclose(c.get("u"), [0.3, 0.7])

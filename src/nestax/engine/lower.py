@@ -402,8 +402,7 @@ def initial_run_state(net, low: Lowered, k: int, dtype, history: int, carried: d
         recs = [(net.conns[ci], m) for ci, m in parts]
         st = {"weight": np.concatenate([c.take("weight", m) for c, m in recs])}
         for name, spec in pp.synapse.connection_state.items():
-            st[name] = np.concatenate([c.plastic[name][m] if c.plastic else np.full(int(m.sum()), spec.init)
-                                       for c, m in recs])
+            st[name] = np.concatenate([c.state(name, m) for c, m in recs])
         if pp.mode == "plastic_event":
             st = {n: np.concatenate([v, v[:1] * 0]) for n, v in st.items()}  # the dummy connection
         plastic[j] = {n: np.asarray(v, dtype if np.asarray(v).dtype.kind == "f" else np.int32) for n, v in st.items()}

@@ -341,8 +341,8 @@ class Runner:
                 c = net.conns[ci]
                 n_m = int(m.sum())
                 if c.plastic is None:
-                    c.plastic = {n: np.full(len(c.src), spec.init, np.asarray(st[n]).dtype)
-                                 for n, spec in c.synapse.connection_state.items()}
+                    c.plastic = {n: np.asarray(c.state(n), np.asarray(st[n]).dtype).copy()
+                                 for n in c.synapse.connection_state}
                 if c.weight.ndim == 0:
                     c.weight = np.full(len(c.src), float(c.weight))
                 c.weight[m] = st["weight"][off:off + n_m]

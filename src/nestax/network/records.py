@@ -65,6 +65,21 @@ class ConnRecord:
         return x[m]
 
 
+    def state(self, name, m=slice(None)):
+        """Per-connection state variable ``name`` of a plastic synapse, restricted to ``m``: its value
+        after the last run, else the connect-time value of the parameter of that name (tsodyks' x, u;
+        ht_synapse's P), else the model's initial value."""
+        if self.plastic is not None:
+            return self.plastic[name][m]
+        if name in self.params:
+            integer = self.synapse.parameters[name].kind == "int"
+            return np.array(self.take(name, m), np.int64 if integer else float)
+        init = self.synapse.connection_state[name].init
+        n = len(self.src) if isinstance(m, slice) else (int(np.count_nonzero(m)) if np.asarray(m).dtype == bool
+                                                         else len(m))
+        return np.full(n, init, np.asarray(init).dtype)
+
+
 def compact(x, dtype):
     """``x`` as an array of ``dtype``; a single 0-d value when every entry is the same."""
     x = np.asarray(x, dtype)

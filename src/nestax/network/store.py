@@ -474,8 +474,7 @@ class Network:
                     v = self.delay_steps(v, scls.name)
                     self.check_ring(f"{where}: delay {float(np.max(v)) * self.dt:g} ms", max_delay=int(np.max(v)))
                 if state is not None:
-                    cur = c.plastic[name] if c.plastic is not None else np.full(len(c), state.init)
-                    key = ("state", name)
+                    cur, key = c.state(name), ("state", name)
                 else:
                     cur, key = c.take(name), name
                 full = np.array(cur, dtype=np.int64 if name == "delay" else float)
@@ -495,8 +494,7 @@ class Network:
             c = self.conns[ci]
             if isinstance(key, tuple):
                 if c.plastic is None:
-                    c.plastic = {n: np.full(len(c), spec.init, np.asarray(spec.init).dtype)
-                                 for n, spec in c.synapse.connection_state.items()}
+                    c.plastic = {n: np.array(c.state(n)) for n in c.synapse.connection_state}
                 c.plastic[key[1]] = full.astype(c.plastic[key[1]].dtype)
             elif key in c.params:
                 c.params[key] = compact(full, np.float64)
