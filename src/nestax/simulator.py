@@ -18,6 +18,7 @@ from .engine.lower import float_arrays, initial_run_state, lower
 from .engine.run import Runner
 from .errors import BadParameterError, ForeignNodesError, NestaxError
 from .network import Network
+from .network.records import NodeRef
 from .network.store import TICS_PER_MS, available_memory, create_params, split_syn_spec, unkeyword
 from .nodes import NodeCollection
 from .recording import Collector, Connections, Result
@@ -143,6 +144,14 @@ class Simulator:
         self._check_nodes(pre, "connect", "pre")
         self._check_nodes(post, "connect", "post")
         syn, model = split_syn_spec(syn_spec, synapse, synapse_model, weight, delay, receptor_type)
+        kwargs = unkeyword(kwargs)  # lambda_=... for NEST's parameter 'lambda'
+        for where in (syn, kwargs):  # a node-valued synapse setting (the weight_recorder) travels as its gid
+            for name, v in where.items():
+                if isinstance(v, NodeCollection):
+                    self._check_nodes(v, "connect", name)
+                    if len(v) != 1:
+                        raise BadParameterError(f"connect: {name} must be one node; got {len(v)}.")
+                    where[name] = NodeRef(v._gids[0])
         self._invalidate()
         with self._net.unchanged_on_error():
             self._net.connect(pre._gids, post._gids, conn_spec if rule is None else rule, syn, model, kwargs)
@@ -200,10 +209,11 @@ class Simulator:
             res[name] = with_unit(v, parts[0][1]) if unit else v
         return res[names[0]] if len(names) == 1 else res
 
-    def connections(self, source=None, target=None, synapse_model=None):
+    def connections(self, source=None, target=None, synapse_model=None, synapse_label=None):
         """The connections from ``source`` to ``target`` (node collections; None: any) of
-        ``synapse_model`` (None: any), NEST's GetConnections: a :class:`Connections` with ``.get(name)``
-        for every synapse parameter and state variable and ``.set(...)`` to change them."""
+        ``synapse_model`` (None: any) with ``synapse_label`` (an integer: connections of the ``_lbl``
+        models with that label; None: any), NEST's GetConnections: a :class:`Connections` with
+        ``.get(name)`` for every synapse parameter and state variable and ``.set(...)`` to change them."""
         from .models.base import resolve_model
         for nodes, what in ((source, "source"), (target, "target")):
             if nodes is not None:
@@ -219,6 +229,8 @@ class Simulator:
                 keep &= np.isin(c.src, source._gids)
             if target is not None:
                 keep &= np.isin(c.tgt, target._gids)
+            if synapse_label is not None:
+                keep &= ("synapse_label" in c.params) and c.take("synapse_label") == int(synapse_label)
             if keep.any():
                 sel.append((ci, np.flatnonzero(keep)))
         return self._connections_of(sel)

@@ -337,9 +337,22 @@ def test_bad_parameters_refused_like_nest(model, gp, name, value):
     assert model in msg and name in msg and value in msg and ("expected" in msg or "must" in msg or "multiple of" in msg), msg
 
 
-def test_pulsepacket_sdev_needs_rng_seed():
-    """nestax draws the packets at build time: sdev > 0 needs the generator's rng_seed (a nestax limit)."""
-    sim = nx.Simulator(dt=DT * u.ms)
-    with pytest.raises(BadParameterError, match="pulsepacket_generator.*rng_seed.*sdev > 0"):
-        sim.create(nx.pulsepacket_generator, pulse_times=[5.0], activity=3, sdev=1.0)
-    sim.create(nx.pulsepacket_generator, pulse_times=[5.0], activity=3, sdev=0.0)  # nothing random: fine
+def test_pulsepacket_draws_from_the_simulator_seed():
+    """Without rng_seed the packets come from the Simulator's seed and each generator's global id:
+    the same seed gives the same packets, another seed others, and the generators of one population
+    differ from each other."""
+    def packets(seed, rng_seed=-1):
+        sim = nx.Simulator(dt=DT * u.ms, seed=seed)
+        g = sim.create(nx.pulsepacket_generator, 2, pulse_times=[5.0, 15.0], activity=20, sdev=1.0,
+                       rng_seed=rng_seed)
+        sr = sim.create(nx.spike_recorder)
+        sim.connect(g, sr)
+        ev = sim.simulate(30.0).events(sr)
+        return [np.sort(mantissa(ev["times"], u.ms)[ev["senders"] == s]) for s in g.tolist()]
+    a, b, c = packets(1), packets(1), packets(2)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert not np.array_equal(a[0], c[0]) and not np.array_equal(a[0], a[1])
+    assert all(len(x) == 40 for x in a)
+    # an explicit rng_seed does not depend on the Simulator's seed
+    d, e = packets(1, rng_seed=5), packets(2, rng_seed=5)
+    assert all(np.array_equal(x, y) for x, y in zip(d, e))

@@ -295,7 +295,7 @@ def test_connection_columns_match_nest():
     sim.simulate(40.0)
     cx = sim.connections(p_x, q_x)
     for name in ("Kplus", "weight", "tau_plus", "Wmax", "lambda", "alpha", "mu_plus", "mu_minus"):
-        got = np.asarray(mantissa(cx.get(name), u.ms) if name == "tau_plus" else cx.get(name), float)
+        got = np.asarray(mantissa(cx.get(name), u.ms) if name == "tau_plus" else mantissa(cx.get(name)), float)
         want = np.atleast_1d(np.asarray(cn.get(name), float))
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-12, err_msg=name)
     assert float(cx.get("Kplus")[0]) > 1.0

@@ -49,6 +49,7 @@ class ProjectionPlan:
     lead: int = 0           # current sources: emit the amplitude of stamp k + lead in step k
     shift: int = 0          # current sources: extra steps of delay (1, except into binary neurons)
     synapse: type = None    # plastic projections: the synapse model (its transmit() updates the state)
+    weight_recorder: bool = False  # plastic projections: a weight_recorder logs every transmission
     capacity: int = 0       # event mode on accelerators: spikes handled per step in one scatter
                             # (0: loop over batches). The engine checks after each chunk that no
                             # step had more spiking sources and reruns the chunk with more if one did.

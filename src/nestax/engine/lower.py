@@ -116,7 +116,9 @@ def lower(net, dtype, seed: int, chunk_bytes: int, max_chunk: int, capacity: dic
         # current generators' input travels one step longer (see _source_projections: shift)
         D = max(D, int(c.delay.max()) + 1 + (blocks[present[0]].model.kind == "current_source"))
         syn = c.synapse
-        if syn.rate_kind or syn.plastic:
+        # connections logged by a weight_recorder are visited one by one when their source spikes,
+        # like plastic ones (a static synapse's transmit passes the weight through)
+        if syn.rate_kind or syn.plastic or c.recorder is not None:
             tb, present_t = net.block_split(c.tgt)
             for ks in present:
                 for kt in present_t:
@@ -126,7 +128,8 @@ def lower(net, dtype, seed: int, chunk_bytes: int, max_chunk: int, capacity: dic
                     if len(present_t) > 1:
                         m &= tb == kt
                     if m.any():
-                        key = (ks, kt, syn.rate_kind) if syn.rate_kind else (ks, kt, syn.name)
+                        key = (ks, kt, syn.rate_kind) if syn.rate_kind else \
+                            (ks, kt, syn.name, -1 if c.recorder is None else c.recorder)
                         (rate_groups if syn.rate_kind else plastic_groups).setdefault(key, []).append((ci, m))
             continue
         for key in present:
@@ -162,7 +165,8 @@ def lower(net, dtype, seed: int, chunk_bytes: int, max_chunk: int, capacity: dic
     projections, proj_arrays, sources = [], [], {}
     for sb, parts in sorted(groups.items()):
         _source_projections(net, sb, parts, nb_of, dtype, pad_index, capacity, projections, proj_arrays, sources)
-    plastic_parts = _plastic_projections(net, plastic_groups, nb_of, dtype, pad_index, projections, proj_arrays)
+    plastic_parts, rec_w = _plastic_projections(net, plastic_groups, nb_of, dtype, pad_index, projections,
+                                                proj_arrays)
     # stochastic synapses: a key per projection, a function of the seed and the projection's place
     syn_keys = {j: jax.random.fold_in(jax.random.PRNGKey(seed), 2**30 + j) for j in plastic_parts
                 if projections[j].synapse.stochastic}
@@ -202,7 +206,7 @@ def lower(net, dtype, seed: int, chunk_bytes: int, max_chunk: int, capacity: dic
             keys[b] = jax.random.fold_in(jax.random.PRNGKey(seed), blk.gid0)
         if kind in ("spike_source", "current_source"):
             host[b] = {k: np.asarray(v, dtype if np.asarray(v).dtype.kind == "f" else None)
-                       for k, v in blk.model.host_arrays(blk.params, dt).items()}
+                       for k, v in blk.model.host_arrays(blk.params, dt, **_build_seeds(blk, seed)).items()}
             s = int(blk.params["rng_seed"][0]) if "rng_seed" in blk.params and int(blk.params["rng_seed"][0]) >= 0 \
                 else seed
             keys[b] = jax.random.fold_in(jax.random.PRNGKey(s), blk.gid0)
@@ -212,12 +216,22 @@ def lower(net, dtype, seed: int, chunk_bytes: int, max_chunk: int, capacity: dic
         "mm_idx": {b: np.array(sorted(v), np.int32) for b, v in mm_idx.items()}})
     rec_layout = {"spk": {b: blocks[b].gid0 + np.array(sorted(v)) for b, v in rec_spk.items()},
                   "mm": {b: blocks[b].gid0 + np.array(sorted(v)) for b, v in mm_idx.items()},
-                  "I": {b: blocks[b].gids for b in rec_I}}
+                  "I": {b: blocks[b].gids for b in rec_I}, "wr": rec_w}
     # chunk length from the recording budget
-    per_step = 4 * sum(len(v) for v in rec_spk.values()) + 8 * sum(
+    per_step = 20 * sum(len(v["src"]) for v in rec_w.values()) + 4 * sum(len(v) for v in rec_spk.values()) + 8 * sum(
         len(mm_idx[b]) * len(mm_vars[b]) for b in mm_idx) + 8 * sum(blocks[b].n for b in rec_I) + 4 * len(rec_dev) + 16
     chunk = int(max(1, min(max_chunk, chunk_bytes // per_step)))
     return Lowered(plan, arrays, models, plastic_parts, rec_layout, chunk)
+
+
+def _build_seeds(blk, seed: int) -> dict:
+    """``seeds=`` for a source that draws when the network is built (SpikeSource.draws_when_built):
+    its own ``rng_seed`` where >= 0, else a function of the Simulator's seed and its global id."""
+    if not getattr(blk.model, "draws_when_built", False):
+        return {}
+    own = np.broadcast_to(np.asarray(blk.params.get("rng_seed", -1), np.int64), (blk.n,))
+    derived = [int(np.random.SeedSequence([seed, int(g)]).generate_state(1)[0]) for g in blk.gids]
+    return {"seeds": np.where(own >= 0, own, derived).astype(np.int64)}
 
 
 def _source_projections(net, sb, parts, nb_of, dtype, pad_index, capacity, projections, proj_arrays, sources):
@@ -328,10 +342,11 @@ def _plastic_projections(net, plastic_groups, nb_of, dtype, pad_index, projectio
     """Plastic projections (one per source block, target block and synapse model), with their
     per-connection state in the run state. Event-driven above dl.EVENT_MIN_SYNAPSES connections (the
     outgoing connections of each source as a padded row of connection indices), dense below.
-    Returns, per projection index, the (record index, mask) parts."""
+    Returns, per projection index, the (record index, mask) parts, and the layout of the projections
+    that a weight_recorder logs (:func:`_weight_layout`)."""
     blocks = net.blocks
-    parts_of = {}
-    for (sb, tb, _), parts in sorted(plastic_groups.items()):
+    parts_of, rec_w = {}, {}
+    for (sb, tb, _, wr), parts in sorted(plastic_groups.items()):
         src_blk, tgt_blk = blocks[sb], blocks[tb]
         recs = [(net.conns[ci], m) for ci, m in parts]
         syn = recs[0][0].synapse
@@ -347,7 +362,10 @@ def _plastic_projections(net, plastic_groups, nb_of, dtype, pad_index, projectio
             if name not in ("weight", "delay", "receptor_type"):
                 arr[name] = np.asarray(gather(recs, name), dtype)
         mode = "plastic_event" if n_syn >= dl.EVENT_MIN_SYNAPSES else "plastic"
-        pp = dl.ProjectionPlan(sb, tb, mode, src_blk.n, n_syn, counts=tm.counts_input, synapse=syn)
+        pp = dl.ProjectionPlan(sb, tb, mode, src_blk.n, n_syn, counts=tm.counts_input, synapse=syn,
+                               weight_recorder=wr >= 0)
+        if wr >= 0:
+            rec_w[len(projections)] = _weight_layout(net, recs, wr, src + src_blk.gid0, tgt + tgt_blk.gid0, rec)
         if mode == "plastic_event":
             # one dummy connection (index n_syn) that padding entries point to: it never spikes and is
             # delivered to the spare ring column
@@ -366,7 +384,26 @@ def _plastic_projections(net, plastic_groups, nb_of, dtype, pad_index, projectio
         parts_of[len(projections)] = parts
         projections.append(pp)
         proj_arrays.append(arr)
-    return parts_of
+    return parts_of, rec_w
+
+
+def _weight_layout(net, recs, wr, src, tgt, receptor):
+    """What the collector needs to turn a recorded projection's per-step output into NEST's weight
+    events: the recorder, every connection's sender, target, receptor and port (its index among the
+    connections of its synapse model and recorder ordered by source: NEST numbers the connections of
+    each synapse model with one thread so, and attaching a recorder takes a model of its own there,
+    CopyModel), the weight unit and whether the weight can change within a step (plastic)."""
+    syn = recs[0][0].synapse
+    same = [c for c in net.conns if c.synapse is syn and c.recorder == wr]
+    starts = np.cumsum([0] + [len(c) for c in same])
+    order = np.argsort(np.concatenate([c.src for c in same]), kind="stable")
+    port_all = np.empty(len(order), np.int64)
+    port_all[order] = np.arange(len(order))
+    port = np.concatenate([port_all[starts[next(i for i, x in enumerate(same) if x is c)]:][:len(c)][m]
+                           for c, m in recs])
+    return {"recorder": int(wr), "src": np.asarray(src, np.int64), "tgt": np.asarray(tgt, np.int64),
+            "receptor": np.broadcast_to(np.asarray(receptor, np.int64), (len(src),)).copy(), "port": port,
+            "unit": net.weight_unit_of(recs[0][0]), "plastic": bool(syn.plastic)}
 
 
 def initial_run_state(net, low: Lowered, k: int, dtype, history: int, carried: dict):

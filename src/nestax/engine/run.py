@@ -143,7 +143,7 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
         for j, rp in enumerate(plan.rate_projections):
             if not rp.instant:
                 ring = add_at(ring, k, arr["rate"][j]["d"], arr["rate"][j]["flat"], rate_input(arr, rp, j, sent))
-        spike_lists = {}
+        spike_lists, w_log = {}, {}
         max_active = dict(carry["max_active"])
         plastic = dict(carry["plastic"])
         overflow = carry["stdp_overflow"]
@@ -165,10 +165,12 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
                 if pp.synapse.uses_post_archive:
                     h = {**post[pp.tgt_block], **arr["derived_post"][pp.tgt_block]}
                 key = jax.random.fold_in(arr["syn_keys"][j], k) if pp.synapse.stochastic else None
-                plastic[j], ring, ovf = pl.deliver(pp, arr["proj"][j], carry["plastic"][j], h, cnt, k,
-                                                   plan.tics_per_step, ring,
-                                                   lambda r, d, f, v: add_at(r, k, d, f, v), sl, key)
+                plastic[j], ring, ovf, log = pl.deliver(pp, arr["proj"][j], carry["plastic"][j], h, cnt, k,
+                                                        plan.tics_per_step, ring,
+                                                        lambda r, d, f, v: add_at(r, k, d, f, v), sl, key)
                 overflow = overflow | ovf.astype(jnp.int32)
+                if log is not None:
+                    w_log[j] = log
                 continue
             if pp.payload:  # each spike scaled by the value its sender sends with it
                 cnt = cnt * new_states[by_block[pp.src_block]][pp.payload]
@@ -179,7 +181,7 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
         # step makes XLA copy the whole ring every step, a cost that grows with the longest delay)
         cur = jax.lax.dynamic_slice(ring, (nxt,), (S,))
         # 6. record (state after this step = values stamped k + 1)
-        out = {"spk": {}, "mm": {}, "I": {}, "dev": out_dev}
+        out = {"spk": {}, "mm": {}, "I": {}, "dev": out_dev, "wr": w_log}
         for i, nb in enumerate(plan.neurons):
             model = models[nb.block]
             if nb.rec_spikes:

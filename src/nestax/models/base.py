@@ -315,6 +315,10 @@ class SpikeSource(Model):
     required = ("emit", "host_arrays")
     #: each connection gets its own independent realisation (one generator -> N targets: N trains)
     per_connection_random: ClassVar[bool] = False
+    #: the source draws its spikes when the network is built: ``host_arrays(p, dt, seeds=...)`` gets
+    #: one integer seed per generator (its ``rng_seed`` if >= 0, else one derived from the
+    #: Simulator's seed and the generator's global id) for ``numpy.random.default_rng``
+    draws_when_built: ClassVar[bool] = False
 
     @classmethod
     def static_args(cls, p, dt, itemsize):
@@ -379,8 +383,9 @@ class CurrentSource(Model):
 class Recorder(Model):
     """Protocol of a recording device: an event stream that becomes part of the Result.
 
-    ``direction``: "in" (senders connect to it: spike_recorder) or "out" (it observes its targets:
-    multimeter). ``stream``: "spikes" (events: sender, stamp, multiplicity) or "samples" (values of
+    ``direction``: "in" (senders connect to it: spike_recorder), "out" (it observes its targets:
+    multimeter) or "synapse" (attached to connections through the synapse spec under ``attach_as``:
+    weight_recorder). ``stream``: "spikes" (events: sender, stamp, multiplicity) or "samples" (values of
     ``record_from`` at a sample grid, :meth:`sample_grid`).
     """
 
@@ -391,6 +396,9 @@ class Recorder(Model):
     #: parameters that cannot change once the recorder is connected (NEST's multimeter: record_from,
     #: interval, offset); ``set`` refuses them then
     fixed_when_connected: ClassVar[tuple] = ()
+    #: a recorder attached to connections (direction "synapse") is given in the synapse spec under
+    #: this key (weight_recorder: ``weight_recorder=wr``)
+    attach_as: ClassVar[str | None] = None
 
     @classmethod
     def recordables(cls):
@@ -437,7 +445,7 @@ class Synapse(Model):
     @classmethod
     def finalize(cls):
         super().finalize()
-        if cls.plastic and not hasattr(cls, "transmit"):
+        if cls.plastic and cls.transmit.__func__ is Synapse.transmit.__func__:
             raise ProtocolError(f"plastic synapse {cls.__name__} does not declare transmit().")
         if "weight" not in cls.parameters:
             raise ProtocolError(f"synapse {cls.__name__} has no 'weight' parameter.")
@@ -445,6 +453,13 @@ class Synapse(Model):
     @classmethod
     def check_connections(cls, w, params, sources_are_neurons: bool):
         """Connect-time checks of a plastic synapse (weights ``w``, per-connection ``params``)."""
+
+    @classmethod
+    def transmit(cls, a, s, post, cnt, k, tics_per_step):
+        """A static synapse passes its weight unchanged (the engine calls this when a weight_recorder
+        logs its connections one by one)."""
+        import jax.numpy as jnp
+        return s, s["weight"], jnp.zeros((), bool)
 
 
 def connection_params(weight: float = 1.0, delay_doc: str = "Transmission delay") -> dict:

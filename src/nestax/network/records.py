@@ -40,6 +40,7 @@ class ConnRecord:
     synapse: type = None  # the synapse model class
     params: dict = field(default_factory=dict)  # further synapse parameters (stdp: tau_plus, ...), compact
     plastic: dict | None = None  # per-connection state of a plastic synapse after a run (stdp: kplus, t_last)
+    recorder: int | None = None  # global id of the weight_recorder that logs these connections
 
     def __post_init__(self):
         def ids(x):
@@ -78,6 +79,11 @@ class ConnRecord:
         n = len(self.src) if isinstance(m, slice) else (int(np.count_nonzero(m)) if np.asarray(m).dtype == bool
                                                          else len(m))
         return np.full(n, init, np.asarray(init).dtype)
+
+
+class NodeRef(int):
+    """The global id of a node given as a connection setting (the weight_recorder a synapse spec
+    attaches), as opposed to a number."""
 
 
 def compact(x, dtype):

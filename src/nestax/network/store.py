@@ -21,7 +21,7 @@ from ..errors import (BadParameterError, ConnectionError_, MemoryLimitError, Nes
 from ..models.base import ModelSpec, resolve_model
 from ..random import Distribution
 from ..units import to_nest
-from .records import Block, ConnRecord, compact
+from .records import Block, ConnRecord, NodeRef, compact
 
 TICS_PER_MS = 1000
 
@@ -271,6 +271,9 @@ class Network:
         for name in list(kwargs):
             if name in scls.parameters:
                 syn[name] = kwargs.pop(name)
+        # nodes attached to the connections (a recorder of their transmissions), by the recorder's name
+        attached = {n: where.pop(n) for where in (syn, kwargs) for n in
+                    [n for n, v in where.items() if isinstance(v, NodeRef)]}
         r = cr.make_rule(rule, kwargs)
         if kwargs:
             name = next(iter(kwargs))
@@ -373,6 +376,9 @@ class Network:
                         raise ConnectionError_(f"connect: {scls.name} reads the postsynaptic spike archive, which "
                                                f"{m.name} does not keep.")
             scls.check_connections(w, extra, True)
+        wr = None
+        for name, g in attached.items():
+            wr = self.check_attached_recorder(scls, name, g, pre_kinds)
         hom = {}
         for name in scls.homogeneous:  # NEST's _hom synapses: one value per model, for every connection
             v = np.asarray(w if name == "weight" else extra[name], float).reshape(-1)
@@ -387,9 +393,27 @@ class Network:
             if len(v):
                 hom[(scls, name)] = float(v[0])
         self.hom_values.update(hom)
-        self.conns.append(ConnRecord(src, tgt, w, d, rec, scls, extra))
+        self.conns.append(ConnRecord(src, tgt, w, d, rec, scls, extra, recorder=wr))
         self._max_delays = self._max_delays[:len(self.conns) - 1] + [int(np.max(d, initial=0))]
         self.version += 1
+
+    def check_attached_recorder(self, scls, name, wr, pre_kinds) -> int:
+        """Node ``wr``, given as the synapse setting ``name``, is a recorder of that name that is
+        attached to connections and can log connections of ``scls`` from sources of ``pre_kinds``."""
+        m = self.block_of(int(wr)).model
+        if m.kind != "recorder" or m.direction != "synapse" or m.attach_as != name:
+            raise ConnectionError_(f"connect: {name} = node {int(wr)} ({m.name}) is not a {name} of this "
+                                   f"simulator; create one with sim.create(nx.{name}) and pass it.")
+        if scls.rate_kind:
+            raise ConnectionError_(f"connect: {scls.name} carries rates, not spikes; a {name} logs spike "
+                                   "transmissions.")
+        if scls.stochastic:
+            raise ConnectionError_(f"connect: a {name} on {scls.name} is not supported yet (it would have "
+                                   "to log only the spikes the synapse transmits).")
+        if pre_kinds != {"neuron"}:
+            raise ConnectionError_(f"connect: a {name} logs connections from neurons; put a parrot_neuron "
+                                   "between a generator and the recorded connections.")
+        return int(wr)
 
     def conn_values(self, scls, name, value, unit, n_conn, r, n_pre, n_post, i_pre, i_post):
         where = f"{scls.name}"
@@ -506,6 +530,11 @@ class Network:
         self.version += 1
 
     def connect_recorder(self, pre_g, post_g, pre_kinds, post_kinds):
+        for g in np.concatenate([pre_g, post_g]):
+            m = self.block_of(g).model
+            if m.kind == "recorder" and m.direction == "synapse":
+                raise ConnectionError_(f"connect: a {m.name} is attached to connections through the synapse spec: "
+                                       f"sim.connect(pre, post, synapse_model=..., {m.name}=wr).")
         if post_kinds == {"recorder"}:
             for g in post_g:
                 m = self.block_of(g).model

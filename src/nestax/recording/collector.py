@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import NestaxError
 from .result import Result
 
 
@@ -17,6 +18,12 @@ def window_steps(x, dt):
     if not np.isfinite(x):
         return np.iinfo(np.int64).max // 4
     return int(np.floor(x / dt + 0.5))
+
+
+def _gids_of(entries) -> np.ndarray:
+    """Global ids from a recorder's senders/targets list (ids or node collections)."""
+    ids = [np.atleast_1d(getattr(x, "_gids", x)) for x in (entries or ())]
+    return np.concatenate(ids).astype(np.int64) if ids else np.zeros(0, np.int64)
 
 
 class Collector:
@@ -33,6 +40,7 @@ class Collector:
         self.spk = {b: [] for b in self.layout["spk"]}   # (stamps, cols, counts)
         self.dev = []                                    # (stamps, sr gid, sender gid, counts)
         self.mm = {}                                     # mm gid -> {'times': [...], 'vals': {var: [...]}}
+        self.wr = {j: [] for j in self.layout.get("wr", {})}  # logged projection -> (stamps, conns, weights)
         self._mm_plan = {}
         for mg, targets in net.mm_links.items():
             mb = net.block_of(mg)
@@ -71,6 +79,19 @@ class Collector:
             a = np.asarray(out["dev"][j][:n_valid]).reshape(n_valid, -1)[:, 0]
             i = np.nonzero(a)[0]
             self.dev.append((stamps[i], srg, g, a[i]))
+        for j, lay in self.layout.get("wr", {}).items():
+            cnt, first, last = (np.asarray(x[:n_valid]) for x in out["wr"][j])
+            i, ci = np.nonzero(cnt)
+            m = cnt[i, ci]
+            if lay["plastic"] and np.any(m > 2):
+                raise NestaxError(
+                    "weight_recorder: a spike of multiplicity > 2 passed a plastic synapse that a weight_recorder "
+                    "logs; nestax keeps the weights of the first and the last of its transmissions only.")
+            # a spike of multiplicity m is m events: the first with the first weight, the others with the last
+            rep = np.repeat(np.arange(len(i)), m)
+            is_first = np.r_[True, rep[1:] != rep[:-1]] if len(rep) else np.zeros(0, bool)
+            w = np.where(is_first, first[i, ci][rep], last[i, ci][rep])
+            self.wr[j].append((stamps[i][rep], ci[rep], w))
         for mg, (interval, offset, lo, hi, rf, cols, targets) in self._mm_plan.items():
             sel = (stamps >= max(offset, 1)) & ((stamps - offset) % interval == 0) & (stamps > lo) & (stamps <= hi)
             if not sel.any():
@@ -80,6 +101,44 @@ class Collector:
                 cols_v = [np.asarray(out["I"][b][:n_valid])[sel, c] if kind == "I"
                           else np.asarray(out["mm"][(b, var)][:n_valid])[sel, c] for kind, b, c in cols]
                 self.mm[mg]["vals"][var].append(np.stack(cols_v, axis=1))
+
+    def weight_events(self) -> dict:
+        """Every weight_recorder's events of this window, sorted by time, sender and port, within its
+        start/stop window and senders/targets filters."""
+        net, out = self.net, {}
+        for b in net.blocks:
+            if b.model.kind != "recorder" or b.model.stream != "weights":
+                continue
+            for g in b.gids:
+                p = b.params_of(int(g) - b.gid0)
+                o, s0, s1 = (window_steps(p[x], net.dt) for x in ("origin", "start", "stop"))
+                cols = {k: [] for k in ("stamps", "senders", "targets", "weights", "receptors", "ports")}
+                units = set()
+                for j, parts in self.wr.items():
+                    lay = self.layout["wr"][j]
+                    if lay["recorder"] != int(g) or not parts:
+                        continue
+                    st = np.concatenate([x[0] for x in parts])
+                    ci = np.concatenate([x[1] for x in parts])
+                    keep = (st > o + s0) & (st <= o + s1)
+                    for name, col in (("senders", "src"), ("targets", "tgt")):
+                        only = _gids_of(p[name])
+                        if len(only):
+                            keep &= np.isin(lay[col][ci], only)
+                    cols["stamps"].append(st[keep])
+                    cols["senders"].append(lay["src"][ci[keep]])
+                    cols["targets"].append(lay["tgt"][ci[keep]])
+                    cols["weights"].append(np.concatenate([x[2] for x in parts])[keep])
+                    cols["receptors"].append(lay["receptor"][ci[keep]])
+                    cols["ports"].append(lay["port"][ci[keep]])
+                    units.add(lay["unit"])
+                ev = {k: (np.concatenate(v) if v else np.zeros(0, float if k == "weights" else np.int64))
+                      for k, v in cols.items()}
+                order = np.lexsort((ev["ports"], ev["senders"], ev["stamps"]))
+                out[int(g)] = {"kind": "weights", **{k: v[order] for k, v in ev.items()},
+                               "unit": units.pop() if len(units) == 1 else "1",
+                               "time_in_steps": bool(p.get("time_in_steps", False))}
+        return out
 
     def result(self) -> Result:
         net = self.net
@@ -122,6 +181,7 @@ class Collector:
                         "time_in_steps": bool(p.get("time_in_steps", False))}
             last = st[order] == self.k0 + self.n
             self.pending_row0[srg] = (g[order][last], c[order][last].astype(np.int64))
+        rec.update(self.weight_events())
         for b in net.blocks:  # multimeters connected to nothing: no samples
             if b.model.kind == "recorder" and b.model.stream == "samples":
                 for g in b.gids:

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import RecorderError
 
-_KIND_WORDS = {"spikes": "a spike_recorder", "samples": "a multimeter or voltmeter"}
+_KIND_WORDS = {"spikes": "a spike_recorder", "samples": "a multimeter or voltmeter", "weights": "a weight_recorder"}
 
 
 def _gid(node, what="recorder"):
@@ -98,6 +98,11 @@ class Result:
         """NEST's event dict. spike_recorder: {'senders', 'times'} with one entry per spike (a spike of
         multiplicity m appears m times), sorted by time. multimeter: {'senders', 'times', var: ...}."""
         r = self._get(rec)
+        if r["kind"] == "weights":
+            times = r["stamps"].copy() if r["time_in_steps"] else r["stamps"] * self.dt * u.ms
+            return {"senders": r["senders"].copy(), "targets": r["targets"].copy(), "times": times,
+                    "weights": _q(r["weights"], r["unit"]), "receptors": r["receptors"].copy(),
+                    "ports": r["ports"].copy()}
         if r["kind"] == "spikes":
             st = np.repeat(r["stamps"], r["counts"])
             snd = np.repeat(r["gids"], r["counts"])
@@ -111,7 +116,11 @@ class Result:
         return out
 
     def n_events(self, sr) -> int:
-        """Number of spikes recorded in this window (multiplicity counted)."""
+        """Number of events recorded in this window: spikes of a spike_recorder (multiplicity
+        counted), transmissions of a weight_recorder."""
+        r = self._get(sr)
+        if r["kind"] == "weights":
+            return len(r["stamps"])
         return int(self._get(sr, "spikes")["counts"].sum())
 
     def rate(self, sr) -> float:

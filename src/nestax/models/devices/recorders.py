@@ -126,3 +126,31 @@ class voltmeter(multimeter):
 
     name = "voltmeter"
     parameters = {**multimeter.parameters, "record_from": Param(("V_m",), "1", "Names of the variables", "list")}
+
+
+@register
+class weight_recorder(Recorder):
+    """Records the spikes transmitted through the connections it is attached to, with the weight each
+    one delivers (NEST: weight_recorder).
+
+    Attach it through the synapse spec: ``sim.connect(pre, post, synapse_model="stdp_synapse",
+    weight_recorder=wr)`` (NEST sets it with SetDefaults or CopyModel; both spellings work in
+    nestax's PyNEST module). Every transmitted spike is one event (a spike of multiplicity m is m
+    events, as NEST unrolls it) with ``senders``, ``targets``, ``times`` (the spike's stamp, not its
+    arrival), ``weights`` (the weight delivered: the updated weight of an STDP synapse, weight * u * x
+    of a Tsodyks synapse), ``receptors`` and ``ports`` (the connection's index among the connections
+    of its synapse model, ordered by source, as NEST numbers them with one thread).
+
+    Parameters: start (ms, 0), stop (ms, inf), origin (ms, 0): events stamped t with
+    origin+start < t <= origin+stop; senders and targets (lists of global ids; empty: all);
+    label (''); time_in_steps (False).
+    """
+
+    name = "weight_recorder"
+    parameters = {**_WINDOW, "label": Param("", "1", "Label", "str"),
+                  "time_in_steps": Param(False, "1", "Report event times in steps", "bool"),
+                  "senders": Param((), "1", "Record only connections from these global ids (empty: all)", "list"),
+                  "targets": Param((), "1", "Record only connections onto these global ids (empty: all)", "list")}
+    direction = "synapse"  # attached to connections through the synapse spec
+    attach_as = "weight_recorder"
+    stream = "weights"

@@ -64,10 +64,9 @@ class pulsepacket_generator(SpikeSource):
     the exact steps). Spikes of one step go out as one event with that multiplicity, and every target
     receives the same spikes (as in NEST, where the packet is drawn once per generator).
 
-    The packet times are drawn when the network is built, from ``rng_seed`` and the generator's index
-    in its population (NumPy, reproducible, independent of chunking and of splitting a run): a packet
-    with sdev > 0 therefore needs ``rng_seed`` >= 0 (the spike-source protocol gives a source no random
-    key that all its connections share). With sdev = 0 nothing is random.
+    The packet times are drawn when the network is built (NumPy, reproducible, independent of
+    chunking and of splitting a run), from the generator's ``rng_seed`` if given (>= 0), else from the
+    Simulator's seed and the generator's global id. With sdev = 0 nothing is random.
 
     Differences from NEST 3.10: NEST redraws the packets within the tolerance window of the current
     time at every Simulate call (splitting a run duplicates them); nestax gives the result of one
@@ -75,16 +74,17 @@ class pulsepacket_generator(SpikeSource):
     min_delay = dt).
 
     Parameters: pulse_times (ms, []), activity (spikes per pulse, 0, integer >= 0), sdev (ms, 0, >= 0),
-    start (ms, 0), stop (ms, inf), origin (ms, 0), rng_seed (-1; an integer >= 0 is required when sdev > 0).
+    start (ms, 0), stop (ms, inf), origin (ms, 0), rng_seed (-1: from the Simulator's seed).
     """
 
     name = "pulsepacket_generator"
+    draws_when_built = True
     parameters = {
         "pulse_times": Param((), "ms", "Times of the pulse centres (absolute)", "array"),
         "activity": Param(0, "1", "Number of spikes per pulse", "int"),
         "sdev": Param(0.0, "ms", "Standard deviation of the spike times around the pulse time"),
         **_WINDOW,
-        "rng_seed": Param(-1, "1", "Seed of the packet draws (needed when sdev > 0)", "int"),
+        "rng_seed": Param(-1, "1", "Seed of the packet draws (-1: from the Simulator's seed)", "int"),
     }
     #: NEST: spikes are drawn within sdev * sdev_tolerance of the current time
     sdev_tolerance = 10.0
@@ -110,20 +110,16 @@ class pulsepacket_generator(SpikeSource):
         seeds = np.broadcast_to(np.asarray(p["rng_seed"]), np.shape(s))
         cls._require(p, "rng_seed", (seeds >= -1) & (seeds <= 2**32 - 1) & (seeds == np.round(seeds)),
                      "an integer in 0 .. 2**32 - 1 (or -1: none)")
-        n_p = np.array([len(t) for t in p["pulse_times"]])
-        need = (np.broadcast_to(s, n_p.shape) > 0) & (np.broadcast_to(a, n_p.shape) > 0) & (n_p > 0)
-        cls._require(p, "rng_seed", ~need | (np.broadcast_to(seeds, n_p.shape) >= 0),
-                     "an integer >= 0 when sdev > 0: nestax draws the packets when the network is built, "
-                     "from rng_seed (it cannot use the Simulator's seed for them yet)")
 
     @classmethod
-    def host_arrays(cls, p, dt):
+    def host_arrays(cls, p, dt, seeds=None):
         h = super().host_arrays(p, dt)
         n = len(p["pulse_times"])
         tps = int(round(dt * 1000))
         act = np.broadcast_to(np.asarray(p["activity"]), (n,)).astype(np.int64)
         sdev = np.broadcast_to(np.asarray(p["sdev"], float), (n,))
-        seeds = np.broadcast_to(np.asarray(p["rng_seed"]), (n,)).astype(np.int64)
+        if seeds is None:  # called outside a build (docs, checks): the generator's own seeds
+            seeds = np.maximum(np.broadcast_to(np.asarray(p["rng_seed"]), (n,)), 0)
         per = []
         for i in range(n):
             pulses = np.sort(np.asarray(p["pulse_times"][i], float))
