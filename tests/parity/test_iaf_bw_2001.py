@@ -185,12 +185,7 @@ def build_wang(create, connect, is_nestax):
     1600/40 (excitatory) and 400/10 (inhibitory) for the smaller populations; the Poisson inputs are
     replaced by fixed spike trains (one per neuron) so that both simulators see the same input, and the
     stimulus is stronger (600 and 300 Hz from 100 ms) so that the short run has selective activity.
-
-    nestax refuses AMPA and GABA connections between two iaf_bw_2001 populations for now (its
-    connect-time payload check, written for iaf_tum_2000, requires receptor 3 between neurons of a
-    payload model); there, each recurrent AMPA / GABA projection goes through parrot_neurons with
-    delays 0.1 + 0.4 ms, which delivers at the same time as NEST's direct 0.5 ms connection.
-    NMDA connections are direct in both."""
+"""
     scale_e, scale_i = 1600 / (2 * N_SEL + N_NS), 400 / N_I
     g_ampa_ex, g_ampa_ext_ex, g_nmda_ex, g_gaba_ex = 0.05 * scale_e, 2.1, 0.165 * scale_e, 1.3 * scale_i
     g_ampa_in, g_ampa_ext_in, g_nmda_in, g_gaba_in = 0.04 * scale_e, 1.62, 0.13 * scale_e, 1.0 * scale_i
@@ -202,17 +197,9 @@ def build_wang(create, connect, is_nestax):
     s2 = create("iaf_bw_2001", N_SEL, EPOP)
     ns = create("iaf_bw_2001", N_NS, EPOP)
     inh = create("iaf_bw_2001", N_I, IPOP)
-    relay = {}
 
     def fast(src, tgt, w, receptor):
-        if not is_nestax:
-            connect(src, tgt, "all_to_all", {"weight": w, "delay": delay, "receptor_type": receptor})
-            return
-        key = tuple(src.tolist())
-        if key not in relay:
-            relay[key] = create("parrot_neuron", len(src), {})
-            connect(src, relay[key], "one_to_one", {"delay": 0.1})
-        connect(relay[key], tgt, "all_to_all", {"weight": w, "delay": delay - 0.1, "receptor_type": receptor})
+        connect(src, tgt, "all_to_all", {"weight": w, "delay": delay, "receptor_type": receptor})
 
     def exc(src, tgt, w_ampa, w_nmda):
         fast(src, tgt, w_ampa, 1)
@@ -298,4 +285,8 @@ def test_connections_nest_refuses():
         with pytest.raises(ConnectionError_, match="receptor_type 3 of iaf_bw_2001"):
             sim.connect(src, b, receptor_type=3)
     sim.connect(a, b, receptor_type=3)                  # NMDA between iaf_bw_2001 neurons
+    sim.connect(a, b, receptor_type=1)                  # AMPA and GABA too (NEST allows them)
+    sim.connect(a, b, receptor_type=2)
+    with pytest.raises(ConnectionError_, match="send from a iaf_bw_2001"):  # NEST: only iaf_bw_2001 on NMDA
+        sim.connect(sim.create(nx.iaf_tum_2000), b, receptor_type=3)
     sim.connect(sim.create(nx.dc_generator, amplitude=1.0), b)   # currents on receptor 0

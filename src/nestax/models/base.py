@@ -237,6 +237,13 @@ class Neuron(Model):
     payload_receptors: ClassVar[tuple] = ()
     #: state variable sent with each spike to a payload receptor ("" : this model sends none)
     payload_state: ClassVar[str] = ""
+    #: what the payload is, for messages (iaf_tum_2000: "u x")
+    payload_doc: ClassVar[str] = "payload"
+    #: neurons of this model connect to each other on payload receptors only (NEST's iaf_tum_2000)
+    payload_exclusive: ClassVar[bool] = False
+    #: payload receptors take spikes from any model that sends a payload ("any") or from this model
+    #: only ("same": NEST's iaf_bw_2001 checks the sender's type)
+    payload_senders: ClassVar[str] = "any"
     #: a recordable that shows the generator current read for the NEXT step (NEST's glif ``I``)
     next_current: ClassVar[str | None] = None
     #: NEST's archiving node: the neuron has ARCHIVING_PARAMS (tau_minus, ...) and, when it is the

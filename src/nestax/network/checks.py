@@ -74,7 +74,7 @@ def payload(scls, tm, pre_models, r_b):
     """Receptors that scale a spike by a value its sender computes (iaf_tum_2000's receptor 1: u x)
     take spikes only from senders that compute it (target model ``tm``, receptors ``r_b``)."""
     pr = tm.payload_receptors
-    if pr and not np.isin(r_b, pr).all():
+    if pr and tm.payload_exclusive and not np.isin(r_b, pr).all():
         if any(m is tm for m in pre_models):  # NEST: IllegalConnection
             raise ConnectionError_(f"connect: {tm.name} neurons must be connected to each other via "
                                    f"receptor_type {pr[0]} (got {int(r_b[~np.isin(r_b, pr)][0])}), as in NEST.")
@@ -82,10 +82,12 @@ def payload(scls, tm, pre_models, r_b):
         return
     r = int(r_b[np.isin(r_b, pr)][0])
     for m in pre_models:
-        if not (m.kind == "neuron" and m.payload_state):
+        sends = m.kind == "neuron" and bool(m.payload_state)
+        if not sends or (tm.payload_senders == "same" and m is not tm):
+            source = f"a {tm.name}" if tm.payload_senders == "same" else "a neuron model that sends it"
             raise ConnectionError_(
-                f"connect: receptor_type {r} of {tm.name} scales each spike by the sender's u x, which "
-                f"{m.name} does not send (NEST multiplies its spikes by 0 there); connect it to "
-                "receptor_type 0, or send from an iaf_tum_2000.")
+                f"connect: receptor_type {r} of {tm.name} scales each spike by the sender's {tm.payload_doc}, "
+                f"which {m.name} does not send (NEST refuses it or multiplies its spikes by 0 there); connect it "
+                f"to another receptor, or send from {source}.")
     if scls.plastic:
         raise ConnectionError_(f"connect: {scls.name} onto receptor_type {r} of {tm.name} is not supported.")

@@ -41,7 +41,7 @@ class iaf_bw_2001(Neuron):
     and sends delta with the spike (NEST puts it in the spike event's offset field). A target adds
     weight x delta to its s_NMDA on receptor 3. This is nestax's payload mechanism
     (``payload_receptors = (3,)``, ``payload_state = "_s_delta"``); NMDA input is accepted only from
-    neurons that send a payload (NEST: only from iaf_bw_2001).
+    iaf_bw_2001 neurons, as in NEST.
 
     Update of step k, covering (k dt, (k+1) dt] (NEST 3.10):
 
@@ -84,8 +84,6 @@ class iaf_bw_2001(Neuron):
 
     Spike times are grid stamps; NEST's spike_recorder reports this model's times in ms minus delta
     (the payload rides in the event's offset) unless time_in_steps is set.
-    Known limitation (connect-time check in nestax.network.checks.payload, written for iaf_tum_2000):
-    AMPA / GABA connections between two iaf_bw_2001 populations are refused for now; NEST allows them.
     """
 
     name = "iaf_bw_2001"
@@ -94,6 +92,8 @@ class iaf_bw_2001(Neuron):
     weight_unit = "nS"
     payload_receptors = (3,)     # NMDA spikes are scaled by the sender's delta
     payload_state = "_s_delta"   # what this model's spikes carry
+    payload_doc = "NMDA increment delta"
+    payload_senders = "same"     # NEST: NMDA input only from iaf_bw_2001
     settable_state = ("V_m", "s_AMPA", "s_GABA", "s_NMDA")  # what NEST's SetStatus accepts
     parameters = {
         "E_L": Param(-70.0, "mV", "Leak reversal potential"),

@@ -81,6 +81,8 @@ class iaf_tum_2000(Neuron):
     current_ports = {1: "I_1"}
     payload_receptors = (1,)   # spikes on receptor 1 carry the sender's u x
     payload_state = "_offset"  # what this model's spikes carry: u x of its last spike
+    payload_doc = "u x"
+    payload_exclusive = True   # NEST: iaf_tum_2000 neurons connect to each other on receptor 1 only
     weight_unit = "pA"
     parameters = {
         **_IAF_COMMON,  # E_L, C_m, tau_m, t_ref, V_th, V_reset, I_e as iaf_psc_exp
