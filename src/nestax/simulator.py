@@ -258,7 +258,9 @@ class Simulator:
                     extra[n] = ([np.full(len(p), np.nan) for _, p in parts], wunit if unit == "weight" else unit)
                 extra[n][0][i] = np.asarray(v, float)
         extra = {n: (np.concatenate(v), unit) for n, (v, unit) in extra.items()}
-        return Connections(src, tgt, cat("weight"), cat("delay") * self.dt, cat("receptor"), syn.tolist(), self.dt,
+        delays = np.concatenate([np.broadcast_to(c.delay_ms, (len(c),))[pos] if c.delay_ms is not None
+                                 else c.take("delay", pos) * self.dt for c, pos in parts])
+        return Connections(src, tgt, cat("weight"), delays, cat("receptor"), syn.tolist(), self.dt,
                            extra, self, sel, wunit)
 
     def _set_connections(self, conns, given: dict):

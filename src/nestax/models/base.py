@@ -332,14 +332,34 @@ class SpikeSource(Model):
         """Compile-time constants passed to ``emit`` as keywords (none by default)."""
         return {}
 
+    #: the run state of :meth:`init_run_state` is kept when the network is rebuilt between ``simulate``
+    #: calls (a ``set``, a new connection), as long as its arrays keep their shapes; False: it is
+    #: rebuilt from the host arrays at the current step (spike_generator's pointer)
+    run_state_kept: ClassVar[bool] = False
+    #: :meth:`advance` takes ``key=``: a PRNG key of the step and generator block that does not depend
+    #: on the projection (a train shared by all targets, a spike_recorder connected directly included)
+    advance_key: ClassVar[bool] = False
+    #: the source keeps a run state per connection (a renewal process per target):
+    #: :meth:`init_conn_state` builds it, ``emit`` takes it as ``cs=`` and returns
+    #: ``(SpikeEmission, new cs)``. The engine keeps it across ``simulate`` calls and rebuilds;
+    #: connections made later start from :meth:`init_conn_state`.
+    conn_state: ClassVar[bool] = False
+
     @classmethod
     def init_run_state(cls, h, k_now):
         """The source's run state at engine step ``k_now`` (host arrays ``h``): a dict of arrays."""
         return {}
 
     @classmethod
+    def init_conn_state(cls, p, h, src, k_now):
+        """Per-connection run state (``conn_state`` sources) at engine step ``k_now``: a dict of host
+        arrays whose first dimension runs over the connections, whose generators are ``src``."""
+        return {}
+
+    @classmethod
     def advance(cls, p, h, rs, k):
-        """Once per step, before any connection is served: (new run state, per-generator output)."""
+        """Once per step, before any connection is served: (new run state, per-generator output).
+        With ``advance_key`` the engine passes ``key=`` as well."""
         return rs, None
 
     @classmethod
@@ -460,6 +480,11 @@ class Synapse(Model):
     @classmethod
     def check_connections(cls, w, params, sources_are_neurons: bool):
         """Connect-time checks of a plastic synapse (weights ``w``, per-connection ``params``)."""
+
+    #: ``continuous_delay(dms, dt) -> (steps, delay in ms)``: how a delay set on existing connections
+    #: maps to steps when the model keeps delays between grid points (cont_delay_synapse); None:
+    #: rounded to the nearest step, as at connect time
+    continuous_delay: ClassVar[Any] = None
 
     @classmethod
     def transmit(cls, a, s, post, cnt, k, tics_per_step):

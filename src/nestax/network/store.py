@@ -495,7 +495,16 @@ class Network:
                 v = v if v.ndim == 0 else v[offset:offset + len(pos)]
                 finite(scls, name, v, unit, inf_ok=name not in ("weight", "delay"))
                 if name == "delay":
-                    v = self.delay_steps(v, scls.name)
+                    if scls.continuous_delay is not None:  # steps and the exact value it reads back as
+                        exact = np.array(c.delay_ms if c.delay_ms is not None else c.take("delay") * self.dt, float)
+                        exact[pos] = v
+                        new["delay_ms"] = exact
+                        if np.any(v < self.dt * (1 - 1e-12)):
+                            raise BadParameterError(f"{where}: delay = {np.min(v)} ms is invalid; expected a value >= "
+                                                    f"the resolution {self.dt} ms.")
+                        v = scls.continuous_delay(v, self.dt)[0]
+                    else:
+                        v = self.delay_steps(v, scls.name)
                     self.check_ring(f"{where}: delay {float(np.max(v)) * self.dt:g} ms", max_delay=int(np.max(v)))
                 if state is not None:
                     cur, key = c.state(name), ("state", name)
@@ -525,6 +534,8 @@ class Network:
             elif key == "delay":
                 c.delay = compact(full, c.delay.dtype)
                 self._max_delays[ci] = int(np.max(full, initial=0))
+            elif key == "delay_ms":
+                c.delay_ms = compact(full, np.float64)
             else:
                 setattr(c, key, compact(full, np.float64 if key == "weight" else getattr(c, key).dtype))
         self.version += 1
