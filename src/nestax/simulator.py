@@ -19,9 +19,11 @@ from .engine.run import Runner
 from .errors import BadParameterError, ForeignNodesError, NestaxError
 from .network import Network
 from .network.records import NodeRef
+from .network.store import model_root
 from .network.store import TICS_PER_MS, available_memory, create_params, split_syn_spec, unkeyword
 from .nodes import NodeCollection
 from .recording import Collector, Connections, Result
+from .recording.backends import KernelOption, make_writers
 from .units import to_nest, with_unit
 
 _cache_checked = False
@@ -62,6 +64,12 @@ class Simulator:
     chunk_bytes : int
         Memory budget of the recordings held on the device per chunk of steps.
     """
+
+    # NEST's kernel options of the ascii recording backend (nest.data_path = ... in NEST 3), checked
+    # when set: docs/recording_backends.md
+    data_path = KernelOption()        # directory of the files ('' = the working directory)
+    data_prefix = KernelOption()      # prefix of every file name
+    overwrite_files = KernelOption()  # replace existing files (False: an existing file is an error)
 
     def __init__(self, dt=0.1, seed: int = 1, *, precision: int | None = None, chunk_bytes: int = 64 * 2**20,
                  max_chunk: int = 10_000):
@@ -157,6 +165,72 @@ class Simulator:
             self._net.connect(pre._gids, post._gids, conn_spec if rule is None else rule, syn, model, kwargs)
         self._structure_changed()
 
+    # ------------------------------------------------------------------ model defaults
+    def copy_model(self, existing, new_name: str, params: dict | None = None, **kwargs):
+        """A copy of model ``existing`` (class, spec or name) called ``new_name`` with new defaults
+        (NEST's CopyModel), known to this simulator: ``sim.create(new_name, ...)`` or
+        ``sim.connect(..., synapse_model=new_name)``. A synapse copy may carry a ``weight_recorder``.
+        Returns the new model class."""
+        if not isinstance(new_name, str) or not new_name.isidentifier():
+            raise BadParameterError(f"copy_model: new_name = {new_name!r} is invalid; expected a name (letters, "
+                                    "digits and underscores).")
+        from .models.registry import _MODELS
+        if new_name in _MODELS or new_name in self._net.local_models:
+            raise BadParameterError(f"copy_model: a model called {new_name!r} exists already (NEST: "
+                                    "NewModelNameExists); pick another name.")
+        cls = self._derive(existing, new_name, {**(params or {}), **kwargs})
+        self._net.local_models[new_name] = cls
+        return cls
+
+    def set_defaults(self, model, params: dict | None = None, **kwargs):
+        """New default parameters of ``model`` for the nodes and connections made after this call
+        (NEST's SetDefaults), in this simulator only. Shared parameters of a _hom synapse model change
+        for its existing connections too, as in NEST; a synapse model may get a ``weight_recorder``."""
+        given = {**(params or {}), **kwargs}
+        base = self._net.resolve(model)[0]
+        cls = self._derive(base, base.name, given, same_model=True)
+        shared = [k for k in unkeyword(given) if k in getattr(base, "homogeneous", ())]
+        if shared:  # NEST's common properties: every connection of the model takes the new value
+            self._invalidate()
+            root = model_root(base)
+            for c in self._net.conns:
+                if model_root(c.synapse) is root:
+                    for k in shared:
+                        v = cls.parameters[k].default
+                        if k == "weight":  # static_synapse_hom_w: the weight, in its targets' unit
+                            c.weight = np.asarray(to_nest(v, self._net.weight_unit_of(c), base.name, k), float)
+                        else:
+                            c.params[k] = np.asarray(float(v))
+            for (m, k) in list(self._net.hom_values):
+                if model_root(m) is root and k in shared:
+                    self._net.hom_values[(m, k)] = float(cls.parameters[k].default)
+            self._structure_changed()
+        self._net.local_models[base.name] = cls
+        return cls
+
+    def get_defaults(self, model) -> dict:
+        """The default parameters of ``model`` in this simulator (NEST's GetDefaults), as quantities."""
+        cls = self._net.resolve(model)[0]
+        out = {k: with_unit(spec.default, spec.unit) if spec.kind == "float" and spec.unit not in ("weight",)
+               else spec.default for k, spec in cls.parameters.items()}
+        for k, g in getattr(cls, "default_attached", {}).items():
+            out[k] = NodeCollection(self, [g])
+        return out
+
+    def _derive(self, model, name, given, same_model=False):
+        attached = {}
+        for k, v in list(given.items()):  # a recorder attached to the connections travels as its gid
+            if isinstance(v, NodeCollection):
+                self._check_nodes(v, "copy_model", k)
+                if len(v) != 1:
+                    raise BadParameterError(f"{name}: {k} must be one node; got {len(v)}.")
+                attached[k] = NodeRef(v._gids[0])
+                del given[k]
+                m = self._net.block_of(int(attached[k])).model
+                if getattr(m, "attach_as", None) != k:
+                    raise BadParameterError(f"{name}: {k} = node {int(attached[k])} ({m.name}) is not a {k}.")
+        return self._net.derive_model(model, name, given, attached, same_model)
+
     def _structure_changed(self):
         self._runner = None
         self._fresh_state = True
@@ -214,15 +288,14 @@ class Simulator:
         ``synapse_model`` (None: any) with ``synapse_label`` (an integer: connections of the ``_lbl``
         models with that label; None: any), NEST's GetConnections: a :class:`Connections` with
         ``.get(name)`` for every synapse parameter and state variable and ``.set(...)`` to change them."""
-        from .models.base import resolve_model
         for nodes, what in ((source, "source"), (target, "target")):
             if nodes is not None:
                 self._check_nodes(nodes, "connections", what)
         self._pull()  # plastic weights change during a run
-        want = resolve_model(synapse_model)[0] if synapse_model is not None else None
+        want = model_root(self._net.resolve(synapse_model)[0]) if synapse_model is not None else None
         sel = []
         for ci, c in enumerate(self._net.conns):
-            if want is not None and c.synapse is not want:
+            if want is not None and model_root(c.synapse) is not want:
                 continue
             keep = np.ones(len(c), bool)
             if source is not None:
@@ -312,6 +385,7 @@ class Simulator:
         n_steps = int(round(x))
         if abs(x - n_steps) > 1e-9 * max(1.0, x):
             raise BadParameterError(f"simulate: duration = {T} ms is not a multiple of the resolution {self.dt} ms.")
+        writers = make_writers(self, self._net)  # record_to 'ascii'/'screen': every file check before the run
         t_build = _time.perf_counter()
         if self.k == 0:  # remember the initial state for reset()
             self._t0 = ([{k: np.array(v) for k, v in b.state.items()} if b.model.kind == "neuron" else None
@@ -321,13 +395,15 @@ class Simulator:
         runner = self._prepare()
         self.timings["prepare_s"] = _time.perf_counter() - t_build
         k0 = self.k
-        collector = Collector(self._net, runner.low, k0, n_steps, self._pending_row0, owner=self)
+        collector = Collector(self._net, runner.low, k0, n_steps, self._pending_row0, owner=self, writers=writers)
         need, limit = collector.sample_bytes(), _available_memory()
         if limit is not None and need > 0.8 * limit:
             raise NestaxError(
                 f"simulate: the multimeter samples of {T} ms would take {need / 2**30:.2f} GiB; about "
                 f"{limit / 2**30:.2f} GiB of memory are available. Record fewer targets or variables, a larger "
                 "interval, or simulate in shorter pieces (each call returns its own window).")
+        for w in writers.values():
+            w.open()  # NEST's header; the rows go to <file>.incomplete until simulate returns
         bar = None
         if progress:
             try:
@@ -347,13 +423,19 @@ class Simulator:
             # an interrupt or error inside a chunk: the state, time and recordings are those of the
             # last completed chunk; the next simulate continues from there
             collector.n = self.k - k0
-            self.partial_result = collector.result()
+            try:
+                self.partial_result = collector.result()
+            finally:
+                for w in writers.values():
+                    w.abort()  # the file keeps its .incomplete name
             raise
         finally:
             if bar is not None:
                 bar.close()
             self.timings.update(runner.timings)
         if runner.overflowed():
+            for w in writers.values():
+                w.abort()
             names = sorted({pp.synapse.name for pp in runner.low.plan.projections
                             if pp.synapse is not None and pp.synapse.uses_post_archive})
             raise NestaxError(
@@ -361,7 +443,15 @@ class Simulator:
                 "spikes between two spikes of one of its presynaptic neurons, so the weight update would have "
                 "missed spikes; the weights of this run are wrong. Set sim.stdp_history to a larger value "
                 "before connecting (or call sim.reset()) and simulate again.")
-        return collector.result()
+        try:
+            res = collector.result()
+        except BaseException:
+            for w in writers.values():
+                w.abort()
+            raise
+        for w in writers.values():
+            w.close()  # flushed, closed and renamed to its final name
+        return res
 
     def _prepare(self) -> Runner:
         """The runner of the current network, lowered and with a run state at step k."""

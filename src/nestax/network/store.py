@@ -7,6 +7,7 @@ random draws (:meth:`Network.rng`), so a script builds the same network in every
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import keyword
 import os
 import zlib
@@ -46,6 +47,7 @@ class Network:
         self.n_random = 0
         self.version = 0  # bumped by every structural change (create / connect)
         self.hom_values = {}  # (synapse model, parameter) -> the one value of a _hom synapse model
+        self.local_models = {}  # name -> model derived in this network (copy_model, set_defaults)
 
     # ------------------------------------------------------------------ lookup
     def block_index(self, gids):
@@ -97,6 +99,57 @@ class Network:
             self.sr_counts = sr_counts
             raise
 
+    # ------------------------------------------------------------------ models of this network
+    def resolve(self, model):
+        """(model class, overrides) of a model given by class, spec or name, with this network's own
+        models first: a copy by its name, and a model whose defaults were set by its name or class."""
+        if isinstance(model, str) and model in self.local_models:
+            return self.local_models[model], {}
+        cls, overrides = resolve_model(model)
+        local = self.local_models.get(cls.name)
+        return (local if local is not None and issubclass(local, cls) else cls), overrides
+
+    def derive_model(self, model, name: str, given: dict, attached: dict, same_model: bool = False):
+        """A model like ``model`` with new defaults ``given`` (and, for a synapse, recorders
+        ``attached`` by default), called ``name``: NEST's CopyModel, and SetDefaults with
+        ``same_model`` (the result stands for the model itself). Every value is checked as create /
+        connect would check it."""
+        base = self.resolve(model)[0]
+        given = aliased(base, unkeyword(given))
+        names = list(base.parameters)
+        for k in given:
+            if k not in base.parameters:
+                if base.kind != "synapse" and k in base.state:
+                    raise BadParameterError(f"{base.name}: {k!r} is a state variable; defaults hold parameters only "
+                                            "(give initial values to create or set).")
+                raise unknown_parameter(base.name, k, names)
+        params = dict(base.parameters)
+        for k, v in given.items():
+            spec = base.parameters[k]
+            if base.kind == "synapse":
+                if k in ("weight", "receptor_type") or spec.unit == "weight":
+                    v = v if isinstance(v, u.Quantity) else float(as_floats(v, "1", base.name, k))  # unit at connect
+                    if k == "receptor_type":
+                        receptor_values(base, v, 1)
+                else:
+                    v = float(as_floats(v, spec.unit, base.name, k))
+                    finite(base, k, v, spec.unit, inf_ok=True)
+                    if k == "delay":
+                        self.delay_steps(v, base.name)
+            params[k] = dataclasses.replace(spec, default=v)
+        if base.kind != "synapse":  # the model's own checks on one node with the new defaults
+            p1 = {k: self.param_values(base, k, spec, spec.default, 1) for k, spec in params.items()}
+            check(base, p1)
+            base.check_grid(p1, self.dt)
+        attrs = {"name": name, "parameters": params, "__module__": base.__module__, "__doc__": base.__doc__}
+        if attached:
+            attrs["default_attached"] = {**getattr(base, "default_attached", {}), **attached}
+        if same_model:
+            attrs["_defaults_of"] = base
+        cls = type(base.__name__, (base,), attrs)
+        cls.finalize()
+        return cls
+
     def next_gid(self):
         return 1 if not self.blocks else self.blocks[-1].gid0 + self.blocks[-1].n
 
@@ -109,7 +162,7 @@ class Network:
     def create(self, model, n, given) -> Block:
         """``given``: a dict of parameters / state for every node, or NEST's list form, one dict per node
         (see :func:`create_params`)."""
-        cls, overrides = resolve_model(model)
+        cls, overrides = self.resolve(model)
         if not (isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1):
             raise BadParameterError(f"create({cls.name}): n = {n!r} is invalid; expected an integer >= 1.")
         if cls.kind == "synapse":
@@ -265,7 +318,7 @@ class Network:
     # ------------------------------------------------------------------ connect
     def connect(self, pre_g, post_g, rule, syn: dict, synapse_model, kwargs: dict):
         """Generate and store the connections of one ``connect`` call (or a recorder link)."""
-        scls = resolve_model(synapse_model)[0]
+        scls = self.resolve(synapse_model)[0]
         if scls.kind != "synapse":
             raise BadParameterError(f"connect: {scls.name} is not a synapse model (it is a {scls.kind}).")
         for name in list(kwargs):
@@ -274,6 +327,7 @@ class Network:
         # nodes attached to the connections (a recorder of their transmissions), by the recorder's name
         attached = {n: where.pop(n) for where in (syn, kwargs) for n in
                     [n for n, v in where.items() if isinstance(v, NodeRef)]}
+        attached = {**getattr(scls, "default_attached", {}), **attached}  # set by copy_model / set_defaults
         r = cr.make_rule(rule, kwargs)
         if kwargs:
             name = next(iter(kwargs))
@@ -744,6 +798,14 @@ def gib(nbytes) -> str:
         if nbytes >= 2**k:
             return f"{nbytes / 2**k:,.2f} {unit}"
     return f"{nbytes:,.0f} bytes"
+
+
+def model_root(cls):
+    """The model that ``cls`` stands for: the model whose defaults set_defaults changed, else itself
+    (a copy_model copy is a model of its own)."""
+    while "_defaults_of" in cls.__dict__:
+        cls = cls._defaults_of
+    return cls
 
 
 def check(cls, p):

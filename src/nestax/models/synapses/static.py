@@ -24,9 +24,10 @@ class static_synapse(Synapse):
 class static_synapse_hom_w(static_synapse):
     """A static synapse whose weight is one value for all its connections (NEST: static_synapse_hom_w).
 
-    NEST sets that weight with SetDefaults; in nestax it is the weight of the first connect call, and
-    a later connect with another weight, or a per-connection weight (an array, a distribution), is an
-    error. Delays and receptors are per connection, as in NEST.
+    Set that weight as NEST does, ``sim.set_defaults("static_synapse_hom_w", weight=...)`` (it then
+    changes for existing connections too), or give it at the first connect call; a later connect with
+    another weight, or a per-connection weight (an array, a distribution), is an error. Delays and
+    receptors are per connection, as in NEST.
     """
 
     name = "static_synapse_hom_w"

@@ -141,9 +141,10 @@ def _depress(w, kminus, alpha, lam, mu_minus, wmax):
 @register
 class stdp_synapse_hom(stdp_synapse):
     """stdp_synapse with its plasticity parameters (tau_plus, lambda, alpha, mu_plus, mu_minus, Wmax)
-    shared by all its connections (NEST: stdp_synapse_hom). The weight stays per connection. NEST sets
-    the shared values with SetDefaults; in nestax they are those of the first connect call, and a later
-    connect with other values, or per-connection values, is an error."""
+    shared by all its connections (NEST: stdp_synapse_hom). The weight stays per connection. Set the
+    shared values as NEST does, with ``sim.set_defaults(...)`` (they then change for existing
+    connections too), or give them at the first connect call; a later connect with other values, or
+    per-connection values, is an error."""
 
     name = "stdp_synapse_hom"
     homogeneous = ("tau_plus", "lambda", "alpha", "mu_plus", "mu_minus", "Wmax")

@@ -38,8 +38,8 @@ Wmax               100        weight  maximum |weight|
 State per connection: Kplus (0), Kplus_triplet (0).
 
 jonke_synapse (Jonke, Legenstein, Habenschuss & Maass 2017), parameters shared by all connections of
-the model (NEST keeps them in the model's common properties: set them with SetDefaults there, with the
-first connect call here; ``homogeneous``), in NEST's order:
+the model (NEST keeps them in the model's common properties: set them with ``sim.set_defaults`` as
+NEST's SetDefaults, or at the first connect call; ``homogeneous``), in NEST's order:
 
 1. facilitation, for each post spike t_post of the window in time order, unless lambda = 0:
    w <- min(w + lambda (exp(mu_plus w) K_plus exp((t_last - t_post - d) / tau_plus) - beta), Wmax)
@@ -260,7 +260,7 @@ class stdp_facetshw_synapse_hom(Synapse):
     ======================  =======  ======  ========================================================
 
     State per connection: a_causal (0), a_acausal (0), next_readout_time (0 ms). The model-wide
-    parameters are set by the first connect call (NEST: SetDefaults only).
+    parameters are set with ``sim.set_defaults`` (NEST: SetDefaults) or by the first connect call.
 
     Differences from NEST 3.10:
 

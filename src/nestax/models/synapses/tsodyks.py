@@ -200,8 +200,8 @@ class tsodyks2_synapse(Synapse):
 @register
 class tsodyks_synapse_hom(tsodyks_synapse):
     """tsodyks_synapse with weight, U, tau_psc, tau_fac and tau_rec shared by all its connections
-    (NEST: tsodyks_synapse_hom; NEST sets them with SetDefaults, nestax takes those of the first
-    connect call and refuses other values later). x, y, u stay per connection."""
+    (NEST: tsodyks_synapse_hom). Set them with ``sim.set_defaults(...)`` as in NEST, or at the first
+    connect call (other values later are refused). x, y, u stay per connection."""
 
     name = "tsodyks_synapse_hom"
     homogeneous = ("weight", "U", "tau_psc", "tau_fac", "tau_rec")
