@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import NestaxError
+from .backends import min_delay_steps
 from .result import Result
 
 
@@ -33,8 +34,21 @@ class Collector:
     last stamp, row 0 of this window's matrix); updated for the next window by :meth:`result`.
     """
 
-    def __init__(self, net, lowered, k0: int, n_steps: int, pending_row0: dict, owner=None):
+    def __init__(self, net, lowered, k0: int, n_steps: int, pending_row0: dict, owner=None, writers=None):
         self.net, self.layout, self.rec_dev, self.owner = net, lowered.rec_layout, lowered.plan.rec_dev, owner
+        # recorders with record_to 'ascii' / 'screen' (backends.Writer): their events are written chunk by
+        # chunk in add() and not kept, so memory stays bounded
+        self.writers = writers or {}
+        self._keep_spk = set(self.layout["spk"])
+        if self.writers:
+            mem_senders = [np.asarray(s, np.int64) for g, s in net.sr_links.items() if int(g) not in self.writers]
+            mem_senders = np.concatenate(mem_senders) if mem_senders else np.zeros(0, np.int64)
+            have = set(np.unique(net.block_index(mem_senders)).tolist()) if len(mem_senders) else set()
+            self._keep_spk = {b for b in self.layout["spk"] if b in have}
+        self._file_sr = [g for g, w in self.writers.items() if w.kind == "spikes"]
+        self._file_wr = {g for g, w in self.writers.items() if w.kind == "weights"}
+        self._md = min_delay_steps(net) if any(w.kind == "samples" for w in self.writers.values()) else 1
+        self._mm_pending = {}  # file multimeter -> samples of a min_delay slice not yet complete
         self.k0, self.n = k0, n_steps
         self.pending_row0 = pending_row0
         self.spk = {b: [] for b in self.layout["spk"]}   # (stamps, cols, counts)
@@ -54,12 +68,15 @@ class Collector:
                 else:
                     cols.append(("mm", b, int(np.searchsorted(self.layout["mm"][b], tg))))
             self._mm_plan[mg] = (interval, offset, lo, hi, p["record_from"], cols, np.asarray(targets))
-            self.mm[mg] = {"times": [], "vals": {v: [] for v in p["record_from"]}}
+            if int(mg) not in self.writers:
+                self.mm[mg] = {"times": [], "vals": {v: [] for v in p["record_from"]}}
 
     def sample_bytes(self) -> int:
         """Host memory the multimeter samples of this window will take (float64 values)."""
         total = 0
         for mg, (interval, offset, lo, hi, rf, cols, targets) in self._mm_plan.items():
+            if int(mg) in self.writers:
+                continue  # written to a file / the screen as the run goes
             first = max(self.k0 + 1, offset, lo + 1)
             last = min(self.k0 + self.n, hi)
             if last >= first:
@@ -71,14 +88,23 @@ class Collector:
     def add(self, out, k, n_valid):
         """The recordings of one chunk (steps k .. k + n_valid)."""
         stamps = k + 1 + np.arange(n_valid)
+        chunk_spk, chunk_dev, chunk_wr = {}, [], {}
         for b, arr in out["spk"].items():
+            if b not in self._keep_spk and not self._file_sr:
+                continue
             a = np.asarray(arr[:n_valid])
             i, j = np.nonzero(a)
-            self.spk[b].append((stamps[i], j, a[i, j]))
+            part = (stamps[i], j, a[i, j])
+            if b in self._keep_spk:
+                self.spk[b].append(part)
+            chunk_spk[b] = (part[0], self.layout["spk"][b][part[1]], part[2])
         for (j, srg, g) in self.rec_dev:
             a = np.asarray(out["dev"][j][:n_valid]).reshape(n_valid, -1)[:, 0]
             i = np.nonzero(a)[0]
-            self.dev.append((stamps[i], srg, g, a[i]))
+            (chunk_dev if int(srg) in self.writers else self.dev).append((stamps[i], srg, g, a[i]))
+        for srg in self._file_sr:
+            st, g, c = self._sr_events(srg, chunk_spk, chunk_dev)[:3]
+            self.writers[srg].write(np.repeat(g, c), np.repeat(st, c))
         for j, lay in self.layout.get("wr", {}).items():
             cnt, first, last = (np.asarray(x[:n_valid]) for x in out["wr"][j])
             i, ci = np.nonzero(cnt)
@@ -91,30 +117,103 @@ class Collector:
             rep = np.repeat(np.arange(len(i)), m)
             is_first = np.r_[True, rep[1:] != rep[:-1]] if len(rep) else np.zeros(0, bool)
             w = np.where(is_first, first[i, ci][rep], last[i, ci][rep])
-            self.wr[j].append((stamps[i][rep], ci[rep], w))
+            if lay["recorder"] in self._file_wr:
+                chunk_wr[j] = [(stamps[i][rep], ci[rep], w)]
+            else:
+                self.wr[j].append((stamps[i][rep], ci[rep], w))
+        if self._file_wr:
+            for g, ev in self.weight_events(chunk_wr, only=self._file_wr).items():
+                # NEST's order: a spike of multiplicity m passes all the sender's connections, m times
+                key = np.stack([ev["stamps"], ev["senders"], ev["ports"]])
+                new = np.r_[True, np.any(key[:, 1:] != key[:, :-1], axis=0)] if key.shape[1] else np.zeros(0, bool)
+                start = np.maximum.accumulate(np.where(new, np.arange(len(new)), 0))
+                o = np.lexsort((ev["ports"], np.arange(len(new)) - start, ev["senders"], ev["stamps"]))
+                self.writers[g].write(ev["senders"][o], ev["stamps"][o],
+                                      [ev[c][o] for c in ("weights", "targets", "receptors", "ports")])
         for mg, (interval, offset, lo, hi, rf, cols, targets) in self._mm_plan.items():
             sel = (stamps >= max(offset, 1)) & ((stamps - offset) % interval == 0) & (stamps > lo) & (stamps <= hi)
             if not sel.any():
                 continue
-            self.mm[mg]["times"].append(stamps[sel])
+            vals = {}
             for var in rf:
                 cols_v = [np.asarray(out["I"][b][:n_valid])[sel, c] if kind == "I"
                           else np.asarray(out["mm"][(b, var)][:n_valid])[sel, c] for kind, b, c in cols]
-                self.mm[mg]["vals"][var].append(np.stack(cols_v, axis=1))
+                vals[var] = np.stack(cols_v, axis=1)
+            if int(mg) in self.writers:
+                self._mm_write(int(mg), stamps[sel], vals, k + n_valid)
+                continue
+            self.mm[mg]["times"].append(stamps[sel])
+            for var in rf:
+                self.mm[mg]["vals"][var].append(vals[var])
 
-    def weight_events(self) -> dict:
-        """Every weight_recorder's events of this window, sorted by time, sender and port, within its
-        start/stop window and senders/targets filters."""
+    def _mm_write(self, mg, times, vals, k_end=None):
+        """Write a file multimeter's samples in NEST's order: min_delay slice by slice, within a slice
+        target by target (connection order), each target's samples in time order. The samples of a slice
+        that is not complete at the chunk's end k_end wait for the next chunk (None: write all)."""
+        rf, targets = self._mm_plan[mg][4], self._mm_plan[mg][6]
+        if mg in self._mm_pending:
+            t0, v0 = self._mm_pending.pop(mg)
+            times = np.concatenate([t0, times])
+            vals = {v: np.concatenate([v0[v], vals[v]]) for v in rf}
+        if k_end is not None:
+            done = times <= (k_end // self._md) * self._md
+            if not done.all():
+                self._mm_pending[mg] = (times[~done], {v: vals[v][~done] for v in rf})
+                times, vals = times[done], {v: vals[v][done] for v in rf}
+        if len(times) == 0 or len(targets) == 0:
+            return
+        ti, ci = np.meshgrid(np.arange(len(times)), np.arange(len(targets)), indexing="ij")
+        ti, ci = ti.ravel(), ci.ravel()
+        order = np.lexsort((times[ti], ci, (times[ti] - 1) // self._md))
+        ti, ci = ti[order], ci[order]
+        self.writers[mg].write(targets[ci], times[ti], [np.asarray(vals[v], float)[ti, ci] for v in rf])
+
+    def _sr_events(self, srg, spikes, dev):
+        """The events of spike recorder ``srg`` among ``spikes`` (block -> (stamps, gids, counts)) and
+        ``dev`` ([(stamps, recorder, device gid, counts)]), within its window, sorted by time and sender:
+        (stamps, gids, counts, params, senders)."""
+        net = self.net
+        senders = net.sr_links.get(int(srg), [])
+        blk = net.block_of(srg)
+        p = blk.params_of(srg - blk.gid0)
+        o, s0, s1 = (window_steps(p[x], net.dt) for x in ("origin", "start", "stop"))
+        lo, hi = o + s0, o + s1
+        st_all, g_all, c_all = [], [], []
+        senders_arr = np.asarray(senders, np.int64)
+        # NEST records a spike once per connection: a sender connected n times counts n times
+        links = net.sr_counts.get(srg)
+        n_links = (lambda g: links[np.searchsorted(senders_arr, g)]) if links is not None and np.any(links > 1) \
+            else (lambda g: 1)
+        for b, (st, gid, cnt) in spikes.items():
+            m = np.isin(gid, senders_arr) & (st > lo) & (st <= hi)
+            st_all.append(st[m]); g_all.append(gid[m]); c_all.append(cnt[m] * n_links(gid[m]))
+        for (st, s, g, cnt) in dev:
+            if s == srg:
+                m = (st > lo) & (st <= hi)
+                st_all.append(st[m]); g_all.append(np.full(m.sum(), g)); c_all.append(cnt[m] * n_links(g))
+        st = np.concatenate(st_all) if st_all else np.zeros(0, np.int64)
+        g = np.concatenate(g_all) if g_all else np.zeros(0, np.int64)
+        c = np.concatenate(c_all) if c_all else np.zeros(0, np.int64)
+        order = np.lexsort((g, st))
+        return st[order], g[order], c[order].astype(np.int64), p, senders_arr
+
+    def weight_events(self, wr=None, only=None) -> dict:
+        """Every weight_recorder's events of this window (or of ``wr``: projection -> parts; ``only``:
+        these recorders), sorted by time, sender and port, within its start/stop window and
+        senders/targets filters."""
         net, out = self.net, {}
+        wr = self.wr if wr is None else wr
         for b in net.blocks:
             if b.model.kind != "recorder" or b.model.stream != "weights":
                 continue
             for g in b.gids:
+                if only is not None and int(g) not in only:
+                    continue
                 p = b.params_of(int(g) - b.gid0)
                 o, s0, s1 = (window_steps(p[x], net.dt) for x in ("origin", "start", "stop"))
                 cols = {k: [] for k in ("stamps", "senders", "targets", "weights", "receptors", "ports")}
                 units = set()
-                for j, parts in self.wr.items():
+                for j, parts in wr.items():
                     lay = self.layout["wr"][j]
                     if lay["recorder"] != int(g) or not parts:
                         continue
@@ -155,32 +254,14 @@ class Collector:
         all_sr = {int(g): net.sr_links.get(int(g), []) for b in net.blocks
                   if b.model.kind == "recorder" and b.model.stream == "spikes" for g in b.gids}
         for srg, senders in all_sr.items():
-            blk = net.block_of(srg)
-            p = blk.params_of(srg - blk.gid0)
-            o, s0, s1 = (window_steps(p[x], net.dt) for x in ("origin", "start", "stop"))
-            lo, hi = o + s0, o + s1
-            st_all, g_all, c_all = [], [], []
-            senders_arr = np.asarray(senders, np.int64)
-            # NEST records a spike once per connection: a sender connected n times counts n times
-            links = net.sr_counts.get(srg)
-            n_links = (lambda g: links[np.searchsorted(senders_arr, g)]) if links is not None and np.any(links > 1) \
-                else (lambda g: 1)
-            for b, (st, gid, cnt) in spikes.items():
-                m = np.isin(gid, senders_arr) & (st > lo) & (st <= hi)
-                st_all.append(st[m]); g_all.append(gid[m]); c_all.append(cnt[m] * n_links(gid[m]))
-            for (st, s, g, cnt) in self.dev:
-                if s == srg:
-                    m = (st > lo) & (st <= hi)
-                    st_all.append(st[m]); g_all.append(np.full(m.sum(), g)); c_all.append(cnt[m] * n_links(g))
-            st = np.concatenate(st_all) if st_all else np.zeros(0, np.int64)
-            g = np.concatenate(g_all) if g_all else np.zeros(0, np.int64)
-            c = np.concatenate(c_all) if c_all else np.zeros(0, np.int64)
-            order = np.lexsort((g, st))
-            rec[srg] = {"kind": "spikes", "senders": senders_arr, "stamps": st[order], "gids": g[order],
-                        "counts": c[order].astype(np.int64), "row0": self.pending_row0.get(srg),
+            if srg in self.writers:
+                continue
+            st, g, c, p, senders_arr = self._sr_events(srg, spikes, self.dev)
+            rec[srg] = {"kind": "spikes", "senders": senders_arr, "stamps": st, "gids": g,
+                        "counts": c, "row0": self.pending_row0.get(srg),
                         "time_in_steps": bool(p.get("time_in_steps", False))}
-            last = st[order] == self.k0 + self.n
-            self.pending_row0[srg] = (g[order][last], c[order][last].astype(np.int64))
+            last = st == self.k0 + self.n
+            self.pending_row0[srg] = (g[last], c[last])
         rec.update(self.weight_events())
         for b in net.blocks:  # multimeters connected to nothing: no samples
             if b.model.kind == "recorder" and b.model.stream == "samples":
@@ -198,5 +279,13 @@ class Collector:
             tm = net.block_of(int(targets[0])).model if len(targets) else None
             units = {var: "pA" if var == "I" else tm.state[var].unit if tm is not None and var in tm.state else "1"
                      for var in rf}
-            rec[mg] = {"kind": "samples", "targets": targets, "stamps": times, "values": vals, "units": units}
+            blk = net.block_of(int(mg))
+            rec[mg] = {"kind": "samples", "targets": targets, "stamps": times, "values": vals, "units": units,
+                       "time_in_steps": bool(blk.params_of(int(mg) - blk.gid0).get("time_in_steps", False))}
+        for mg in list(self._mm_pending):  # the samples of the last, incomplete min_delay slice
+            self._mm_write(mg, np.zeros(0, np.int64), {v: np.zeros((0, len(self._mm_plan[mg][6])))
+                                                          for v in self._mm_plan[mg][4]})
+        for g, w in self.writers.items():  # events written to a file or the screen, not kept
+            rec[g] = {"kind": w.kind, "record_to": w.record_to, "filename": w.path, "n_events": w.n_events,
+                      "model": w.model}
         return Result(net.dt, self.k0, self.n, rec, self.owner)

@@ -54,7 +54,9 @@ class Result:
     def duration(self):
         return self.n_steps * self.dt * u.ms
 
-    def _get(self, rec, kind=None):
+    def _get(self, rec, kind=None, data=True):
+        """The record of ``rec``; ``data``: its events are needed (an error for a recorder whose events
+        went to a file or the screen)."""
         want = _KIND_WORDS.get(kind, "a recorder")
         if self._owner is not None and getattr(rec, "_sim", self._owner) is not self._owner:
             from ..errors import ForeignNodesError
@@ -73,7 +75,44 @@ class Result:
             hint = "use res.trace(mm, var) / res.trace_times(mm)" if r["kind"] == "samples" else \
                 "use res.spikes / res.events / res.n_events / res.rate"
             raise RecorderError(f"node {g} is {have}, not {want}; {hint}.")
+        if data and r.get("record_to", "memory") != "memory":
+            where = f"the file {r['filename']!r}: read it with res.to_pandas(rec)" if r["record_to"] == "ascii" \
+                else "the screen"
+            raise RecorderError(f"{r['model']} {g} has record_to = {r['record_to']!r}: its {r['n_events']} events went "
+                                f"to {where}, not to this Result; create it with record_to='memory' (the default) "
+                                "to read them here.")
         return r
+
+    def filename(self, rec):
+        """The file a recorder with record_to='ascii' wrote in this window (NEST's ``filenames``)."""
+        r = self._get(rec, data=False)
+        if r.get("record_to") != "ascii":
+            raise RecorderError(f"node {_gid(rec)} has record_to = {r.get('record_to', 'memory')!r}; only "
+                                "record_to='ascii' writes a file.")
+        return r["filename"]
+
+    # -------------------------------------------------------------- exports
+    def to_pandas(self, rec):
+        """NEST's events of ``rec`` as a pandas DataFrame (columns senders, times in ms or steps, and the
+        recorded values; weight_recorder: targets, weights, receptors, ports). A recorder with
+        record_to='ascii': its file, read with NEST's header conventions (columns sender, time_ms, ...)."""
+        from .exports import to_pandas
+        return to_pandas(self, rec)
+
+    def to_neo(self, rec):
+        """The recordings of ``rec`` as a neo.Segment: one SpikeTrain per sender (spike_recorder) or one
+        AnalogSignal per variable (multimeter), with units, sender ids as annotations."""
+        from .exports import to_neo
+        return to_neo(self, rec)
+
+    def to_nwb(self, path, recorders=None, **nwb_kw):
+        """Write the spikes (as NWB units) and traces (as TimeSeries) of this window to an NWB file."""
+        from .exports import to_nwb
+        return to_nwb(self, path, recorders, **nwb_kw)
+
+    def recorders(self):
+        """Global ids of the recorders in this result."""
+        return sorted(self._rec)
 
     # -------------------------------------------------------------- spikes
     def senders(self, sr) -> np.ndarray:
@@ -110,15 +149,18 @@ class Result:
             return {"senders": snd, "times": times}
         n_t = len(r["stamps"])
         targets = r["targets"]
-        out = {"senders": np.tile(targets, n_t), "times": np.repeat(r["stamps"], len(targets)) * self.dt * u.ms}
+        st = np.repeat(r["stamps"], len(targets))
+        out = {"senders": np.tile(targets, n_t), "times": st if r.get("time_in_steps") else st * self.dt * u.ms}
         for var, vals in r["values"].items():
             out[var] = _q(vals.reshape(-1), r["units"][var])
         return out
 
     def n_events(self, sr) -> int:
         """Number of events recorded in this window: spikes of a spike_recorder (multiplicity
-        counted), transmissions of a weight_recorder."""
-        r = self._get(sr)
+        counted), transmissions of a weight_recorder (and rows written, for record_to 'ascii'/'screen')."""
+        r = self._get(sr, data=False)
+        if r.get("record_to", "memory") != "memory":
+            return int(r["n_events"])
         if r["kind"] == "weights":
             return len(r["stamps"])
         return int(self._get(sr, "spikes")["counts"].sum())

@@ -7,6 +7,11 @@
   the state at the end of the step that ends at t. nestax returns every sample up to the end of each
   simulate call (NEST holds back the last min_delay of samples until the next call).
 - voltmeter is a multimeter with record_from = ['V_m'].
+
+Every recorder has NEST's ``record_to`` ('memory': the Result, default; 'ascii': one file per recorder
+and simulate call, NEST's name and layout; 'screen': NEST's rows printed), ``precision`` (3) and
+``file_extension`` ('dat'); the files go to the Simulator's ``data_path``/``data_prefix`` with
+``overwrite_files`` (NEST's kernel options). See docs/recording_backends.md.
 """
 from __future__ import annotations
 
@@ -24,12 +29,33 @@ _WINDOW = {
     "origin": Param(0.0, "ms", "Time origin of start and stop"),
 }
 
+#: NEST's recording backends that nestax has (NEST 3.10 also has "mpi" and "sionlib")
+RECORD_TO = ("memory", "ascii", "screen")
+# where the events go (NEST's record_to, precision, file_extension): docs/recording_backends.md
+_BACKEND = {
+    "record_to": Param("memory", "1", "Recording backend: 'memory' (the Result), 'ascii' (a file), 'screen'", "str"),
+    "precision": Param(3, "1", "Decimals of the numbers written by the ascii and screen backends", "int"),
+    "file_extension": Param("dat", "1", "File name extension of the ascii backend", "str"),
+}
+
 
 class Recorder(_RecorderProtocol):
 
     @classmethod
     def check(cls, p):
         cls._require(p, "stop", np.asarray(p["stop"]) >= np.asarray(p["start"]), "stop >= start")
+        if "record_to" in p:
+            from ...errors import did_you_mean
+            for v in np.atleast_1d(np.asarray(p["record_to"], object)):
+                if v not in RECORD_TO:
+                    raise BadParameterError(
+                        f"{cls.name}: parameter 'record_to' = {v!r} is invalid; expected one of "
+                        f"{', '.join(map(repr, RECORD_TO))} (NEST: 'Unknown recording backend').{did_you_mean(v, RECORD_TO)}")
+            cls._require(p, "precision", np.asarray(p["precision"]) >= 0, "an integer >= 0")
+            for v in np.atleast_1d(np.asarray(p["file_extension"], object)):
+                if not isinstance(v, str) or "/" in v:
+                    raise BadParameterError(f"{cls.name}: parameter 'file_extension' = {v!r} is invalid; expected a "
+                                            "string without '/' (NEST's default: 'dat').")
 
     @classmethod
     def check_grid(cls, p, dt):
@@ -48,7 +74,7 @@ class spike_recorder(Recorder):
 
     name = "spike_recorder"
     parameters = {**_WINDOW, "label": Param("", "1", "Label", "str"),
-                  "time_in_steps": Param(False, "1", "Report event times in steps", "bool")}
+                  "time_in_steps": Param(False, "1", "Report event times in steps", "bool"), **_BACKEND}
     direction = "in"  # senders -> recorder
     stream = "spikes"
 
@@ -71,6 +97,8 @@ class multimeter(Recorder):
         "offset": Param(0.0, "ms", "Time of the first sample"),
         **_WINDOW,
         "label": Param("", "1", "Label", "str"),
+        "time_in_steps": Param(False, "1", "Report sample times in steps", "bool"),
+        **_BACKEND,
     }
     direction = "out"  # recorder -> observed nodes
     stream = "samples"
@@ -150,7 +178,8 @@ class weight_recorder(Recorder):
     parameters = {**_WINDOW, "label": Param("", "1", "Label", "str"),
                   "time_in_steps": Param(False, "1", "Report event times in steps", "bool"),
                   "senders": Param((), "1", "Record only connections from these global ids (empty: all)", "list"),
-                  "targets": Param((), "1", "Record only connections onto these global ids (empty: all)", "list")}
+                  "targets": Param((), "1", "Record only connections onto these global ids (empty: all)", "list"),
+                  **_BACKEND}
     direction = "synapse"  # attached to connections through the synapse spec
     attach_as = "weight_recorder"
     stream = "weights"
