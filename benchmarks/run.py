@@ -8,6 +8,9 @@
     python benchmarks/run.py --networks aeif       # the aeif_cond_exp network alone
     python benchmarks/run.py --networks coba --nestax-seed 4   # COBA: draws that survive in both
     python benchmarks/run.py --simulators nestax,nest --float32
+    python benchmarks/run.py --networks hpc_benchmark --simulators nestax,nest     # opt-in: NEST's hpc_benchmark
+    python benchmarks/run.py --networks hpc_benchmark --scale 0.1 --T 200         # ... at 1/10 size
+    python benchmarks/run.py --networks brunel_tsodyks2 --simulators nestax,nest   # opt-in: Brunel 12500, tsodyks2
 
 Each (network, simulator) runs in its own subprocess (``--worker``), which prints one JSON line;
 this driver collects them, checks nestax (and Brian2) against NEST and prints the table.
@@ -24,9 +27,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+
+import hpc_benchmark as hpc  # noqa: E402
+import networks as nw  # noqa: E402
 
 # equivalence criteria (against the NEST row of the same network)
 RATE_TOL = 0.10          # |rate - rate_NEST| <= 10 % of rate_NEST
@@ -37,6 +44,8 @@ CV_TOL_BRIAN = 0.15
 BRUNEL_SIZES = {2500: dict(order=500), 12500: dict(order=2500, CE_fixed=1000),
                 50000: dict(order=10000, CE_fixed=1000)}
 SIMULATORS = ("nestax", "nest", "brian2", "brian2-cpp")
+# networks that run only when asked for by name (--networks), with the names that select them
+OPT_IN = {"hpc_benchmark": ("hpc", "hpc_benchmark"), "brunel_tsodyks2": ("tsodyks2", "brunel_tsodyks2")}
 
 
 # ==================================================================================================
@@ -48,7 +57,8 @@ def network_names(args):
     names = [f"brunel-{n}" for n in sizes] + ["cuba", "coba", "aeif", "one-neuron"]
     if args.only:
         keys = [k.strip().lower() for k in args.only.split(",") if k.strip()]
-        return [n for n in names if any(k in n for k in keys)]
+        return ([n for n in names if any(k in n for k in keys)]
+                + [n for n, aliases in OPT_IN.items() if any(k in aliases for k in keys)])
     return names
 
 
@@ -58,8 +68,100 @@ def simulators_for(net, args):
     return [s for s in SIMULATORS if s in wanted and s in ok]
 
 
-def spec_of(net):
-    import networks as nw
+@dataclass
+class BrunelTsodyks2(nw.Brunel):
+    """The Brunel network (iaf_psc_delta, order 2500: 12,500 neurons, CE = epsilon * NE = 1000) with
+    every connection from an E neuron a tsodyks2_synapse; I -> all and the Poisson drive stay static.
+
+    Depressing, weakly facilitating synapses: U = 0.5, tau_rec = 100 ms, tau_fac = 50 ms, initial
+    u = U and x = 1 (set explicitly: NEST's initial u is 0.5 whatever U is). The delivered weight is
+    weight * u * x, so weight = J / U makes a first spike from rest deliver J = 0.1 mV, as in the
+    static network; repeated spikes deliver less. Records the first 1000 E and 250 I neurons.
+    """
+    U: float = 0.5
+    tau_rec: float = 100.0
+    tau_fac: float = 50.0
+    rec_E: int = 1000
+    rec_I: int = 250
+
+    def __post_init__(self):
+        self.n_rec = self.n_rec_E + self.n_rec_I
+
+    @property
+    def n_rec_E(self):
+        return min(self.rec_E, self.NE)
+
+    @property
+    def n_rec_I(self):
+        return min(self.rec_I, self.NI)
+
+    def tsodyks2(self):
+        """syn_spec of the E connections (beyond the synapse model)."""
+        return {"weight": self.J / self.U, "delay": self.delay, "U": self.U, "u": self.U, "x": 1.0,
+                "tau_rec": self.tau_rec, "tau_fac": self.tau_fac}
+
+
+def brunel_tsodyks2_nestax(spec: BrunelTsodyks2, dt=0.1, seed=1, precision=None):
+    import nestax as nx
+    t0 = time.perf_counter()
+    sim = nx.Simulator(dt=dt, seed=seed, precision=precision)
+    E = sim.create(nx.iaf_psc_delta, spec.NE, **spec.neuron_params())
+    I = sim.create(nx.iaf_psc_delta, spec.NI, **spec.neuron_params())
+    noise = sim.create(nx.poisson_generator, rate=spec.p_rate())
+    sr = sim.create(nx.spike_recorder)
+    sim.connect(noise, E + I, weight=spec.J, delay=spec.delay)
+    sim.connect(E, E + I, rule="fixed_indegree", indegree=spec.CE, synapse_model=nx.tsodyks2_synapse,
+                **spec.tsodyks2())
+    sim.connect(I, E + I, rule="fixed_indegree", indegree=spec.CI, weight=-spec.g * spec.J, delay=spec.delay)
+    sim.connect(E[: spec.n_rec_E] + I[: spec.n_rec_I], sr)
+    return sim, sr, time.perf_counter() - t0
+
+
+def brunel_tsodyks2_nest(spec: BrunelTsodyks2, dt=0.1, seed=1, threads=1):
+    import nest
+    nest.ResetKernel()
+    nest.set_verbosity("M_ERROR")
+    nest.local_num_threads = threads
+    nest.resolution = dt
+    nest.rng_seed = seed
+    t0 = time.perf_counter()
+    E = nest.Create("iaf_psc_delta", spec.NE, params=spec.neuron_params())
+    I = nest.Create("iaf_psc_delta", spec.NI, params=spec.neuron_params())
+    noise = nest.Create("poisson_generator", params={"rate": spec.p_rate()})
+    sr = nest.Create("spike_recorder")
+    nest.Connect(noise, E + I, syn_spec={"weight": spec.J, "delay": spec.delay})
+    nest.Connect(E, E + I, {"rule": "fixed_indegree", "indegree": spec.CE},
+                 {"synapse_model": "tsodyks2_synapse", **spec.tsodyks2()})
+    nest.Connect(I, E + I, {"rule": "fixed_indegree", "indegree": spec.CI},
+                 {"weight": -spec.g * spec.J, "delay": spec.delay})
+    nest.Connect(E[: spec.n_rec_E] + I[: spec.n_rec_I], sr)
+    return nest, sr, time.perf_counter() - t0
+
+
+def builders_of(net):
+    """(nestax builder, NEST builder) of a network: each returns (simulator, spike recorder, build s)."""
+    if net.startswith("brunel-"):
+        return nw.brunel_nestax, nw.brunel_nest
+    if net in ("cuba", "coba"):
+        return nw.va_nestax, nw.va_nest
+    return {"aeif": (nw.adex_nestax, nw.adex_nest), "one-neuron": (nw.one_nestax, nw.one_nest),
+            "hpc_benchmark": (hpc.hpc_nestax, hpc.hpc_nest),
+            "brunel_tsodyks2": (brunel_tsodyks2_nestax, brunel_tsodyks2_nest)}[net]
+
+
+def rec_groups(spec):
+    """{population: (first global id, number)} of the recorded neurons of networks that record E and I
+    apart (E[:n_rec_E] and I[:n_rec_I], E created first); {} for the others."""
+    if not hasattr(spec, "n_rec_E"):
+        return {}
+    return {"E": (1, spec.n_rec_E), "I": (spec.NE + 1, spec.n_rec_I)}
+
+
+def spec_of(net, scale=1.0):
+    if net == "hpc_benchmark":
+        return hpc.HPCBenchmark(scale=scale)
+    if net == "brunel_tsodyks2":
+        return BrunelTsodyks2(order=int(round(2500 * scale)))
     if net.startswith("brunel-"):
         return nw.Brunel(**BRUNEL_SIZES[int(net.split("-")[1])])
     if net in ("cuba", "coba"):
@@ -82,15 +184,7 @@ def worker_nestax(net, spec, a):
     import jax
     jax.config.update("jax_enable_x64", not a.float32)
     import numpy as np
-    import networks as nw
-    if net.startswith("brunel-"):
-        sim, sr, build = nw.brunel_nestax(spec, seed=a.seed)
-    elif net in ("cuba", "coba"):
-        sim, sr, build = nw.va_nestax(spec, seed=a.seed)
-    elif net == "aeif":
-        sim, sr, build = nw.adex_nestax(spec, seed=a.seed)
-    else:
-        sim, sr, build = nw.one_nestax(spec, seed=a.seed)
+    sim, sr, build = builders_of(net)[0](spec, seed=a.seed)
     # the warm-up is exactly one full chunk, so it compiles the code the timed run reuses
     sim.max_chunk = int(round(a.warmup / 0.1))
     sim._compiled = None
@@ -111,16 +205,8 @@ def worker_nestax(net, spec, a):
 
 def worker_nest(net, spec, a):
     import numpy as np
-    import networks as nw
     threads = a.threads or os.cpu_count()
-    if net.startswith("brunel-"):
-        nest, sr, build = nw.brunel_nest(spec, seed=a.seed, threads=threads)
-    elif net in ("cuba", "coba"):
-        nest, sr, build = nw.va_nest(spec, seed=a.seed, threads=threads)
-    elif net == "aeif":
-        nest, sr, build = nw.adex_nest(spec, seed=a.seed, threads=threads)
-    else:
-        nest, sr, build = nw.one_nest(spec, seed=a.seed, threads=threads)
+    nest, sr, build = builders_of(net)[1](spec, seed=a.seed, threads=threads)
     t0 = time.perf_counter()
     nest.Simulate(a.warmup)
     warm = time.perf_counter() - t0
@@ -137,7 +223,6 @@ def worker_nest(net, spec, a):
 def worker_brian2(net, spec, a, standalone):
     import numpy as np
     import brian2 as b2
-    import networks as nw
     b2.prefs.logging.console_log_level = "WARNING"
     extra = {}
     if standalone:
@@ -197,10 +282,8 @@ def worker_brian2(net, spec, a, standalone):
 
 
 def worker(a):
-    import numpy as np
-    import networks as nw
     net, simname = a.worker
-    spec = spec_of(net)
+    spec = spec_of(net, a.scale)
     if net == "one-neuron":
         # 100 s of one neuron: a 1 s warm-up, so nestax runs 10,000-step chunks (per-chunk host work
         # would otherwise show up as per-step overhead); every simulator gets the same warm-up
@@ -215,10 +298,12 @@ def worker(a):
         raise SystemExit(f"unknown simulator {simname!r}")
     senders, times = r.pop("senders"), r.pop("times")
     rate, cv = nw.rate_and_cv(senders, times, spec.n_rec, a.T)
+    for pop, (first, n) in rec_groups(spec).items():
+        r[f"rate_{pop}_hz"] = float(((senders >= first) & (senders < first + n)).sum() / n / (a.T / 1000.0))
     if "compile_s" not in r:
         # compile = first (warm-up) call minus what its steps cost at the steady-state speed
         r["compile_s"] = max(r["warmup_s"] - r["sim_s"] * a.warmup / a.T, 0.0)
-    r.update(network=net, simulator=simname, seed=a.seed, T_ms=a.T, warmup_ms=a.warmup, n_rec=spec.n_rec,
+    r.update(network=net, simulator=simname, seed=a.seed, scale=a.scale, T_ms=a.T, warmup_ms=a.warmup, n_rec=spec.n_rec,
              spikes=int(len(times)), rate_hz=float(rate), cv=float(cv),
              peak_rss_mb=r.get("peak_rss_mb", peak_rss_mb()))
     print(json.dumps(r), flush=True)
@@ -241,7 +326,7 @@ def run_one(net, simname, T, args):
     if args.threads:
         cmd += ["--threads", str(args.threads)]
     seed = args.nestax_seed if (simname == "nestax" and args.nestax_seed is not None) else args.seed
-    cmd += ["--seed", str(seed)]
+    cmd += ["--seed", str(seed), "--scale", str(args.scale)]
     t0 = time.perf_counter()
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
@@ -274,13 +359,20 @@ def check(rows):
         r["ratio_build"] = r["build_s"] / ref["build_s"] if ref["build_s"] > 0 else float("nan")
         brian = r["simulator"].startswith("brian2")
         rt, ct = (RATE_TOL_BRIAN, CV_TOL_BRIAN) if brian else (RATE_TOL, CV_TOL)
-        rate_ok = abs(r["rate_hz"] - ref["rate_hz"]) <= rt * max(ref["rate_hz"], 1e-12)
+        rate_ok = all(abs(r[k] - ref[k]) <= rt * max(ref[k], 1e-12)
+                      for k in ("rate_hz", "rate_E_hz", "rate_I_hz") if k in r and k in ref)
         c1, c2 = r["cv"], ref["cv"]
         cv_ok = (c1 != c1 and c2 != c2) or abs(c1 - c2) <= ct      # both NaN (too few spikes) counts as equal
         r["check"] = "OK" if rate_ok and cv_ok else "MISMATCH"
         if brian:
             r["check"] += "~"
     return rows
+
+
+def pop_rates(r):
+    """' (E x Hz, I y Hz)' for rows with population rates, else ''."""
+    pops = [(p, r[f"rate_{p}_hz"]) for p in ("E", "I") if f"rate_{p}_hz" in r]
+    return " (" + ", ".join(f"{p} {v:.2f} Hz" for p, v in pops) + ")" if pops else ""
 
 
 def fmt(x, spec="{:.3f}"):
@@ -293,7 +385,7 @@ def fmt(x, spec="{:.3f}"):
 
 def table(rows):
     cols = ["network", "simulator", "build s", "compile s", "simulate s", "peak RSS MB", "spikes",
-            "rate Hz", "CV", "sim x NEST", "build x NEST", "check"]
+            "rate Hz", "E Hz", "I Hz", "CV", "sim x NEST", "build x NEST", "check"]
     out = []
     for r in rows:
         if "error" in r:
@@ -301,7 +393,7 @@ def table(rows):
             continue
         out.append([r["network"], r["simulator"], fmt(r["build_s"]), fmt(r["compile_s"]), fmt(r["sim_s"]),
                     fmt(r["peak_rss_mb"], "{:.0f}"), str(r["spikes"]), fmt(r["rate_hz"], "{:.2f}"),
-                    fmt(r["cv"], "{:.3f}"), fmt(r.get("ratio_sim"), "{:.2f}"),
+                    fmt(r.get("rate_E_hz"), "{:.2f}"), fmt(r.get("rate_I_hz"), "{:.2f}"), fmt(r["cv"], "{:.3f}"), fmt(r.get("ratio_sim"), "{:.2f}"),
                     fmt(r.get("ratio_build"), "{:.2f}"), r.get("check", "")])
     err_rows = [o for o in out if o[2].startswith("ERROR")]
     w = [max(len(c), *(len(o[i]) for o in out if o not in err_rows)) if len(out) > len(err_rows) else len(c)
@@ -321,7 +413,8 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="T=100 ms (one neuron: 1 s), Brunel 2500 only")
     ap.add_argument("--only", "--networks", dest="only", default="",
                     help="comma-separated network names or substrings "
-                    "(brunel, brunel-2500, cuba, coba, aeif, one-neuron)")
+                    "(brunel, brunel-2500, cuba, coba, aeif, one-neuron); the opt-in hpc_benchmark and "
+                    "brunel_tsodyks2 only by name (or 'hpc', 'tsodyks2')")
     ap.add_argument("--aeif", action="store_true", help="no effect (kept for old command lines): the aeif_cond_exp "
                     "network is in the default set")
     ap.add_argument("--seed", type=int, default=1, help="kernel seed (connectivity, Poisson input) of every "
@@ -335,6 +428,9 @@ def main(argv=None):
     ap.add_argument("--big", action="store_true", help="add Brunel N=50000 (order 10000, CE=1000)")
     ap.add_argument("--simulators", default=",".join(SIMULATORS),
                     help="subset of nestax,nest,brian2,brian2-cpp (Brian2 runs CUBA/COBA only)")
+    ap.add_argument("--scale", type=float, default=1.0, help="size of the opt-in networks: hpc_benchmark has "
+                    "scale * 11250 neurons (in-degrees stay 9000 / 2250), brunel_tsodyks2 order 2500 * scale "
+                    "(CE = 0.1 NE) (default 1; e.g. 0.1 for a quick run)")
     ap.add_argument("--T", type=float, default=None, help="biological time in ms (default 1000; --quick 100)")
     ap.add_argument("--T-one", type=float, default=None, help="one-neuron time in ms (default 100000; --quick 1000)")
     ap.add_argument("--warmup", type=float, default=100.0, help="warm-up simulate in ms, timed separately; nestax runs "
@@ -368,7 +464,8 @@ def main(argv=None):
     print(f"# nestax vs NEST 3.10 benchmarks: dt = 0.1 ms, T = {T:g} ms (one-neuron {T_one:g} ms), "
           f"warm-up {a.warmup:g} ms, nestax {'float32' if a.float32 else 'float64'}, "
           f"NEST threads = {a.threads or os.cpu_count()}, cpus = {os.cpu_count()}, seed = {a.seed}"
-          + (f" (nestax: {a.nestax_seed})" if a.nestax_seed is not None else ""), flush=True)
+          + (f" (nestax: {a.nestax_seed})" if a.nestax_seed is not None else "")
+          + f", scale (hpc_benchmark, brunel_tsodyks2) = {a.scale:g}", flush=True)
     rows = []
     for net in network_names(a):
         for s in simulators_for(net, a):
@@ -377,13 +474,15 @@ def main(argv=None):
             rows.append(r)
             msg = r.get("error") or (f"build {r['build_s']:.2f} s, compile {r['compile_s']:.2f} s, "
                                       f"simulate {r['sim_s']:.2f} s, {r['spikes']} spikes, "
-                                      f"{r['rate_hz']:.2f} Hz, CV {r['cv']:.3f}  [{r.get('info', '')}]")
+                                      f"{r['rate_hz']:.2f} Hz{pop_rates(r)}, CV {r['cv']:.3f}  "
+                                      f"[{r.get('info', '')}]")
             print(f"  {net:12s} {s:10s} {msg}", file=sys.stderr, flush=True)
     check(rows)
     print()
     print(table(rows))
     print()
-    print(f"check: nestax vs NEST: population rate within {RATE_TOL:.0%} and mean ISI CV within {CV_TOL:g} "
+    print(f"check: nestax vs NEST: population rate (and E, I rates where given) within {RATE_TOL:.0%} and "
+          f"mean ISI CV within {CV_TOL:g} "
           f"-> OK / MISMATCH; Brian2 (marked ~) vs NEST, loosely: rate within {RATE_TOL_BRIAN:.0%}, "
           f"CV within {CV_TOL_BRIAN:g}.")
     print("compile s = warm-up call minus its steps at steady-state speed (nestax: plan + XLA compile; "
