@@ -27,7 +27,7 @@ from nestax.units import DIMENSIONLESS, MARKERS, UNITS, parse, to_nest, with_uni
 
 # another unit of the same dimension for each unit symbol NEST uses: a quantity in it must be converted
 ALT_SYMBOL = {"ms": "second", "s": "ms", "mV": "volt", "pA": "nA", "nA": "pA", "pF": "nF", "nS": "uS",
-              "Hz": "kHz"}
+              "Hz": "kHz", "mM": "uM"}
 WRONG = u.meter  # no NEST parameter is a length
 
 
@@ -56,7 +56,10 @@ def skip_reason(spec) -> str | None:
 
 
 # synapse models: the pre and post neurons a connection needs (rate connections join rate neurons)
-SYN_ENDS = {"rate_connection_delayed": "lin_rate_ipn", "rate_connection_instantaneous": "lin_rate_ipn"}
+SYN_ENDS = {"rate_connection_delayed": "lin_rate_ipn", "rate_connection_instantaneous": "lin_rate_ipn",
+            "sic_connection": ("astrocyte_lr_1994", "aeif_cond_alpha_astro"),
+            "clopath_synapse": "aeif_psc_delta_clopath", "diffusion_connection": "siegert_neuron",
+            "stdp_dopamine_synapse": "iaf_psc_alpha"}   # (pre, post) where they differ
 SYN_DEFAULT_END = "iaf_psc_alpha"
 
 
@@ -64,6 +67,8 @@ def _unit_of(cls, name):
     """The unit a value of ``cls.name`` is given in (a synapse's weight: its target model's)."""
     unit = cls.parameters[name].unit
     if cls.kind == "synapse" and (name == "weight" or unit == "weight"):
+        if cls.rate_kind:  # rate connections' weights are plain factors
+            return "1"
         return getattr(_MODELS[SYN_ENDS.get(cls.name, SYN_DEFAULT_END)], "weight_unit", "pA")
     return unit
 
@@ -89,8 +94,11 @@ def _stored(mname, pname, value):
     if cls.kind != "synapse":
         pop = sim.create(cls, 2, **{pname: value})
         return np.asarray(sim.get(pop, pname, unit=False), float)
-    end = _MODELS[SYN_ENDS.get(mname, SYN_DEFAULT_END)]
-    a, b = sim.create(end, 2), sim.create(end, 2)
+    ends = SYN_ENDS.get(mname, SYN_DEFAULT_END)
+    pre, post = (ends, ends) if isinstance(ends, str) else ends
+    a, b = sim.create(_MODELS[pre], 2), sim.create(_MODELS[post], 2)
+    if cls.uses_modulator:  # stdp_dopamine_synapse reads a volume_transmitter
+        sim.set_defaults(mname, volume_transmitter=sim.create(nx.volume_transmitter))
     sim.connect(a, b, synapse_model=mname, **{pname: value})
     c = sim.connections(a, b)
     if pname == "weight":

@@ -14,6 +14,7 @@ import jax
 import numpy as np
 
 from .engine import archive
+from .engine import step_history
 from .engine.lower import float_arrays, initial_run_state, lower
 from .engine.run import Runner
 from .errors import BadParameterError, ForeignNodesError, NestaxError
@@ -95,6 +96,8 @@ class Simulator:
         self._net = Network(dt, int(round(tics)), self.seed)
         self.k = 0                 # current step
         self.stdp_history = archive.HISTORY  # post spikes kept per neuron for plastic synapses
+        # steps of per-step history (Neuron.step_history: Clopath's LTP / LTD values) kept per neuron
+        self.step_history = step_history.HISTORY
         self._runner = None        # the lowered, compiled network and its device state
         self._fresh_state = True   # the runner's state must be rebuilt from the network
         self._host_stale = False   # the device state has moved on since the network was last updated
@@ -102,6 +105,7 @@ class Simulator:
         self._pending_row0 = {}    # spike recorder gid -> (gids, counts) stamped exactly at self.k
         self._capacity = {}        # source block -> spikes per step in one scatter (fixed-capacity delivery)
         self._t0 = None            # the state the first simulate call started from (for reset)
+        self._compiled = None      # (plan, models, chunk, compiled chunk functions) of the last lowering
         self.timings = {}
         self.partial_result = None  # the recordings of an interrupted simulate, up to its last chunk
 
@@ -253,6 +257,7 @@ class Simulator:
         self._pull()
         with self._net.unchanged_on_error():
             changes = self._net.prepare_set(nodes._gids, unkeyword({**(params or {}), **kwargs}), self.k)
+            self._net.reset_recorder_state(nodes._gids, unkeyword({**(params or {}), **kwargs}))
         for blk, newp, news in changes:
             blk.params = newp
             blk.state.update(news)
@@ -360,6 +365,7 @@ class Simulator:
         self._fresh_state = True
         self._pending_row0 = {}
         self._carried = {}  # no input in flight at t = 0
+        self._net.rec_state.clear()  # correlation detectors start empty
         states, plastic = self._t0 or ([], [])
         for c, (w0, p0) in zip(self._net.conns, plastic):
             c.weight, c.plastic = w0, p0  # plastic weights back to their values at the first simulate
@@ -436,6 +442,15 @@ class Simulator:
         if runner.overflowed():
             for w in writers.values():
                 w.abort()
+            if int(runner.state["stdp_overflow"]) & 2:  # a synapse reading the per-step history
+                names = sorted({pp.synapse.name for pp in runner.low.plan.projections
+                                if pp.synapse is not None and pp.synapse.uses_step_history})
+                raise NestaxError(
+                    f"{', '.join(names)}: two spikes of a presynaptic neuron were more than sim.step_history = "
+                    f"{self.step_history} steps apart (plus the delay), longer than the per-step history its "
+                    "target keeps, so the weight update would have missed part of it; the weights of this run are "
+                    "wrong. Set sim.step_history to a larger value before connecting (or call sim.reset()) and "
+                    "simulate again.")
             names = sorted({pp.synapse.name for pp in runner.low.plan.projections
                             if pp.synapse is not None and pp.synapse.uses_post_archive})
             raise NestaxError(
@@ -460,11 +475,18 @@ class Simulator:
             # Measured on an H200 (Brunel 12,500): the looping kernel ran 1536 steps/s, the fixed-capacity
             # kernel 323 steps/s (the capacity grows to the largest burst), so looping is the default.
             low = lower(self._net, self._float(), self.seed, self.chunk_bytes, self.max_chunk, capacity)
-            self._runner = Runner(low, None, capacity)
+            runner = Runner(low, None, capacity)
+            # a network lowered again with the same plan (new weights, device parameters, spike times
+            # set between runs) reuses the compiled chunk functions: their arrays are arguments
+            old = self._compiled
+            if old is not None and old[2] == low.chunk and old[1] == low.models and _same_plan(old[0], low.plan):
+                runner._fns = old[3]
+            self._compiled = (low.plan, low.models, low.chunk, runner._fns, capacity)
+            self._runner = runner
             self._fresh_state = True
         if self._fresh_state:
             self._runner.state = initial_run_state(self._net, self._runner.low, self.k, self._float(),
-                                                   self.stdp_history, self._carried)
+                                                   self.stdp_history, self._carried, int(self.step_history))
             # (_carried stays: it describes this state until a run moves it on and a pull replaces it)
             self._fresh_state = False
         return self._runner
@@ -485,3 +507,11 @@ class Simulator:
         if self.precision is not None:
             return np.float32 if self.precision == 32 else np.float64
         return np.float64 if jax.config.jax_enable_x64 else np.float32
+
+
+def _same_plan(a, b) -> bool:
+    """Two lowered plans compile to the same program (equal static structure)."""
+    try:
+        return bool(a == b)
+    except (ValueError, TypeError):  # arrays among the static values: compare them one by one
+        return False

@@ -62,7 +62,8 @@ def spiking_models():
     out = []
     for name in registry.models():
         cls = registry.lookup(name)
-        if cls.kind == "neuron" and getattr(cls, "signal", "spike") == "spike" and name != "parrot_neuron":
+        if cls.kind == "neuron" and getattr(cls, "signal", "spike") == "spike" and name != "parrot_neuron" \
+                and cls.sends_spikes:  # astrocyte_lr_1994 sends no spikes (tests/parity/test_astrocyte.py)
             out.append(name)
     return out
 
@@ -92,12 +93,12 @@ _PP_SURE = {"c_1": 1e9, "c_2": 0.0}
 
 REFRACTORY = {
     **{m: Refractory(_t_ref(), "V_reset") for m in [
-        "aeif_cond_alpha", "aeif_cond_alpha_multisynapse", "aeif_cond_beta_multisynapse", "aeif_cond_exp",
-        "aeif_psc_alpha", "aeif_psc_delta", "aeif_psc_exp",
+        "aeif_cond_alpha", "aeif_cond_alpha_astro", "aeif_cond_alpha_multisynapse", "aeif_cond_beta_multisynapse",
+        "aeif_cond_exp", "aeif_psc_alpha", "aeif_psc_delta", "aeif_psc_exp",
         "glif_cond", "glif_psc", "glif_psc_double_alpha",
         "iaf_cond_alpha", "iaf_cond_beta", "iaf_cond_exp", "iaf_cond_exp_sfa_rr",
         "iaf_psc_alpha", "iaf_psc_alpha_multisynapse", "iaf_psc_delta", "iaf_psc_exp",
-        "iaf_psc_exp_multisynapse",
+        "iaf_psc_exp_multisynapse", "iaf_bw_2001",
         # NEST's test_refractory.py leaves iaf_tum_2000 out because it stores a value in the spike's
         # offset field (NEST issue #2912); spike steps (time_in_steps) and V_m are unaffected, so it is
         # tested here.
@@ -137,12 +138,12 @@ REFRACTORY_EXCLUDED = {
 # ---- 3. V_m >= V_th at t = 0 ---------------------------------------------------------------------
 # Models with V_m and V_th (as NEST's test selects them: both in GetDefaults).
 TICKET_310 = [
-    "aeif_cond_alpha", "aeif_cond_alpha_multisynapse", "aeif_cond_beta_multisynapse", "aeif_cond_exp",
+    "aeif_cond_alpha", "aeif_cond_alpha_astro", "aeif_cond_alpha_multisynapse", "aeif_cond_beta_multisynapse", "aeif_cond_exp",
     "aeif_psc_alpha", "aeif_psc_delta", "aeif_psc_exp", "amat2_psc_exp", "mat2_psc_exp",
     "glif_cond", "glif_psc", "glif_psc_double_alpha",
     "iaf_cond_alpha", "iaf_cond_beta", "iaf_cond_exp", "iaf_cond_exp_sfa_rr",
     "iaf_psc_alpha", "iaf_psc_alpha_multisynapse", "iaf_psc_delta", "iaf_psc_exp", "iaf_psc_exp_htum",
-    "iaf_psc_exp_multisynapse", "iaf_tum_2000", "iaf_chxk_2008", "izhikevich"]
+    "iaf_psc_exp_multisynapse", "iaf_tum_2000", "iaf_chxk_2008", "izhikevich", "iaf_bw_2001"]
 # NEST's test_ticket_310.py skips iaf_chxk_2008 (it fires on an upward crossing of V_th only, so a neuron
 # started above V_th and decaying never fires: none in NEST, none in nestax) and izhikevich (NEST's
 # reason: an output spike is not reliably suppressed for subthreshold V_m; started at V_th + 15 it does

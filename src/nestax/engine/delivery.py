@@ -50,6 +50,7 @@ class ProjectionPlan:
     shift: int = 0          # current sources: extra steps of delay (1, except into binary neurons)
     synapse: type = None    # plastic projections: the synapse model (its transmit() updates the state)
     weight_recorder: bool = False  # plastic projections: a weight_recorder logs every transmission
+    modulator: int = -1     # plastic projections reading a modulator node: its block (else -1)
     capacity: int = 0       # event mode on accelerators: spikes handled per step in one scatter
                             # (0: loop over batches). The engine checks after each chunk that no
                             # step had more spiking sources and reruns the chunk with more if one did.

@@ -17,6 +17,7 @@ import jax
 import numpy as np
 
 from . import archive
+from . import step_history as sh
 from . import delivery as dl
 from ..network.records import gather
 
@@ -58,6 +59,20 @@ class RateProjectionPlan:
     src_block: int
     tgt_block: int
     instant: bool       # rate_connection_instantaneous: used by the target in the step it is sent
+    phi: bool = True    # the target's phi applies (False: the connection feeds factor x rate to a named port)
+
+
+@dataclass
+class GapPlan:
+    """Gap junctions (synapses that declare ``gap``) between neuron blocks, and how NEST's waveform
+    relaxation couples them (its kernel settings, Network.wfr)."""
+    blocks: tuple        # neuron blocks with gap junctions (sources and targets)
+    pairs: list          # (source block, target block) per gap projection, arrays in arrays['gap']['proj']
+    m: int               # slice length in steps (NEST's min_delay)
+    use_wfr: bool
+    tol: float
+    max_iter: int
+    order: int           # interpolation order: 0, 1 or 3 (K = order + 1 coefficients per step)
 
 
 @dataclass
@@ -74,6 +89,9 @@ class Plan:
     rate_projections: list = field(default_factory=list)
     unroll: int = 1
     pad_index: int = 0   # a spare ring column nobody reads
+    mod_blocks: list = field(default_factory=list)  # modulator nodes (volume_transmitter) with readers
+    slice_steps: int = 1  # NEST's min_delay in steps: modulated synapses follow its slices
+    gap: "GapPlan | None" = None  # gap junctions and NEST's waveform-relaxation settings (None: none)
 
     @property
     def n_neurons(self):
@@ -90,6 +108,9 @@ class Lowered:
     plastic_parts: dict   # plastic projection index -> [(connection record index, mask)]
     rec_layout: dict      # 'spk' / 'mm': block -> recorded gids; 'I': block -> gids
     chunk: int            # steps per compiled chunk
+    #: projection index -> one int64 key per connection (its connection record and place there; a
+    #: recorder stream: its recorder and sender), for sources with per-connection run state
+    conn_keys: dict = field(default_factory=dict)
 
 
 def float_arrays(d: dict, dtype) -> dict:
@@ -109,10 +130,14 @@ def lower(net, dtype, seed: int, chunk_bytes: int, max_chunk: int, capacity: dic
     models = {i: b.model for i, b in enumerate(blocks)}
     groups, plastic_groups, rate_groups = {}, {}, {}
     D = 2
+    gap_conns = []
     for ci, c in enumerate(net.conns):
         if len(c.src) == 0:
             continue
         sb, present = net.block_split(c.src)
+        if c.synapse.gap:  # electrical couplings: their own part (_gap_projections)
+            gap_conns.append(c)
+            continue
         # current generators' input travels one step longer (see _source_projections: shift)
         D = max(D, int(c.delay.max()) + 1 + (blocks[present[0]].model.kind == "current_source"))
         syn = c.synapse
@@ -129,7 +154,8 @@ def lower(net, dtype, seed: int, chunk_bytes: int, max_chunk: int, capacity: dic
                         m &= tb == kt
                     if m.any():
                         key = (ks, kt, syn.rate_kind) if syn.rate_kind else \
-                            (ks, kt, syn.name, -1 if c.recorder is None else c.recorder)
+                            (ks, kt, syn.name, -1 if c.recorder is None else c.recorder,
+                             -1 if c.modulator is None else c.modulator)
                         (rate_groups if syn.rate_kind else plastic_groups).setdefault(key, []).append((ci, m))
             continue
         for key in present:
@@ -162,9 +188,10 @@ def lower(net, dtype, seed: int, chunk_bytes: int, max_chunk: int, capacity: dic
         neurons.append(nb)
     S = max(offset, 1)
     pad_index = neurons[0].offset + neurons[0].n if neurons else 0
-    projections, proj_arrays, sources = [], [], {}
+    projections, proj_arrays, sources, conn_keys = [], [], {}, {}
     for sb, parts in sorted(groups.items()):
-        _source_projections(net, sb, parts, nb_of, dtype, pad_index, capacity, projections, proj_arrays, sources)
+        _source_projections(net, sb, parts, nb_of, dtype, pad_index, capacity, projections, proj_arrays, sources,
+                            conn_keys)
     plastic_parts, rec_w = _plastic_projections(net, plastic_groups, nb_of, dtype, pad_index, projections,
                                                 proj_arrays)
     # stochastic synapses: a key per projection, a function of the seed and the projection's place
@@ -181,6 +208,8 @@ def lower(net, dtype, seed: int, chunk_bytes: int, max_chunk: int, capacity: dic
                 arr = {"src": np.array([g - blocks[b].gid0], np.int32), "tgt": np.zeros(1, np.int32),
                        "w": np.ones(1, dtype), "d": np.ones(1, np.int32)}
                 sources.setdefault(b, []).append(len(projections))
+                if getattr(blocks[b].model, "conn_state", False):
+                    conn_keys[len(projections)] = np.array([_stream_key(srg, g)], np.int64)
                 rec_dev.append((len(projections), srg, g))
                 projections.append(pp)
                 proj_arrays.append(arr)
@@ -191,12 +220,23 @@ def lower(net, dtype, seed: int, chunk_bytes: int, max_chunk: int, capacity: dic
                                blocks[b].model.static_args(blocks[b].params, dt, itemsize))
                     for b in sorted(sources)]
     post_blocks = sorted({pp.tgt_block for pp in projections if pp.synapse is not None and pp.synapse.uses_post_archive})
+    # modulator nodes (volume_transmitter): the spike list each keeps between its periodic updates,
+    # which come every `modulator_interval` slices of min_delay (the shortest delay of the network)
+    mod_blocks = sorted({pp.modulator for pp in projections if pp.modulator >= 0})
+    delays = [int(np.min(c.delay)) for c in net.conns if len(c) and "delay" in c.synapse.parameters]
+    slice_steps = max(1, min(delays)) if delays else 1
+    gap_plan, gap_arrays = _gap_projections(net, gap_conns, dtype, delays)
+    if gap_plan is not None:  # NEST's min_delay includes wfr_comm_interval; a slice's input is in the ring
+        slice_steps = gap_plan.m
+        D = max(D, gap_plan.m + 1)
     n_total = sum(nb.n for nb in neurons)
     # unrolling amortises the per-iteration overhead of tiny networks (one neuron: 1.4 -> 0.4 us per
     # step) but slows larger ones (CUBA, 4,000 neurons: 153 -> 86 us per step recording every spike)
     plan = Plan(dt, D, S, neurons, source_plans, projections, rec_dev, post_blocks=post_blocks,
                 tics_per_step=net.tics_per_step, rate_projections=rate_plans,
-                unroll=4 if n_total <= UNROLL_MAX_NEURONS else 1, pad_index=pad_index)
+                unroll=4 if n_total <= UNROLL_MAX_NEURONS else 1, pad_index=pad_index,
+                mod_blocks=mod_blocks, slice_steps=slice_steps)
+    plan.gap = gap_plan
     params, host, keys = {}, {}, {}
     for b, blk in enumerate(blocks):
         kind = blk.model.kind
@@ -214,6 +254,7 @@ def lower(net, dtype, seed: int, chunk_bytes: int, max_chunk: int, capacity: dic
         "params": params, "host": host, "keys": keys, "proj": proj_arrays, "rate": rate_arrays, "syn_keys": syn_keys,
         "rec_idx": {b: np.array(sorted(v), np.int32) for b, v in rec_spk.items()},
         "mm_idx": {b: np.array(sorted(v), np.int32) for b, v in mm_idx.items()}})
+    arrays["gap"] = jax.device_put(gap_arrays)
     rec_layout = {"spk": {b: blocks[b].gid0 + np.array(sorted(v)) for b, v in rec_spk.items()},
                   "mm": {b: blocks[b].gid0 + np.array(sorted(v)) for b, v in mm_idx.items()},
                   "I": {b: blocks[b].gids for b in rec_I}, "wr": rec_w}
@@ -221,7 +262,23 @@ def lower(net, dtype, seed: int, chunk_bytes: int, max_chunk: int, capacity: dic
     per_step = 20 * sum(len(v["src"]) for v in rec_w.values()) + 4 * sum(len(v) for v in rec_spk.values()) + 8 * sum(
         len(mm_idx[b]) * len(mm_vars[b]) for b in mm_idx) + 8 * sum(blocks[b].n for b in rec_I) + 4 * len(rec_dev) + 16
     chunk = int(max(1, min(max_chunk, chunk_bytes // per_step)))
-    return Lowered(plan, arrays, models, plastic_parts, rec_layout, chunk)
+    return Lowered(plan, arrays, models, plastic_parts, rec_layout, chunk, conn_keys)
+
+
+def _stream_key(recorder: int, sender: int) -> int:
+    """The per-connection key of a spike source's stream to a spike recorder (negative: no record)."""
+    return -1 - ((int(recorder) << 31) | int(sender))
+
+
+def _record_keys(net, parts) -> np.ndarray:
+    """One int64 key per connection of ``parts`` ((record, mask) pairs, in gather order): the record's
+    index in ``net.conns`` and the connection's place within it (stable when connections are added)."""
+    index = {id(c): i for i, c in enumerate(net.conns)}
+    out = []
+    for c, m in parts:
+        pos = np.arange(len(c.src), dtype=np.int64)[m]
+        out.append((np.int64(index[id(c)]) << 32) + pos)
+    return np.concatenate(out) if out else np.zeros(0, np.int64)
 
 
 def _build_seeds(blk, seed: int) -> dict:
@@ -234,9 +291,11 @@ def _build_seeds(blk, seed: int) -> dict:
     return {"seeds": np.where(own >= 0, own, derived).astype(np.int64)}
 
 
-def _source_projections(net, sb, parts, nb_of, dtype, pad_index, capacity, projections, proj_arrays, sources):
+def _source_projections(net, sb, parts, nb_of, dtype, pad_index, capacity, projections, proj_arrays, sources,
+                        conn_keys=None):
     """The projections of source block ``sb`` (static synapses): neurons' event/dense projections,
-    devices' dense ones."""
+    devices' dense ones. ``conn_keys`` (projection -> keys) gets the connection keys of a source with
+    per-connection run state."""
     blocks = net.blocks
     src_blk = blocks[sb]
     smodel = src_blk.model
@@ -316,6 +375,8 @@ def _source_projections(net, sb, parts, nb_of, dtype, pad_index, capacity, proje
             if table is not None:
                 pp.table = True
                 arr["table"] = table
+        if conn_keys is not None and getattr(smodel, "conn_state", False):
+            conn_keys[len(projections)] = _record_keys(net, parts)[m]
         sources.setdefault(sb, []).append(len(projections))
         projections.append(pp)
         proj_arrays.append(arr)
@@ -325,16 +386,28 @@ def _rate_projections(net, rate_groups, nb_of, dtype):
     """Rate connections, one dense projection per (source block, target block, kind)."""
     blocks = net.blocks
     plans, arrays = [], []
-    for (sb, tb, kind), parts in sorted(rate_groups.items()):
-        recs = [(net.conns[ci], m) for ci, m in parts]
-        src = (gather(recs, "src") - blocks[sb].gid0).astype(np.int32)
-        tgt = (gather(recs, "tgt") - blocks[tb].gid0).astype(np.int32)
-        w, d, rec = gather(recs, "weight"), gather(recs, "delay"), gather(recs, "receptor")
-        nb, tm = nb_of[tb], blocks[tb].model
-        port, scale = tm.route(w, rec)
-        plans.append(RateProjectionPlan(sb, tb, kind == "instantaneous"))
-        arrays.append({"src": src, "tgt_local": tgt, "flat": nb.flat(port, tgt).astype(np.int32),
-                       "w": np.asarray(w * scale, dtype), "d": np.asarray(d, np.int32)})
+    for (sb, tb, kind), all_parts in sorted(rate_groups.items()):
+        # connections that feed named ports (RateConnection.feeds) apart from weight-routed ones
+        by_feeds = {}
+        for ci, m in all_parts:
+            by_feeds.setdefault(net.conns[ci].synapse.feeds, []).append((ci, m))
+        for feeds, parts in by_feeds.items():
+            recs = [(net.conns[ci], m) for ci, m in parts]
+            src = (gather(recs, "src") - blocks[sb].gid0).astype(np.int32)
+            tgt = (gather(recs, "tgt") - blocks[tb].gid0).astype(np.int32)
+            w, d, rec = gather(recs, "weight"), gather(recs, "delay"), gather(recs, "receptor")
+            nb, tm = nb_of[tb], blocks[tb].model
+            d = np.broadcast_to(np.asarray(d, np.int32), src.shape)
+            if not feeds:
+                port, scale = tm.route(w, rec)
+                routed = [(nb.flat(port, tgt), w * scale)]
+            else:
+                names = list(tm.port_names(blocks[tb].params))
+                routed = [(nb.flat(np.full(src.shape, names.index(pn)), tgt), gather(recs, fp)) for fp, pn in feeds]
+            for flat, val in routed:
+                plans.append(RateProjectionPlan(sb, tb, kind == "instantaneous", phi=not feeds))
+                arrays.append({"src": src, "tgt_local": tgt, "flat": np.asarray(flat, np.int32),
+                               "w": np.asarray(val, dtype), "d": d})
     return plans, arrays
 
 
@@ -346,7 +419,7 @@ def _plastic_projections(net, plastic_groups, nb_of, dtype, pad_index, projectio
     that a weight_recorder logs (:func:`_weight_layout`)."""
     blocks = net.blocks
     parts_of, rec_w = {}, {}
-    for (sb, tb, _, wr), parts in sorted(plastic_groups.items()):
+    for (sb, tb, _, wr, vt), parts in sorted(plastic_groups.items()):
         src_blk, tgt_blk = blocks[sb], blocks[tb]
         recs = [(net.conns[ci], m) for ci, m in parts]
         syn = recs[0][0].synapse
@@ -361,9 +434,13 @@ def _plastic_projections(net, plastic_groups, nb_of, dtype, pad_index, projectio
         for name in syn.parameters:
             if name not in ("weight", "delay", "receptor_type"):
                 arr[name] = np.asarray(gather(recs, name), dtype)
-        mode = "plastic_event" if n_syn >= dl.EVENT_MIN_SYNAPSES else "plastic"
+        # synapses read by a modulator are transmitted at the end of each slice, all at once (dense)
+        mode = "plastic_event" if n_syn >= dl.EVENT_MIN_SYNAPSES and not syn.uses_modulator else "plastic"
         pp = dl.ProjectionPlan(sb, tb, mode, src_blk.n, n_syn, counts=tm.counts_input, synapse=syn,
                                weight_recorder=wr >= 0)
+        if vt >= 0:
+            pp.modulator = int(net.block_index([vt])[0])
+            arr["vt_local"] = np.full(n_syn, vt - blocks[pp.modulator].gid0, np.int32)
         if wr >= 0:
             rec_w[len(projections)] = _weight_layout(net, recs, wr, src + src_blk.gid0, tgt + tgt_blk.gid0, rec)
         if mode == "plastic_event":
@@ -406,7 +483,7 @@ def _weight_layout(net, recs, wr, src, tgt, receptor):
             "unit": net.weight_unit_of(recs[0][0]), "plastic": bool(syn.plastic)}
 
 
-def initial_run_state(net, low: Lowered, k: int, dtype, history: int, carried: dict):
+def initial_run_state(net, low: Lowered, k: int, dtype, history: int, carried: dict, step_len: int = sh.HISTORY):
     """The run state at step ``k``: neuron states from the blocks, input still in flight
     (``carried['ring']``: block -> (D, slot) rows) re-slotted into the new ring, the sources' own run
     state, plastic connection state from the connection records, the postsynaptic archives."""
@@ -425,11 +502,29 @@ def initial_run_state(net, low: Lowered, k: int, dtype, history: int, carried: d
             for j in range(oldD):
                 kk = k + j
                 ring[kk % plan.D, nb.offset:nb.offset + nb.slot_size] += old[kk % oldD]
-    src_state = {}
+    src_state, conn_state = {}, {}
+    kept_src, kept_conn = carried.get("src_state", {}), carried.get("conn_state", {})
     for sp in plan.sources:
         if sp.kind == "spike_source":
+            model, blk = low.models[sp.block], net.blocks[sp.block]
             h = jax.tree.map(np.asarray, low.arrays["host"][sp.block])
-            src_state[sp.block] = low.models[sp.block].init_run_state(h, k)
+            src_state[sp.block] = model.init_run_state(h, k)
+            old = kept_src.get((blk.gid0, blk.n))
+            if model.run_state_kept and old is not None:
+                src_state[sp.block] = _merge_kept(src_state[sp.block], old, slice(None), slice(None))
+            if model.conn_state:
+                p = jax.tree.map(np.asarray, low.arrays["params"][sp.block])
+                old = kept_conn.get(blk.gid0)
+                for j in sp.projections:
+                    keys = low.conn_keys[j]
+                    cs = model.init_conn_state(p, h, np.asarray(low.arrays["proj"][j]["src"]), k)
+                    if old is not None and len(old["keys"]):
+                        # connections that existed before the rebuild keep their state
+                        order = np.argsort(old["keys"], kind="stable")
+                        pos = np.clip(np.searchsorted(old["keys"][order], keys), 0, len(order) - 1)
+                        hit = old["keys"][order][pos] == keys
+                        cs = _merge_kept(cs, old["state"], hit, order[pos][hit])
+                    conn_state[j] = cs
     cur = ring[k % plan.D].copy()  # the input of the next step waits outside the ring
     ring[k % plan.D] = 0.0
     max_active = {pp.src_block: np.zeros((), np.int32) for pp in plan.projections if pp.capacity}
@@ -443,6 +538,20 @@ def initial_run_state(net, low: Lowered, k: int, dtype, history: int, carried: d
         if pp.mode == "plastic_event":
             st = {n: np.concatenate([v, v[:1] * 0]) for n, v in st.items()}  # the dummy connection
         plastic[j] = {n: np.asarray(v, dtype if np.asarray(v).dtype.kind == "f" else np.int32) for n, v in st.items()}
+    mod = {}
+    for b in plan.mod_blocks:  # a list that starts with a pseudo spike at the last update (t = 0 at first)
+        blk = net.blocks[b]
+        H = int(np.max(blk.params[blk.model.modulator_interval])) * plan.slice_steps + 1
+        h = carried.get("mod", {}).get(b)
+        if h is None or h["t"].shape != (blk.n, H):
+            h = {"t": np.zeros((blk.n, H), np.int32), "m": np.zeros((blk.n, H)), "count": np.ones(blk.n, np.int32)}
+        mod[b] = {"t": np.asarray(h["t"], np.int32), "m": np.asarray(h["m"], dtype), "count": np.asarray(h["count"], np.int32)}
+    defer = {}
+    for j, pp in enumerate(plan.projections):  # presynaptic spikes waiting for the end of their slice
+        if pp.modulator >= 0:
+            old = carried.get("defer", {}).get(j)
+            shape = (plan.slice_steps, pp.n_pre)
+            defer[j] = np.asarray(old, np.int32) if old is not None and np.shape(old) == shape else np.zeros(shape, np.int32)
     post = {}
     for b in plan.post_blocks:
         n = net.blocks[b].n
@@ -450,6 +559,83 @@ def initial_run_state(net, low: Lowered, k: int, dtype, history: int, carried: d
         if h is None or h["t"].shape != (n, history):
             h = archive.empty(n, history)
         post[b] = {n: np.asarray(v, np.int32 if n in ("t", "t_drop") else dtype) for n, v in h.items()}
+    steps = {}  # per-step histories (Neuron.step_history) of targets of synapses that read them
+    for b, names in sh.blocks(plan.projections).items():
+        n = net.blocks[b].n
+        h = carried.get("steps", {}).get(b)
+        if h is None or set(h) != set(names) or any(np.shape(v) != (n, step_len) for v in h.values()):
+            h = sh.empty(n, names, step_len)
+        steps[b] = {v: np.asarray(h[v], dtype) for v in names}
     return jax.device_put({"states": states, "ring": np.asarray(ring.reshape(-1), dtype), "cur": np.asarray(cur, dtype),
-                           "src_state": src_state, "max_active": max_active, "plastic": plastic, "post": post,
-                           "stdp_overflow": np.zeros((), np.int32)})
+                           "src_state": src_state, "conn_state": conn_state, "max_active": max_active,
+                           "plastic": plastic, "post": post, "steps": steps, "mod": mod, "defer": defer,
+                           "stdp_overflow": np.zeros((), np.int32), "gap": _gap_run_state(plan, dtype)})
+
+
+def _merge_kept(new: dict, old: dict, at, frm) -> dict:
+    """``new`` (a run state: name -> array) with rows ``at`` taken from rows ``frm`` of the kept state
+    ``old``, for every array whose trailing shape and kind are unchanged."""
+    out = {}
+    for n, v in new.items():
+        v = np.array(v)
+        o = old.get(n)
+        if o is not None:
+            o = np.asarray(o)
+            if isinstance(at, slice):
+                if o.shape == v.shape and o.dtype.kind == v.dtype.kind:
+                    v = o.astype(v.dtype)
+            elif o.shape[1:] == v.shape[1:] and o.dtype.kind == v.dtype.kind:
+                v[at] = o[frm]
+        out[n] = v
+    return out
+
+
+# ---------------------------------------------------------------- gap junctions
+
+def _gap_projections(net, conns, dtype, delays):
+    """Gap junctions, one projection per (source block, target block), and the waveform-relaxation
+    plan: slices of NEST's min_delay (the shortest delay, at most wfr_comm_interval; one step without
+    waveform relaxation). Arrays: per projection the local source and target and g (nS); per target
+    block the summed conductance ``g_sum``."""
+    if not conns:
+        return None, {}
+    blocks, w = net.blocks, net.wfr
+    pairs, proj = {}, {}
+    for c in conns:
+        sb_of, _ = net.block_split(c.src)
+        tb_of, _ = net.block_split(c.tgt)
+        g = np.broadcast_to(np.asarray(c.weight, float), c.src.shape)
+        for sb, tb in sorted(set(zip(sb_of.tolist(), tb_of.tolist()))):
+            m = (sb_of == sb) & (tb_of == tb)
+            e = proj.setdefault((sb, tb), {"src": [], "tgt": [], "g": []})
+            e["src"].append(c.src[m] - blocks[sb].gid0)
+            e["tgt"].append(c.tgt[m] - blocks[tb].gid0)
+            e["g"].append(g[m])
+    arrs = {"proj": [], "g_sum": {}}
+    for (sb, tb), e in sorted(proj.items()):
+        tgt = np.concatenate(e["tgt"]).astype(np.int32)
+        g = np.concatenate(e["g"])
+        arrs["proj"].append({"src": np.concatenate(e["src"]).astype(np.int32), "tgt": tgt, "g": g.astype(dtype)})
+        gs = arrs["g_sum"].setdefault(tb, np.zeros(blocks[tb].n))
+        gs += np.bincount(tgt, weights=g, minlength=blocks[tb].n)
+        pairs[(sb, tb)] = True
+    arrs["g_sum"] = {b: v.astype(dtype) for b, v in arrs["g_sum"].items()}
+    gap_blocks = tuple(sorted({b for pr in pairs for b in pr}))
+    for b in gap_blocks:
+        arrs["g_sum"].setdefault(b, np.zeros(blocks[b].n, dtype))
+    comm = max(1, int(round(w["wfr_comm_interval"] / net.dt))) if w["use_wfr"] else 1
+    m = min([comm] + [max(1, d) for d in delays])
+    plan = GapPlan(gap_blocks, list(sorted(pairs)), m, bool(w["use_wfr"]), float(w["wfr_tol"]),
+                   int(w["wfr_max_iterations"]), int(w["wfr_interpolation_order"]))
+    return plan, arrs
+
+
+def _gap_run_state(plan, dtype):
+    """The waveform relaxation's result for the current slice: per gap block the summed partner
+    coefficients of each step (m, K, n); ``valid`` False makes the first step relax (again)."""
+    gp = plan.gap
+    if gp is None or not gp.use_wfr:
+        return {"inp": {}, "valid": np.zeros((), bool)}
+    K = gp.order + 1
+    n_of = {nb.block: nb.n for nb in plan.neurons}
+    return {"inp": {b: np.zeros((gp.m, K, n_of[b]), dtype) for b in gp.blocks}, "valid": np.zeros((), bool)}

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 from . import delivery as dl
 
 
-def transmit_each(syn, a, s, post, c, k, tics_per_step, key=None):
+def transmit_each(syn, a, s, post, c, k, tics_per_step, key=None, mod=None):
     """Pass every spike of connection counts ``c`` through the synapse on its own, as NEST does (it
     unrolls a spike's multiplicity for plastic synapses; the repeats see no time between them).
     Returns (state, summed delivered weight per connection, overflow flag, (weight delivered by the
@@ -30,6 +30,8 @@ def transmit_each(syn, a, s, post, c, k, tics_per_step, key=None):
         s, total, ovf, first, last = carry
         one = (c > j).astype(c.dtype)
         kw = {} if key is None else {"key": jax.random.fold_in(key, j)}
+        if mod is not None:  # the modulator's spike list (stdp_dopamine_synapse)
+            kw["mod"] = mod
         s, w, o = syn.transmit(a, s, post, one, k, tics_per_step, **kw)
         w = w.astype(w0.dtype)
         sent = one > 0
@@ -42,7 +44,7 @@ def transmit_each(syn, a, s, post, c, k, tics_per_step, key=None):
     return s, total, ovf, (first, last)
 
 
-def deliver(pp, a, s, post, cnt, k, tics_per_step, ring, add, spike_list=None, key=None):
+def deliver(pp, a, s, post, cnt, k, tics_per_step, ring, add, spike_list=None, key=None, mod=None):
     """Update the connections of projection ``pp`` whose source spiked in step k and deliver them.
 
     ``a``: the projection's arrays; ``s``: its connection state; ``post``: the target's archive (with
@@ -54,7 +56,7 @@ def deliver(pp, a, s, post, cnt, k, tics_per_step, ring, add, spike_list=None, k
     syn = pp.synapse
     if pp.mode == "plastic":
         c = cnt[a["src"]]
-        s, wsum, ovf, (first, last) = transmit_each(syn, a, s, post, c, k, tics_per_step, key)
+        s, wsum, ovf, (first, last) = transmit_each(syn, a, s, post, c, k, tics_per_step, key, mod)
         log = (c, first, last) if pp.weight_recorder else None
         return s, add(ring, a["d"], a["flat"], c.astype(wsum.dtype) if pp.counts else wsum * a["scale"]), ovf, log
     ranks, n_active = spike_list

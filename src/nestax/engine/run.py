@@ -34,9 +34,119 @@ import numpy as np
 from . import archive
 from . import delivery as dl
 from . import plastic as pl
+from . import step_history as sh
 
 
+ADVANCE_KEY = 2**31 - 1  # folded into a spike source's step key for advance() (projections fold in their index)
 SMALL_RING = 4096  # values in the ring buffer below which a step clears its slot with a dynamic-update-slice
+
+
+def _gap_sum(plan, arr, coef_src):
+    """Per gap block, the sum over its partners j of g_ij x j's coefficients: (m, K, n) arrays from
+    the sources' (m, K, n_src) coefficients."""
+    out = {b: jnp.zeros(coef_src[b].shape[:2] + (arr["gap"]["g_sum"][b].shape[0],), coef_src[b].dtype)
+           for b in plan.gap.blocks}
+    for j, (sb, tb) in enumerate(plan.gap.pairs):
+        a = arr["gap"]["proj"][j]
+        out[tb] = out[tb].at[:, :, a["tgt"]].add(coef_src[sb][:, :, a["src"]] * a["g"])
+    return out
+
+
+def gap_step(plan, models, arr, states, ring, cur, k, gc):
+    """The gap-junction input of step k for every gap block, NEST's scheme (see
+    nestax.models.synapses.gap): returns (states, block -> (g_sum, coef (K, n)), new gap run state).
+
+    With waveform relaxation, at the first step of a slice of m steps (or of a run whose stored
+    result is not valid, from that step to the slice's end) every gap block integrates the rest of
+    the slice repeatedly from its current state, its partners' V given per step as polynomials in
+    the fraction of the step built from the previous iteration (the first: their V at the slice
+    start, held; at t = 0: nothing), until no V at a step's end moves by more than wfr_tol or
+    wfr_max_iterations is reached. The state is rewound after each iteration except the model's
+    ``gap_kept`` variables (the integrator's step size). Without it: the partners' V at the start of
+    the step, held (nothing in step 0)."""
+    gp, D, S, dt = plan.gap, plan.D, plan.S, plan.dt
+    by_block = {nb.block: i for i, nb in enumerate(plan.neurons)}
+    nbs = {nb.block: nb for nb in plan.neurons}
+    K = gp.order + 1
+    started = (k > 0).astype(ring.dtype)  # NEST: no gap event has arrived before the first update
+    g_sum = {b: arr["gap"]["g_sum"][b] for b in gp.blocks}
+
+    def held(b):  # the block's V as coefficients (m, K, n): constant over each step
+        v = states[by_block[b]][models[b].gap_state]
+        c = jnp.zeros((gp.m if gp.use_wfr else 1, K) + v.shape, v.dtype)
+        return c.at[:, 0].set(v)
+
+    if not gp.use_wfr:
+        inp = _gap_sum(plan, arr, {b: held(b) for b in gp.blocks})
+        return states, {b: (g_sum[b] * started, inp[b][0] * started) for b in gp.blocks}, gc
+
+    m = gp.m
+    lag0 = k % m
+
+    def rows_of(nb, j):
+        """Input rows (ports + current) of block nb for step k + j - lag0 of the slice."""
+        slot = jax.lax.dynamic_slice(ring, ((((k + j - lag0) % D) * S),), (S,))
+        src = jnp.where(j == lag0, cur, slot)
+        return [src[nb.offset + r * (nb.n + 1):nb.offset + r * (nb.n + 1) + nb.n] for r in range(nb.n_ports + 1)]
+
+    def relax(gc):
+        inp0 = _gap_sum(plan, arr, {b: held(b) for b in gp.blocks})
+        kept0 = {b: {v: states[by_block[b]][v] for v in models[b].gap_kept} for b in gp.blocks}
+        last0 = {b: jnp.zeros((m,) + states[by_block[b]][models[b].gap_state].shape, ring.dtype)
+                 for b in gp.blocks}
+
+        def body(c):
+            it, _, inp, scale, last, kept = c
+            coef_src, new_last, new_kept, exceeded = {}, {}, {}, jnp.zeros((), bool)
+            for b in gp.blocks:
+                i, nb, model = by_block[b], nbs[b], models[b]
+                p, d, V = arr["params"][b], arr["derived"][b], model.gap_state
+                I_held = rows_of(nb, lag0)[nb.n_ports]  # NEST holds the generator current of the first step
+                s0 = {**states[i], **kept[b]}
+
+                def lag(j, lc, b=b, nb=nb, model=model, p=p, d=d, V=V, I_held=I_held, i=i):
+                    s, coefs, ly, exc = lc
+                    active = j >= lag0
+                    rows = rows_of(nb, j)
+                    syn = jnp.stack(rows[:nb.n_ports]) if nb.n_ports else jnp.zeros((0, nb.n), ring.dtype)
+                    g = (g_sum[b] * scale, inp[b][j] * scale)
+                    y0 = s[V]
+                    s1, _ = model.update(p, d, s, syn, I_held, gap=g)
+                    s1 = {n: v.astype(s[n].dtype) for n, v in s1.items()}
+                    y1 = s1[V]
+                    if K == 4:  # cubic Hermite from V and dt dV/dt at both ends of the step
+                        f0 = dt * model.gap_slope(p, d, s, I_held, g, 0.0)
+                        f1 = dt * model.gap_slope(p, d, s1, I_held, g, 1.0)
+                        c = jnp.stack([y0, f0, -3 * y0 + 3 * y1 - 2 * f0 - f1, 2 * y0 - 2 * y1 + f0 + f1])
+                    elif K == 2:
+                        c = jnp.stack([y0, y1 - y0])
+                    else:
+                        c = y0[None]
+                    exc = exc | jnp.any(active & (jnp.abs(y1 - ly[j]) > gp.tol))
+                    ly = ly.at[j].set(jnp.where(active, y1, ly[j]))
+                    coefs = coefs.at[j].set(jnp.where(active, c.astype(coefs.dtype), coefs[j]))
+                    s = {n: jnp.where(active, s1[n], s[n]) for n in s}
+                    return s, coefs, ly, exc
+
+                coefs0 = jnp.zeros((m, K, nb.n), ring.dtype)
+                s_end, coef_src[b], new_last[b], exc = jax.lax.fori_loop(0, m, lag, (s0, coefs0, last[b], exceeded))
+                exceeded = exceeded | exc
+                new_kept[b] = {v: s_end[v] for v in model.gap_kept}
+            return it + 1, ~exceeded, _gap_sum(plan, arr, coef_src), jnp.ones((), ring.dtype), new_last, new_kept
+
+        c = (jnp.zeros((), jnp.int32), jnp.zeros((), bool), inp0, started, last0, kept0)
+        c = jax.lax.while_loop(lambda c: (c[0] < gp.max_iter) & ~c[1], body, c)
+        return {"inp": c[2], "valid": jnp.ones((), bool)}, c[5]
+
+    def keep(gc):
+        return gc, {b: {v: states[by_block[b]][v] for v in models[b].gap_kept} for b in gp.blocks}
+
+    gc, kept = jax.lax.cond((lag0 == 0) | ~gc["valid"], relax, keep, gc)
+    states = list(states)
+    for b in gp.blocks:
+        i = by_block[b]
+        states[i] = {**states[i], **{v: x.astype(states[i][v].dtype) for v, x in kept[b].items()}}
+    return states, {b: (g_sum[b], gc["inp"][b][lag0]) for b in gp.blocks}, gc
 
 
 def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
@@ -56,6 +166,8 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
         """weight x value (or weight x phi(value), NEST's linear_summation=False) per rate connection."""
         a = arr["rate"][j]
         x = sent[rp.src_block][a["src"]]
+        if not rp.phi:  # factor x value into a named port (RateConnection.feeds)
+            return x * a["w"]
         tm = models[rp.tgt_block]
         # the target's nonlinearity parameters, per connection (only those phi reads)
         p = arr["params"][rp.tgt_block]
@@ -65,6 +177,64 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
 
     def key_of(arr, b, k):
         return jax.random.fold_in(arr["keys"][b], k)
+
+    def modulate(arr, k, new_states, post, mod, plastic, defer, ring, overflow):
+        """Modulator nodes (NEST's volume_transmitter) and the synapses that read them, on NEST's
+        schedule: the spikes arriving at a modulator join its list; every `modulator_interval` slices
+        of min_delay it updates all its synapses to this time and restarts its list; at the end of
+        each slice the presynaptic spikes of the slice are transmitted, in time order."""
+        m = plan.slice_steps
+        mod = dict(mod)
+        for b in plan.mod_blocks:
+            model, h = models[b], mod[b]
+            arrived = new_states[by_block[b]][model.modulator_state]
+            hit = arrived > 0
+            rows = jnp.arange(h["count"].shape[0])
+            pos = jnp.minimum(h["count"], h["t"].shape[1] - 1)
+            h = {"t": h["t"].at[rows, pos].set(jnp.where(hit, k + 1, h["t"][rows, pos])),
+                 "m": h["m"].at[rows, pos].set(jnp.where(hit, arrived.astype(h["m"].dtype), h["m"][rows, pos])),
+                 "count": h["count"] + hit.astype(h["count"].dtype)}
+            due = (k + 1) % (arr["params"][b][model.modulator_interval].astype(jnp.int32) * m) == 0  # per node
+            readers = [j for j, pp in enumerate(plan.projections) if pp.modulator == b]
+
+            def update(args, b=b, due=due, readers=readers):
+                plastic, h, ovf = args
+                plastic = dict(plastic)
+                for j in readers:
+                    pp, a = plan.projections[j], arr["proj"][j]
+                    ph = {**post[pp.tgt_block], **arr["derived_post"][pp.tgt_block]}
+                    new, o = pp.synapse.trigger(a, plastic[j], ph, h, k + 1, plan.tics_per_step)
+                    sel = due[a["vt_local"]]
+                    plastic[j] = {n: jnp.where(sel, new[n].astype(v.dtype), v) for n, v in plastic[j].items()}
+                    ovf = ovf | o.astype(jnp.int32)
+                d2 = due[:, None]
+                h = {"t": jnp.where(d2, jnp.where(jnp.arange(h["t"].shape[1]) == 0, k + 1, 0), h["t"]),
+                     "m": jnp.where(d2, 0.0, h["m"]), "count": jnp.where(due, 1, h["count"])}
+                return plastic, h, ovf
+
+            plastic, h, overflow = jax.lax.cond(jnp.any(due), update, lambda args: args, (plastic, h, overflow))
+            mod[b] = h
+
+        def send(args):
+            plastic, defer, ring, ovf = args
+            plastic, defer = dict(plastic), dict(defer)
+            for j, pp in enumerate(plan.projections):
+                if pp.modulator < 0:
+                    continue
+                a = arr["proj"][j]
+                h = {**post[pp.tgt_block], **arr["derived_post"][pp.tgt_block]} if pp.synapse.uses_post_archive else None
+                for r in range(m):  # the slice's steps in order: stamp k + 2 - m + r
+                    k_r = k + 1 - m + r
+                    plastic[j], ring, o, _ = pl.deliver(pp, a, plastic[j], h, defer[j][r], k_r, plan.tics_per_step,
+                                                        ring, lambda rg, d, f, v, k_r=k_r: add_at(rg, k_r, d, f, v),
+                                                        mod=mod[pp.modulator])
+                    ovf = ovf | o.astype(jnp.int32)
+                defer[j] = jnp.zeros_like(defer[j])
+            return plastic, defer, ring, ovf
+
+        plastic, defer, ring, overflow = jax.lax.cond((k + 1) % m == 0, send, lambda args: args,
+                                                      (plastic, defer, ring, overflow))
+        return mod, plastic, defer, ring, overflow
 
     def one_step(arr, carry, k):
         states, ring, cur = list(carry["states"]), carry["ring"], carry["cur"]
@@ -81,7 +251,7 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
         sent = {}
         for i, nb in enumerate(plan.neurons):
             model = models[nb.block]
-            if model.signal == "rate":
+            if model.signal == "rate" or model.sends_rate_event:  # rate neurons; spiking ones that also send values
                 kw = {"key": jax.random.fold_in(key_of(arr, nb.block, k), 1)} if model.stochastic else {}
                 sent[nb.block], s = model.emit(arr["params"][nb.block], arr["derived"][nb.block], states[i], **kw)
                 states[i] = {name: v.astype(states[i][name].dtype) for name, v in s.items()}
@@ -90,11 +260,17 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
                 cur = cur.at[arr["rate"][j]["flat"]].add(rate_input(arr, rp, j, sent).astype(cur.dtype))
         # 2. update: this step's input was moved out of the ring into ``cur`` at the end of the previous step
         new_states, spikes = [], []
+        # gap junctions: the partners' V of this step, from NEST's waveform relaxation (gap_step)
+        gap_in, gap_carry = {}, carry["gap"]
+        if plan.gap is not None:
+            states, gap_in, gap_carry = gap_step(plan, models, arr, states, ring, cur, k, carry["gap"])
         for i, nb in enumerate(plan.neurons):
             rows = [cur[nb.offset + r * (nb.n + 1):nb.offset + r * (nb.n + 1) + nb.n] for r in range(nb.n_ports + 1)]
             syn = jnp.stack(rows[:nb.n_ports]) if nb.n_ports else jnp.zeros((0, nb.n), ring.dtype)
             model = models[nb.block]
             kw = {"key": key_of(arr, nb.block, k)} if model.stochastic else {}
+            if nb.block in gap_in:
+                kw["gap"] = gap_in[nb.block]
             s, spk = model.update(arr["params"][nb.block], arr["derived"][nb.block], states[i], syn,
                                   rows[nb.n_ports], **kw)
             # keep the run's precision: a model's arithmetic with Python/NumPy scalars may promote
@@ -103,14 +279,19 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
         post = {b: archive.record(carry["post"][b], spikes[by_block[b]], k, arr["derived_post"][b],
                                   plan.tics_per_step, ring.dtype)
                 for b in plan.post_blocks}
+        # per-step histories (Neuron.step_history) of the targets of synapses that read them
+        steps = {b: sh.record(carry["steps"][b], new_states[by_block[b]], k) for b in carry["steps"]}
         # 3. emit: devices; their output is delivered to slot (k + d) mod D right away
         out_dev = {}
         src_state = dict(carry["src_state"])
+        conn_state = dict(carry["conn_state"])
         for sp in plan.sources:
             model = models[sp.block]
             p, h = arr["params"][sp.block], arr["host"][sp.block]
             if sp.kind == "spike_source":
-                src_state[sp.block], shared = model.advance(p, h, carry["src_state"][sp.block], k)
+                # a key of the step and block that no projection's key equals (projections fold in j)
+                kw = {"key": jax.random.fold_in(key_of(arr, sp.block, k), ADVANCE_KEY)} if model.advance_key else {}
+                src_state[sp.block], shared = model.advance(p, h, carry["src_state"][sp.block], k, **kw)
             for j in sp.projections:
                 pp, a = plan.projections[j], arr["proj"][j]
                 w = a["w"][0] if pp.const_w else a["w"]
@@ -122,8 +303,13 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
                                      a["src"], **sp.static) * w
                 else:
                     kw = {"table": a["table"]} if pp.table else {}
+                    if model.conn_state:  # the projection's per-connection run state goes in and out
+                        kw["cs"] = carry["conn_state"][j]
                     em = model.emit(p, h, shared, k, dt, jax.random.fold_in(key_of(arr, sp.block, k), j),
                                     a["src"], **sp.static, **kw)
+                    if model.conn_state:
+                        em, cs = em
+                        conn_state[j] = {n: v.astype(carry["conn_state"][j][n].dtype) for n, v in cs.items()}
                     if pp.tgt_block < 0:  # recorder stream
                         out_dev[j] = em.counts.astype(jnp.int32)
                         continue
@@ -144,6 +330,7 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
             if not rp.instant:
                 ring = add_at(ring, k, arr["rate"][j]["d"], arr["rate"][j]["flat"], rate_input(arr, rp, j, sent))
         spike_lists, w_log = {}, {}
+        defer = dict(carry["defer"])
         max_active = dict(carry["max_active"])
         plastic = dict(carry["plastic"])
         overflow = carry["stdp_overflow"]
@@ -158,23 +345,38 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
                 sl = spike_lists[pp.src_block]
                 if pp.capacity:  # remember the most sources that spiked in one step
                     max_active[pp.src_block] = jnp.maximum(max_active[pp.src_block], sl[1])
+            if pp.modulator >= 0:  # transmitted at the end of its slice (see modulate below)
+                defer[j] = defer[j].at[k % plan.slice_steps].set(cnt.astype(defer[j].dtype))
+                continue
             if pp.synapse is not None:
                 # the connection state changes when a presynaptic spike is transmitted; the spike is
                 # delivered with the updated weight
                 h = None
                 if pp.synapse.uses_post_archive:
                     h = {**post[pp.tgt_block], **arr["derived_post"][pp.tgt_block]}
+                if pp.synapse.uses_step_history:
+                    h = {**(h or {}), **steps[pp.tgt_block]}
+                if pp.synapse.reads_target_params:  # the target neurons' parameters it declares, (n,) each
+                    tp = arr["params"][pp.tgt_block]
+                    h = {**(h or {}), "target": {n: tp[n] for n in pp.synapse.reads_target_params}}
                 key = jax.random.fold_in(arr["syn_keys"][j], k) if pp.synapse.stochastic else None
                 plastic[j], ring, ovf, log = pl.deliver(pp, arr["proj"][j], carry["plastic"][j], h, cnt, k,
                                                         plan.tics_per_step, ring,
                                                         lambda r, d, f, v: add_at(r, k, d, f, v), sl, key)
-                overflow = overflow | ovf.astype(jnp.int32)
+                # overflow bits: 1 the spike archive (stdp_history), 2 the step history (step_history)
+                code = (1 if pp.synapse.uses_post_archive else 0) | (2 if pp.synapse.uses_step_history else 0)
+                overflow = overflow | (ovf.astype(jnp.int32) * max(code, 1))
                 if log is not None:
                     w_log[j] = log
                 continue
             if pp.payload:  # each spike scaled by the value its sender sends with it
                 cnt = cnt * new_states[by_block[pp.src_block]][pp.payload]
             ring = dl.deliver(pp, arr["proj"][j], ring, cnt, k, D, S, sl)
+        if plan.mod_blocks:
+            mod, plastic, defer, ring, overflow = modulate(arr, k, new_states, post, carry["mod"], plastic, defer,
+                                                           ring, overflow)
+        else:
+            mod = carry["mod"]
         # 5. advance ring: the input of step k + 1 is read out of the ring
         nxt = ((k + 1) % D) * S
         # (its slot is cleared at the start of step k + 1: a slot read and then cleared in the same
@@ -193,6 +395,10 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
                     row = nb.offset + nb.n_ports * (nb.n + 1)
                     out["mm"][(nb.block, var)] = cur[row:row + nb.n][arr["mm_idx"][nb.block]]
                     continue
+                if var in model.next_inputs:  # the next step's input on a port (Neuron.next_inputs)
+                    row = nb.offset + list(model.ports).index(model.next_inputs[var]) * (nb.n + 1)
+                    out["mm"][(nb.block, var)] = cur[row:row + nb.n][arr["mm_idx"][nb.block]]
+                    continue
                 val = model.observe(arr["params"][nb.block], new_states[i], var)
                 out["mm"][(nb.block, var)] = jnp.broadcast_to(val, (nb.n,))[arr["mm_idx"][nb.block]]
         for sp in plan.sources:
@@ -201,8 +407,10 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
                 h = arr["host"][sp.block]
                 a_next = jnp.where(model.active(h, k + 1), model.amplitude(arr["params"][sp.block], h, k + 1, dt), 0.0)
                 out["I"][sp.block] = jnp.broadcast_to(a_next, (sp.n,))
-        return {"states": new_states, "ring": ring, "cur": cur, "src_state": src_state, "max_active": max_active,
-                "plastic": plastic, "post": post, "stdp_overflow": overflow}, out
+        return {"states": new_states, "ring": ring, "cur": cur, "src_state": src_state, "conn_state": conn_state,
+                "max_active": max_active,
+                "plastic": plastic, "post": post, "steps": steps, "mod": mod, "defer": defer, "stdp_overflow": overflow,
+                "gap": gap_carry}, out
 
     def chunk_fn(arr, carry, k0, n_valid):
         arr = dict(arr)
@@ -335,7 +543,25 @@ class Runner:
         ring = np.asarray(rs["ring"]).reshape(plan.D, plan.S).copy()
         ring[k % plan.D] = np.asarray(rs["cur"])  # the next step's input (its slot is cleared in that step)
         carried = {"ring": {nb.block: ring[:, nb.offset:nb.offset + nb.slot_size].copy() for nb in plan.neurons},
-                   "post": {b: {n: np.asarray(v) for n, v in h.items()} for b, h in rs["post"].items()}}
+                   "post": {b: {n: np.asarray(v) for n, v in h.items()} for b, h in rs["post"].items()},
+                   "steps": {b: {n: np.asarray(v) for n, v in h.items()} for b, h in rs["steps"].items()},
+                   "mod": {b: {n: np.asarray(v) for n, v in h.items()} for b, h in rs["mod"].items()},
+                   "defer": {j: np.asarray(v) for j, v in rs["defer"].items()}}
+        # sources' own run state (kept where the model says so) and per-connection run state, by the
+        # block's first gid and the connections' keys: a rebuilt run finds them again
+        for sp in plan.sources:
+            if sp.kind != "spike_source":
+                continue
+            blk, model = net.blocks[sp.block], self.low.models[sp.block]
+            if model.run_state_kept:
+                carried.setdefault("src_state", {})[(blk.gid0, blk.n)] = jax.tree.map(np.asarray,
+                                                                                   rs["src_state"][sp.block])
+            js = [j for j in sp.projections if j in rs["conn_state"]]
+            if js:
+                st = [jax.tree.map(np.asarray, rs["conn_state"][j]) for j in js]
+                carried.setdefault("conn_state", {})[blk.gid0] = {
+                    "keys": np.concatenate([self.low.conn_keys[j] for j in js]),
+                    "state": {n: np.concatenate([s[n] for s in st]) for n in st[0]}}
         for j, parts in self.low.plastic_parts.items():
             st = {n: np.asarray(v)[:plan.projections[j].n_syn] for n, v in rs["plastic"][j].items()}
             off = 0

@@ -244,15 +244,57 @@ class Neuron(Model):
     #: payload receptors take spikes from any model that sends a payload ("any") or from this model
     #: only ("same": NEST's iaf_bw_2001 checks the sender's type)
     payload_senders: ClassVar[str] = "any"
+    #: a modulator node (volume_transmitter): the state variable holding the multiplicity of the
+    #: spikes arriving in a step, and the parameter giving its update interval in min_delay slices
+    modulator_state: ClassVar[str] = ""
+    modulator_interval: ClassVar[str] = ""
+    #: a node attached to connections through the synapse spec under this key
+    attach_as: ClassVar[str | None] = None
     #: a recordable that shows the generator current read for the NEXT step (NEST's glif ``I``)
     next_current: ClassVar[str | None] = None
+    #: rate neurons: the kind of rate event the neuron sends and accepts ("rate": NEST's rate
+    #: connections; another name, e.g. "diffusion", pairs it with the RateConnections of that event)
+    rate_event: ClassVar[str] = "rate"
     #: NEST's archiving node: the neuron has ARCHIVING_PARAMS (tau_minus, ...) and, when it is the
     #: target of a plastic synapse, the engine keeps its postsynaptic spike archive
     archiving: ClassVar[bool] = True
+    #: the neuron sends spikes (False: its only output is a value sent every step, NEST's
+    #: astrocyte_lr_1994: spiking connections from it and spike recorders of it are refused)
+    sends_spikes: ClassVar[bool] = True
+    #: a spiking neuron that also sends a value every step through the RateConnections of this rate
+    #: event ("" : none); it declares ``emit(p, d, s) -> (value, s)``, called at the start of each
+    #: step as for rate neurons (astrocyte_lr_1994: its slow inward current, "sic")
+    sends_rate_event: ClassVar[str] = ""
+    #: rate events a spiking neuron accepts through RateConnections that declare ``feeds`` (the value
+    #: goes to the named input port, e.g. aeif_cond_alpha_astro's "sic")
+    accepts_rate_events: ClassVar[tuple] = ()
+    #: recordables that show the input of the NEXT step on a port (recordable -> name in ``ports``;
+    #: NEST records a buffered current read for the next step, aeif_cond_alpha_astro's I_SIC)
+    next_inputs: ClassVar[dict] = {}
+    #: state variables whose value after every step the engine keeps for the last
+    #: ``Simulator.step_history`` steps when the neuron is the target of a synapse that reads them
+    #: (``Synapse.uses_step_history``; NEST's Clopath archiving node: LTP / LTD history by step)
+    step_history: ClassVar[tuple] = ()
+
+    #: NEST's gap-junction neurons (hh_psc_alpha_gap, ...): targets and sources of ``gap`` synapses.
+    #: ``update`` then takes ``gap=(g_sum, coef)``: g_sum (n,) the summed conductance of the neuron's
+    #: gap junctions, coef (K, n) the sum over partners j of g_ij x the coefficients of j's
+    #: ``gap_state`` as a polynomial in the fraction s in [0, 1] of the step (NEST's waveform
+    #: relaxation interpolation, K = order + 1); the gap current is -g_sum V + sum_o coef[o] s^o.
+    #: It also declares ``gap_slope(p, d, s, I, gap, frac) -> d(gap_state)/dt`` (per ms) at the
+    #: fraction ``frac`` of the step, from which the engine builds the Hermite coefficients.
+    gap: ClassVar[bool] = False
+    #: the state variable a gap neuron sends to its partners (its membrane potential)
+    gap_state: ClassVar[str] = "V_m"
+    #: state variables that a waveform-relaxation iteration does not restore when it rewinds the
+    #: neuron to the start of the slice (NEST keeps the integrator's step size in its buffers)
+    gap_kept: ClassVar[tuple] = ()
 
     @classmethod
     def finalize(cls):
         super().finalize()
+        if any(v not in cls.state for v in cls.step_history):
+            raise ProtocolError(f"model {cls.__name__}: step_history names a variable that is not in its state.")
         if cls.archiving and not all(n in cls.parameters for n in ARCHIVING_PARAMS):
             cls.parameters = {**cls.parameters, **{k: v for k, v in ARCHIVING_PARAMS.items()
                                                    if k not in cls.parameters}}
@@ -262,6 +304,11 @@ class Neuron(Model):
             missing = [a for a in ("emit", "input_nl", "phi_params") if not hasattr(cls, a)]
             if missing:
                 raise ProtocolError(f"rate neuron {cls.__name__} does not declare {', '.join(missing)}.")
+        if cls.sends_rate_event and not hasattr(cls, "emit"):
+            raise ProtocolError(f"model {cls.__name__} sends {cls.sends_rate_event} events but does not declare emit().")
+        bad = [n for n, port in cls.next_inputs.items() if port not in cls.ports]
+        if bad:
+            raise ProtocolError(f"model {cls.__name__}: next_inputs names {', '.join(bad)} on ports not in ports.")
 
     @classmethod
     def observe(cls, p, s, name):
@@ -313,9 +360,11 @@ class SpikeSource(Model):
     stamped k + 1), per connection (``src``: the generator index of each connection; ``key``: a key per
     step and projection; ``out``: what :meth:`advance` returned for this step).
 
-    A source with its own run state (spike_generator's pointer into its spike list; later mip,
-    pulse-packet and gamma generators) declares :meth:`init_run_state` and :meth:`advance`; the engine
-    carries that state through the scan and across ``simulate`` calls.
+    A source with its own run state (spike_generator's pointer into its spike list, a shared renewal
+    train) declares :meth:`init_run_state` and :meth:`advance`; the engine carries that state through
+    the scan and across ``simulate`` calls. A source with a state per connection (gamma_sup_generator's
+    occupation numbers per target) sets ``conn_state`` and declares :meth:`init_conn_state`; its
+    ``emit`` then takes ``cs=`` (that projection's state) and returns ``(SpikeEmission, new cs)``.
     """
 
     kind = "spike_source"
@@ -426,6 +475,20 @@ class Recorder(Model):
     #: a recorder attached to connections (direction "synapse") is given in the synapse spec under
     #: this key (weight_recorder: ``weight_recorder=wr``)
     attach_as: ClassVar[str | None] = None
+    #: a recorder that computes on its senders' spikes on the host (correlation detectors, spin_detector):
+    #: ``digest(events, params, state, dt, min_delay, k_end) -> state`` at the end of each simulate
+    #: call, with ``events`` its connections' spikes of the call (arrays stamps, senders, receptors,
+    #: mult, weight, device, link); ``state`` persists across calls (None at first and after a reset)
+    digest: ClassVar = None
+    #: outputs read from that state (``sim.get(rec, name)``, ``res.get(rec, name)``)
+    accumulated: ClassVar[tuple] = ()
+    #: parameters whose ``set`` clears that state (as NEST's SetStatus does)
+    resets_state: ClassVar[tuple] = ()
+
+    @classmethod
+    def n_receptors(cls, p):
+        """Receptor types a connection to this recorder may use (0 .. n-1)."""
+        return 1
 
     @classmethod
     def recordables(cls):
@@ -458,6 +521,14 @@ class Synapse(Model):
     connection_state: ClassVar[dict] = {}
     #: reads the postsynaptic spike archive of its target (NEST's archiving node)
     uses_post_archive: ClassVar[bool] = False
+    #: the target's per-step history variables this synapse reads (``Neuron.step_history``); transmit()
+    #: then finds each as an (n_target, L) array in ``post``: column s % L holds the value after the
+    #: step stamped s, for the last L stamps (see :mod:`nestax.engine.step_history`)
+    uses_step_history: ClassVar[tuple] = ()
+    #: parameters of the target neuron this synapse reads (NEST: a synapse that asks its target for
+    #: g_L, C_m, ...); transmit() finds them in ``post["target"]``, name -> (n_target,) array, indexed
+    #: with ``a["tgt_local"]``; connect refuses a target model that lacks one of them
+    reads_target_params: ClassVar[tuple] = ()
     #: "delayed" | "instantaneous" for rate connections (RateConnection), None for spiking synapses
     rate_kind: ClassVar[str | None] = None
     #: parameters shared by all connections of the model (NEST's _hom synapses)
@@ -468,6 +539,15 @@ class Synapse(Model):
     #: transmit() takes a ``key``: a PRNG key of this step and projection (one draw per connection
     #: passed; each spike of a multiplicity gets its own key)
     stochastic: ClassVar[bool] = False
+    #: reads the spike list of a modulator node (volume_transmitter): transmit() takes ``mod=`` and
+    #: the model declares ``trigger(a, s, post, mod, k_trig, tics_per_step) -> (s, overflow)``, the
+    #: modulator's periodic update; its spikes are transmitted at the end of each min_delay slice
+    #: (NEST's schedule, see stdp_dopamine_synapse)
+    uses_modulator: ClassVar[bool] = False
+    #: an electrical coupling (NEST's gap_junction): no delay, the weight is a conductance g (nS), the
+    #: target receives g (V_source - V_target) continuously; only between neurons that declare ``gap``
+    #: (and ``gap_slope``). NEST requires the connections to be symmetric (nestax.network.checks.gap)
+    gap: ClassVar[bool] = False
 
     @classmethod
     def finalize(cls):
@@ -507,6 +587,12 @@ class RateConnection(Synapse):
     uses the value ``delay`` later) or "instantaneous" (the same step; no delay parameter)."""
 
     required = ("rate_kind",)
+    #: the rate event it carries; it connects only rate neurons of the same ``rate_event``
+    rate_event: ClassVar[str] = "rate"
+    #: () : the target adds weight x rate to the port its ``route`` picks (through its phi);
+    #: ((factor parameter, target port), ...): the target adds factor x rate to each named port,
+    #: with no phi (the target reads the sums itself), e.g. a drift and a diffusion input
+    feeds: ClassVar[tuple] = ()
 
 
 @dataclass(frozen=True)

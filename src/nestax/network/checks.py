@@ -17,10 +17,31 @@ def signals(scls, pre, post):
     """NEST's compatibility of senders and receivers (model classes ``pre`` and ``post``): spiking,
     binary and rate neurons only talk to their own kind (rate neurons only through rate connections)."""
     if scls.rate_kind:
+        # spiking neurons that send or accept this rate event (Neuron.sends_rate_event / accepts_rate_events)
+        spiking = [(side, m) for side, ms in (("source", pre), ("target", post)) for m in ms
+                   if m.kind == "neuron" and m.signal == "spike"]
+        for side, m in spiking:
+            ok = (m.sends_rate_event == scls.rate_event if side == "source"
+                  else scls.rate_event in m.accepts_rate_events and bool(scls.feeds))
+            if not ok:  # NEST: IllegalConnection
+                raise ConnectionError_(
+                    f"connect: {scls.name} carries {scls.rate_event} events; the {side} {m.name} is not a rate "
+                    f"neuron and does not {'send' if side == 'source' else 'accept'} them (NEST: IllegalConnection "
+                    "'Creation of connection is not possible').")
+        pre = [m for m in pre if not (m.kind == "neuron" and m.signal == "spike")]
+        post = [m for m in post if not (m.kind == "neuron" and m.signal == "spike")]
         for m in pre + post:
             if m.kind != "neuron" or m.signal != "rate":
                 raise ConnectionError_(f"connect: {scls.name} connects rate neurons; {m.name} is not a rate "
                                        f"neuron (it is {_what(m)}).")
+        for side, ms in (("source", pre), ("target", post)):  # NEST: IllegalConnection
+            for m in ms:
+                if m.rate_event != scls.rate_event:
+                    raise ConnectionError_(
+                        f"connect: {scls.name} carries {scls.rate_event} rate events; the {side} {m.name} "
+                        f"{'sends' if side == 'source' else 'accepts'} {m.rate_event} rate events only (NEST: "
+                        f"'The {side} node does not support {scls.rate_event} "
+                        f"{'output' if side == 'source' else 'input'}').")
         return
     for m in post:
         if m.signal == "rate" and any(x.kind == "current_source" for x in pre):
@@ -32,6 +53,12 @@ def signals(scls, pre, post):
                 f"connect: {m.name} is a rate neuron; connect rate neurons with synapse_model="
                 f"'rate_connection_delayed' or 'rate_connection_instantaneous' (not {scls.name}), and "
                 "only to other rate neurons.")
+    for m in pre:
+        if m.kind == "neuron" and not m.sends_spikes:  # NEST: IllegalConnection
+            raise ConnectionError_(
+                f"connect: {m.name} sends no spikes (NEST: 'Source node does not send output')"
+                + (f"; it sends {m.sends_rate_event} events through the matching rate connection model."
+                   if m.sends_rate_event else "."))
     binary_post = [m for m in post if m.signal == "binary"]
     binary_pre = [m for m in pre if m.kind == "neuron" and m.signal == "binary"]
     if binary_post:
@@ -91,3 +118,65 @@ def payload(scls, tm, pre_models, r_b):
                 f"to another receptor, or send from {source}.")
     if scls.plastic:
         raise ConnectionError_(f"connect: {scls.name} onto receptor_type {r} of {tm.name} is not supported.")
+
+
+#: NEST's default waveform-relaxation settings (kernel status), kept per network (Network.wfr)
+WFR_DEFAULTS = {"use_wfr": True, "wfr_comm_interval": 1.0, "wfr_tol": 1e-4, "wfr_max_iterations": 15,
+                "wfr_interpolation_order": 3}
+
+
+def wfr(settings: dict, dt: float) -> dict:
+    """NEST's waveform-relaxation kernel settings, checked (NEST's messages in brackets)."""
+    out = dict(WFR_DEFAULTS)
+    for name, v in settings.items():
+        if name not in out:
+            raise ConnectionError_(f"wfr: unknown setting {name!r}; expected one of {', '.join(out)}.")
+        out[name] = v
+    bad = None
+    if not isinstance(out["use_wfr"], (bool, np.bool_)):
+        bad = ("use_wfr", out["use_wfr"], "True or False")
+    elif out["wfr_interpolation_order"] not in (0, 1, 3):
+        bad = ("wfr_interpolation_order", out["wfr_interpolation_order"], "0, 1 or 3")
+    elif not (isinstance(out["wfr_max_iterations"], (int, np.integer)) and out["wfr_max_iterations"] > 0):
+        bad = ("wfr_max_iterations", out["wfr_max_iterations"], "an integer > 0")
+    elif not out["wfr_tol"] > 0:
+        bad = ("wfr_tol", out["wfr_tol"], "a value > 0 mV")
+    elif not out["wfr_comm_interval"] >= dt * (1 - 1e-12):
+        bad = ("wfr_comm_interval", out["wfr_comm_interval"], f"a value >= the resolution {dt} ms")
+    if bad:
+        raise ConnectionError_(f"wfr: kernel setting {bad[0]!r} = {bad[1]!r} is invalid; expected {bad[2]}.")
+    if not out["use_wfr"]:  # NEST: communication in every step
+        out["wfr_comm_interval"] = dt
+    return out
+
+
+def gap(scls, rule, pre_g, post_g, pre_models, post_models, syn):
+    """A ``gap`` synapse (gap_junction) joins neurons that support gap junctions, without a delay,
+    symmetrically as NEST requires: one_to_one (or symmetric_pairwise_bernoulli) with
+    make_symmetric=True, or all_to_all with equal source and target populations and a scalar weight."""
+    gap_no_delay(scls, syn)
+    for side, ms in (("source", pre_models), ("target", post_models)):
+        for m in ms:
+            if m.kind != "neuron" or not m.gap:
+                raise ConnectionError_(
+                    f"connect: {scls.name} {side} {m.name} does not support gap junctions (it is {_what(m)} "
+                    "without gap-junction input); expected a neuron model with gap junctions (NEST: "
+                    "hh_psc_alpha_gap, hh_cond_beta_gap_traub).")
+    w = syn.get("weight", 1.0)
+    scalar = np.ndim(getattr(w, "mantissa", w)) == 0 and not hasattr(w, "sample")
+    same = len(pre_g) == len(post_g) and np.array_equal(pre_g, post_g)
+    rule_name = rule.name
+    if rule.make_symmetric or (rule_name == "all_to_all" and same and scalar):
+        return
+    raise ConnectionError_(
+        f"connect: {scls.name} with rule {rule.name!r} and make_symmetric=False is invalid; expected "
+        "symmetric connections: rule 'one_to_one' with make_symmetric=True, or 'all_to_all' with the same "
+        "source and target population and a scalar weight (NEST: 'Connections with this synapse model can "
+        "only be created as one-to-one connections with make_symmetric set to true or as all-to-all "
+        "connections with equal source and target populations and default or scalar parameters').")
+
+
+def gap_no_delay(scls, syn):
+    if "delay" in syn:
+        raise ConnectionError_(f"connect: {scls.name} has no parameter 'delay' (got delay = {syn['delay']!r}); "
+                               "expected none: gap junctions couple without delay (NEST refuses a delay too).")

@@ -41,6 +41,7 @@ class ConnRecord:
     params: dict = field(default_factory=dict)  # further synapse parameters (stdp: tau_plus, ...), compact
     plastic: dict | None = None  # per-connection state of a plastic synapse after a run (stdp: kplus, t_last)
     recorder: int | None = None  # global id of the weight_recorder that logs these connections
+    modulator: int | None = None  # global id of the volume_transmitter the synapses read
     delay_ms: np.ndarray | None = None  # delays between grid points as set (cont_delay_synapse), ms
 
     def __post_init__(self):

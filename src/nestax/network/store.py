@@ -40,6 +40,10 @@ class Network:
         self.sr_counts: dict[int, np.ndarray] = {}  # connections per sender, aligned with sr_links (NEST records
         #                                             a spike once per connection to the recorder)
         self.mm_links: dict[int, list] = {}
+        # recorders that compute on their senders' spikes (Recorder.digest): gid -> [(sender, receptor,
+        # weight)] per connection in creation order, and their state accumulated across simulate calls
+        self.sr_ports: dict[int, list] = {}
+        self.rec_state: dict[int, dict] = {}
         # for the ring-buffer estimate (check_ring), one entry per block / connection record (an entry past
         # the end of blocks / conns is stale: a failed call was undone)
         self._ring_rows: list[int] = []    # input rows of a neuron block in a ring slot (0: not a neuron)
@@ -48,6 +52,13 @@ class Network:
         self.version = 0  # bumped by every structural change (create / connect)
         self.hom_values = {}  # (synapse model, parameter) -> the one value of a _hom synapse model
         self.local_models = {}  # name -> model derived in this network (copy_model, set_defaults)
+        self.wfr = dict(checks.WFR_DEFAULTS)  # NEST's waveform-relaxation kernel settings (gap junctions)
+
+    def set_wfr(self, **settings):
+        """NEST's waveform-relaxation kernel settings for gap junctions (use_wfr, wfr_comm_interval,
+        wfr_tol, wfr_max_iterations, wfr_interpolation_order); checked, NEST's defaults otherwise."""
+        self.wfr = checks.wfr({**self.wfr, **settings}, self.dt)
+        self.version += 1
 
     # ------------------------------------------------------------------ lookup
     def block_index(self, gids):
@@ -88,6 +99,7 @@ class Network:
         n_random, n_blocks, n_conns, version = self.n_random, len(self.blocks), len(self.conns), self.version
         links = ({g: list(v) for g, v in self.sr_links.items()}, {g: list(v) for g, v in self.mm_links.items()})
         sr_counts, hom = dict(self.sr_counts), dict(self.hom_values)
+        sr_ports = {g: list(v) for g, v in self.sr_ports.items()}
         try:
             yield
         except BaseException:
@@ -97,6 +109,7 @@ class Network:
             self.sr_links, self.mm_links = links
             self.hom_values = hom
             self.sr_counts = sr_counts
+            self.sr_ports = sr_ports
             raise
 
     # ------------------------------------------------------------------ models of this network
@@ -338,6 +351,8 @@ class Network:
             options = list(r.__dataclass_fields__) + list(scls.parameters) + ["weight", "delay", "receptor_type"]
             raise BadParameterError(f"connect: unknown argument {name!r} for rule {r.name} and synapse "
                                     f"{scls.name}.{did_you_mean(name, options)}")
+        if scls.gap:
+            checks.gap_no_delay(scls, syn)
         for name in syn:
             if name == "delay" and scls.rate_kind == "instantaneous":
                 raise BadParameterError(f"connect: rate_connection_instantaneous has no delay (got delay = "
@@ -353,7 +368,7 @@ class Network:
         pre_kinds = {m.kind for m in pre_models}
         post_kinds = {m.kind for m in post_models}
         if "recorder" in pre_kinds or "recorder" in post_kinds:
-            return self.connect_recorder(pre_g, post_g, pre_kinds, post_kinds)
+            return self.connect_recorder(pre_g, post_g, pre_kinds, post_kinds, syn)
         if "current_source" in pre_kinds and not pre_kinds <= {"current_source"}:
             raise ConnectionError_("connect: mix current generators and spiking nodes in separate connect calls")
         tgt_all = np.concatenate([pre_g, post_g]) if r.make_symmetric else post_g
@@ -363,10 +378,14 @@ class Network:
                 raise ConnectionError_(f"connect: {m.name} cannot receive connections; only neurons (and "
                                        "recorders, as sim.connect(neurons, spike_recorder)) can be targets.")
         checks.signals(scls, pre_models, tgt_models)
+        if scls.gap:
+            checks.gap(scls, r, pre_g, post_g, pre_models, tgt_models, syn)
         current = pre_kinds == {"current_source"}
         # the weight's unit is the target's; one connect onto models of different weight units is refused
         # rather than checked against whichever model comes first
-        wunits = {"pA"} if current else {m.weight_unit for m in tgt_models} - {"any"}
+        # (rate connections' weights are plain factors, also onto spiking neurons that accept rate events)
+        wunits = {"pA"} if current else {"1"} if scls.rate_kind else {m.weight_unit for m in tgt_models} - {"any"}
+        wunits = {"nS"} if scls.gap else wunits  # a gap junction's weight is a conductance
         wunit = next(iter(wunits)) if len(wunits) == 1 else "any"
         if len(wunits) > 1:
             with_units = [k for k, spec in scls.parameters.items()
@@ -429,10 +448,28 @@ class Network:
                     if not m.archiving:
                         raise ConnectionError_(f"connect: {scls.name} reads the postsynaptic spike archive, which "
                                                f"{m.name} does not keep.")
+            for m in tgt_models:  # a synapse that reads a per-step history (NEST: Clopath archiving)
+                if scls.uses_step_history and not set(scls.uses_step_history) <= set(m.step_history):
+                    raise ConnectionError_(f"connect: {scls.name} onto {m.name} is not supported (NEST: 'This "
+                                           "synapse model is not supported by the neuron model'): the target must "
+                                           f"keep the per-step history {', '.join(scls.uses_step_history)}.")
+            for m in tgt_models:  # a synapse that reads parameters of its target
+                missing = [n for n in scls.reads_target_params if n not in m.parameters]
+                if missing:
+                    raise ConnectionError_(f"connect: {scls.name} onto {m.name} is not supported (NEST: 'This "
+                                           "synapse model is not supported by the neuron model'): it reads the "
+                                           f"target's parameters {', '.join(missing)}, which {m.name} does not have.")
             scls.check_connections(w, extra, True)
-        wr = None
+        wr = vt = None
         for name, g in attached.items():
-            wr = self.check_attached_recorder(scls, name, g, pre_kinds)
+            if self.block_of(int(g)).model.kind == "recorder":
+                wr = self.check_attached_recorder(scls, name, g, pre_kinds)
+            else:
+                vt = self.check_attached_modulator(scls, name, g)
+        if scls.uses_modulator and vt is None:
+            raise ConnectionError_(f"connect: {scls.name} needs a volume_transmitter (NEST: 'No volume transmitter "
+                                   f"has been assigned'): sim.set_defaults({scls.name!r}, volume_transmitter=vt) "
+                                   "or a copy of the model with one.")
         hom = {}
         for name in scls.homogeneous:  # NEST's _hom synapses: one value per model, for every connection
             v = np.asarray(w if name == "weight" else extra[name], float).reshape(-1)
@@ -447,7 +484,7 @@ class Network:
             if len(v):
                 hom[(scls, name)] = float(v[0])
         self.hom_values.update(hom)
-        self.conns.append(ConnRecord(src, tgt, w, d, rec, scls, extra, recorder=wr))
+        self.conns.append(ConnRecord(src, tgt, w, d, rec, scls, extra, recorder=wr, modulator=vt))
         self._max_delays = self._max_delays[:len(self.conns) - 1] + [int(np.max(d, initial=0))]
         self.version += 1
 
@@ -461,13 +498,23 @@ class Network:
         if scls.rate_kind:
             raise ConnectionError_(f"connect: {scls.name} carries rates, not spikes; a {name} logs spike "
                                    "transmissions.")
-        if scls.stochastic:
-            raise ConnectionError_(f"connect: a {name} on {scls.name} is not supported yet (it would have "
-                                   "to log only the spikes the synapse transmits).")
+        if scls.stochastic or scls.uses_modulator:
+            raise ConnectionError_(f"connect: a {name} on {scls.name} is not supported yet.")
         if pre_kinds != {"neuron"}:
             raise ConnectionError_(f"connect: a {name} logs connections from neurons; put a parrot_neuron "
                                    "between a generator and the recorded connections.")
         return int(wr)
+
+    def check_attached_modulator(self, scls, name, g) -> int:
+        """Node ``g``, given as the synapse setting ``name``, is a node of that kind (a
+        volume_transmitter) and ``scls`` reads one."""
+        m = self.block_of(int(g)).model
+        if getattr(m, "attach_as", None) != name:
+            raise ConnectionError_(f"connect: {name} = node {int(g)} ({m.name}) is not a {name}; create one with "
+                                   f"sim.create(nx.{name}) and pass it.")
+        if not scls.uses_modulator:
+            raise ConnectionError_(f"connect: {scls.name} does not read a {name}.")
+        return int(g)
 
     def conn_values(self, scls, name, value, unit, n_conn, r, n_pre, n_post, i_pre, i_post):
         where = f"{scls.name}"
@@ -594,7 +641,7 @@ class Network:
                 setattr(c, key, compact(full, np.float64 if key == "weight" else getattr(c, key).dtype))
         self.version += 1
 
-    def connect_recorder(self, pre_g, post_g, pre_kinds, post_kinds):
+    def connect_recorder(self, pre_g, post_g, pre_kinds, post_kinds, syn=None):
         for g in np.concatenate([pre_g, post_g]):
             m = self.block_of(g).model
             if m.kind == "recorder" and m.direction == "synapse":
@@ -613,6 +660,10 @@ class Network:
                 if m.kind == "neuron" and m.signal == "rate":
                     raise ConnectionError_(f"connect: {m.name} is a rate neuron and sends no spikes; record its "
                                            "'rate' with a multimeter.")
+                if m.kind == "neuron" and not m.sends_spikes:  # NEST: IllegalConnection
+                    raise ConnectionError_(f"connect: {m.name} sends no spikes (NEST: 'Source node does not send "
+                                           "output'); record its state with a multimeter.")
+            self._recorder_ports(pre_g, post_g, syn or {})
             for g in post_g:
                 # NEST records a spike once per connection: a sender connected twice is counted twice
                 old = np.asarray(self.sr_links.get(int(g), []), np.int64)
@@ -649,6 +700,42 @@ class Network:
         else:
             raise ConnectionError_("connect: recorders connect to neurons or generators, not to each other.")
         self.version += 1
+
+    def _recorder_ports(self, pre_g, post_g, syn):
+        """receptor_type and weight of each link to a recorder that computes on its senders' spikes
+        (correlation detectors: the receptor is the input channel, checked against the model's)."""
+        n = len(pre_g)
+        for j, g in enumerate(post_g):
+            blk = self.block_of(g)
+            m = blk.model
+            if m.digest is None:
+                continue
+            p = blk.params_of(int(g) - blk.gid0)
+            rec = np.asarray(syn.get("receptor_type", 0))
+            w = np.asarray(to_nest(syn.get("weight", 1.0), "1", m.name, "weight"), float) if "weight" in syn \
+                else np.asarray(1.0)
+            rec = np.broadcast_to(rec.reshape(-1)[j * n:(j + 1) * n] if rec.size == n * len(post_g) and rec.size > 1
+                                  else rec, (n,))
+            w = np.broadcast_to(w.reshape(-1)[j * n:(j + 1) * n] if w.size == n * len(post_g) and w.size > 1
+                                else w, (n,))
+            nr = m.n_receptors(p)
+            bad = (rec < 0) | (rec >= nr) | (rec != np.floor(rec))
+            if np.any(bad):
+                raise BadParameterError(
+                    f"{m.name}: receptor_type = {rec[bad][0]!r} is invalid; expected an integer in 0 .. {nr - 1} "
+                    f"(NEST: 'Ports must be 0 .. {nr - 1}' / UnknownReceptorType).")
+            self.sr_ports[int(g)] = self.sr_ports.get(int(g), []) + [
+                (int(a), int(r), float(x)) for a, r, x in zip(pre_g, rec, w)]
+
+    def reset_recorder_state(self, gids, given):
+        """Clear the accumulated state of recorders whose setting NEST resets (correlation detectors:
+        delta_tau, tau_max, Tstart, Tstop, N_channels, n_events)."""
+        for blk, idx in self.groups(np.asarray(gids)):
+            m = blk.model
+            if m.kind == "recorder" and m.digest is not None and \
+                    set(given) & (set(m.resets_state) | {"n_events"}):
+                for i in idx:
+                    self.rec_state.pop(int(blk.gid0 + i), None)
 
     # ------------------------------------------------------------------ set / get
     def prepare_set(self, gids, given_all: dict, k: int = 0) -> list:
@@ -708,8 +795,13 @@ class Network:
                 elif name in cls.state:
                     v = np.asarray(cls.observe(blk.params, blk.state, name))[idx]
                     u_ = cls.state[name].unit
+                elif cls.kind == "recorder" and name in cls.accumulated:
+                    v = [cls.output(blk.params_of(int(i)), self.rec_state.get(int(blk.gid0 + i)), name, self.dt)
+                         for i in idx]
+                    u_ = "1"
                 else:
-                    raise unknown_parameter(cls.name, name, list(cls.parameters) + list(cls.state))
+                    raise unknown_parameter(cls.name, name, list(cls.parameters) + list(cls.state) +
+                                            list(getattr(cls, "accumulated", ())))
                 out.setdefault(name, []).append((v, u_))
         return out
 
@@ -719,6 +811,9 @@ def check_names(cls, given: dict):
     known = list(cls.parameters) + list(cls.state)
     settable = cls.settable()
     for name, value in given.items():
+        if cls.kind == "recorder" and name in cls.accumulated:
+            cls.check_accumulated(name, value)  # correlation detectors: n_events = 0 clears them
+            continue
         if name not in known:
             raise unknown_parameter(cls.name, name, known)
         if name not in cls.parameters and name not in settable:

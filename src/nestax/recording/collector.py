@@ -197,6 +197,49 @@ class Collector:
         order = np.lexsort((g, st))
         return st[order], g[order], c[order].astype(np.int64), p, senders_arr
 
+    def _digest(self, srg, model, spikes):
+        """Hand a recorder with a host-side ``digest`` its connections' spikes of this window (one entry
+        per connection and spike: stamps, senders, receptors, mult, weight, device, link) and keep its
+        state for the next call."""
+        net = self.net
+        blk = net.block_of(srg)
+        p = blk.params_of(srg - blk.gid0)
+        o, s0, s1 = (window_steps(p[x], net.dt) for x in ("origin", "start", "stop"))
+        ports = net.sr_ports.get(int(srg), [])
+        by_sender = {}
+        for li, (g, r, w) in enumerate(ports):
+            by_sender.setdefault(g, []).append((li, r, w))
+        cols = {k: [] for k in ("stamps", "senders", "mult", "device")}
+        for b, (st, gid, cnt) in spikes.items():
+            m = np.isin(gid, list(by_sender))
+            cols["stamps"].append(st[m]); cols["senders"].append(gid[m]); cols["mult"].append(cnt[m])
+            cols["device"].append(np.zeros(m.sum(), bool))
+        for (st, s, g, cnt) in self.dev:
+            if s == srg:
+                cols["stamps"].append(st); cols["senders"].append(np.full(len(st), g)); cols["mult"].append(cnt)
+                cols["device"].append(np.ones(len(st), bool))
+        ev = {k: (np.concatenate(v) if v else np.zeros(0, bool if k == "device" else np.int64)) for k, v in cols.items()}
+        keep = (ev["stamps"] > o + s0) & (ev["stamps"] <= o + s1)  # NEST's Device::is_active
+        # NEST delivers a spike of multiplicity m as m events of multiplicity 1 (a neuron's spike data
+        # carry no multiplicity; spike_generator sends each of its spike times on its own)
+        ev = {k: np.repeat(v[keep], ev["mult"][keep]) for k, v in ev.items()}
+        ev["mult"] = np.ones(len(ev["stamps"]), np.int64)
+        # one event per connection
+        rows = [(i, li, r, w) for i, g in enumerate(ev["senders"].tolist()) for li, r, w in by_sender[g]]
+        idx = np.array([x[0] for x in rows], np.int64)
+        ev = {k: v[idx] for k, v in ev.items()}
+        ev["link"] = np.array([x[1] for x in rows], np.int64)
+        ev["receptors"] = np.array([x[2] for x in rows], np.int64)
+        ev["weight"] = np.array([x[3] for x in rows], float)
+        md = min_delay_steps(net)
+        state = model.digest(ev, p, net.rec_state.get(int(srg)), net.dt, md, self.k0 + self.n)
+        net.rec_state[int(srg)] = state
+        out = {"kind": "detector", "model": model.name, "outputs": model.read(state),
+               "time_in_steps": bool(p.get("time_in_steps", False))}
+        if "events" in state:
+            out["events"] = state["events"]
+        return out
+
     def weight_events(self, wr=None, only=None) -> dict:
         """Every weight_recorder's events of this window (or of ``wr``: projection -> parts; ``only``:
         these recorders), sorted by time, sender and port, within its start/stop window and
@@ -255,6 +298,10 @@ class Collector:
                   if b.model.kind == "recorder" and b.model.stream == "spikes" for g in b.gids}
         for srg, senders in all_sr.items():
             if srg in self.writers:
+                continue
+            model = net.block_of(srg).model
+            if model.digest is not None:  # computes on its senders' spikes (correlation detectors)
+                rec[srg] = self._digest(srg, model, spikes)
                 continue
             st, g, c, p, senders_arr = self._sr_events(srg, spikes, self.dev)
             rec[srg] = {"kind": "spikes", "senders": senders_arr, "stamps": st, "gids": g,

@@ -17,7 +17,8 @@ import numpy as np
 
 from ..errors import RecorderError
 
-_KIND_WORDS = {"spikes": "a spike_recorder", "samples": "a multimeter or voltmeter", "weights": "a weight_recorder"}
+_KIND_WORDS = {"spikes": "a spike_recorder", "samples": "a multimeter or voltmeter", "weights": "a weight_recorder",
+               "detector": "a correlation detector or spin_detector"}
 
 
 def _gid(node, what="recorder"):
@@ -137,6 +138,13 @@ class Result:
         """NEST's event dict. spike_recorder: {'senders', 'times'} with one entry per spike (a spike of
         multiplicity m appears m times), sorted by time. multimeter: {'senders', 'times', var: ...}."""
         r = self._get(rec)
+        if r["kind"] == "detector":
+            if "events" in r:  # spin_detector: one event per decoded transition
+                ev = r["events"]
+                st = ev["stamps"]
+                return {"senders": ev["senders"].copy(), "times": st.copy() if r["time_in_steps"] else st * self.dt * u.ms,
+                        "state": ev["state"].copy()}
+            return {k: np.copy(v) for k, v in r["outputs"].items()}
         if r["kind"] == "weights":
             times = r["stamps"].copy() if r["time_in_steps"] else r["stamps"] * self.dt * u.ms
             return {"senders": r["senders"].copy(), "targets": r["targets"].copy(), "times": times,
@@ -155,6 +163,17 @@ class Result:
             out[var] = _q(vals.reshape(-1), r["units"][var])
         return out
 
+    def get(self, rec, name):
+        """An output of a correlation detector accumulated up to the end of this window, by NEST's name
+        (NEST: ``nest.GetStatus(cd, name)``): correlation_detector: histogram, histogram_correction,
+        count_histogram, n_events; correlomatrix_detector: covariance, count_covariance, n_events."""
+        r = self._get(rec, "detector")
+        if name not in r["outputs"]:
+            from ..errors import did_you_mean
+            raise RecorderError(f"{r['model']} has outputs {list(r['outputs'])}, not {name!r}."
+                                f"{did_you_mean(name, r['outputs'])}")
+        return np.copy(r["outputs"][name])
+
     def n_events(self, sr) -> int:
         """Number of events recorded in this window: spikes of a spike_recorder (multiplicity
         counted), transmissions of a weight_recorder (and rows written, for record_to 'ascii'/'screen')."""
@@ -163,6 +182,8 @@ class Result:
             return int(r["n_events"])
         if r["kind"] == "weights":
             return len(r["stamps"])
+        if r["kind"] == "detector":  # spin_detector: transitions; correlation detectors: NEST's n_events array
+            return len(r["events"]["stamps"]) if "events" in r else np.copy(r["outputs"]["n_events"])
         return int(self._get(sr, "spikes")["counts"].sum())
 
     def rate(self, sr) -> float:

@@ -9,13 +9,9 @@ like poisson_generator, during the engine steps k with origin + start < k <= ori
 origin + start + 2 dt ... origin + stop + dt); sinusoidal_poisson_generator, which NEST types as a
 current generator, sends the spikes stamped s with origin + start <= s < origin + stop (and s >= dt).
 
-Not here, and why (each needs an engine / protocol change):
+sinusoidal_gamma_generator (renewal trains with a state per train) is in
+:mod:`nestax.models.devices.renewal`. Not here, and why (it needs an engine / protocol change):
 
-- sinusoidal_gamma_generator: its trains are renewal processes whose hazard depends on the time of
-  the train's last spike, so the generator needs run state that a random draw changes, per
-  generator (individual_spike_trains=False: ``advance`` would need a PRNG key) or per connection
-  (individual_spike_trains=True, NEST's default: per-connection run state, which the SpikeSource
-  protocol does not have).
 - step_rate_generator: it sends a rate, not spikes, through rate_connection_delayed; nestax's rate
   connections join rate neurons only, and no device kind sends a rate.
 """

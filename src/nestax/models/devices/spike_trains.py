@@ -6,9 +6,9 @@
   with probability ``p_copy`` (multiple interaction process: the targets' trains are correlated).
 - :class:`spike_train_injector`: NEST's neuron-like twin of spike_generator (spikes at given times).
 
-NEST's ``gamma_sup_generator``, ``ppd_sup_generator`` and ``spike_dilutor`` are not provided: the
-first two keep a renewal state per target (one per connection), the third repeats the spikes it
-receives; neither fits the spike-source protocol of :mod:`nestax.models.base` yet.
+NEST's ``gamma_sup_generator`` and ``ppd_sup_generator`` (a renewal state per target) are in
+:mod:`nestax.models.devices.renewal`. ``spike_dilutor`` is not provided: it repeats the spikes it
+receives, which the spike-source protocol of :mod:`nestax.models.base` does not let a device do.
 
 Timing (steps relative to the simulation start, ``t_lo = origin + start``, ``t_hi = origin + stop``;
 a spike sent in engine step k is stamped k + 1):
