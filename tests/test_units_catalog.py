@@ -59,17 +59,20 @@ def skip_reason(spec) -> str | None:
 SYN_ENDS = {"rate_connection_delayed": "lin_rate_ipn", "rate_connection_instantaneous": "lin_rate_ipn",
             "sic_connection": ("astrocyte_lr_1994", "aeif_cond_alpha_astro"),
             "clopath_synapse": "aeif_psc_delta_clopath", "diffusion_connection": "siegert_neuron",
-            "stdp_dopamine_synapse": "iaf_psc_alpha"}   # (pre, post) where they differ
+            "stdp_dopamine_synapse": "iaf_psc_alpha", "gap_junction": "hh_psc_alpha_gap",
+            "urbanczik_synapse": ("parrot_neuron", "pp_cond_exp_mc_urbanczik")}   # (pre, post) where they differ
 SYN_DEFAULT_END = "iaf_psc_alpha"
+SYN_KW = {"urbanczik_synapse": {"receptor_type": 3}}   # the dendrite's excitatory receptor
 
 
 def _unit_of(cls, name):
     """The unit a value of ``cls.name`` is given in (a synapse's weight: its target model's)."""
     unit = cls.parameters[name].unit
-    if cls.kind == "synapse" and (name == "weight" or unit == "weight"):
+    if cls.kind == "synapse" and (name == "weight" or unit == "weight") and unit in ("1", "weight"):
         if cls.rate_kind:  # rate connections' weights are plain factors
             return "1"
-        return getattr(_MODELS[SYN_ENDS.get(cls.name, SYN_DEFAULT_END)], "weight_unit", "pA")
+        ends = SYN_ENDS.get(cls.name, SYN_DEFAULT_END)
+        return getattr(_MODELS[ends if isinstance(ends, str) else ends[1]], "weight_unit", "pA")
     return unit
 
 
@@ -97,9 +100,11 @@ def _stored(mname, pname, value):
     ends = SYN_ENDS.get(mname, SYN_DEFAULT_END)
     pre, post = (ends, ends) if isinstance(ends, str) else ends
     a, b = sim.create(_MODELS[pre], 2), sim.create(_MODELS[post], 2)
+    if cls.gap:  # NEST: gap junctions all_to_all only within one population
+        b = a
     if cls.uses_modulator:  # stdp_dopamine_synapse reads a volume_transmitter
         sim.set_defaults(mname, volume_transmitter=sim.create(nx.volume_transmitter))
-    sim.connect(a, b, synapse_model=mname, **{pname: value})
+    sim.connect(a, b, synapse_model=mname, **{**SYN_KW.get(mname, {}), pname: value})
     c = sim.connections(a, b)
     if pname == "weight":
         return np.asarray(c.weights, float)

@@ -169,6 +169,20 @@ class Simulator:
             self._net.connect(pre._gids, post._gids, conn_spec if rule is None else rule, syn, model, kwargs)
         self._structure_changed()
 
+    # ------------------------------------------------------------------ kernel settings
+    def set_wfr(self, **settings):
+        """NEST's waveform-relaxation settings for gap junctions (nest.SetKernelStatus): use_wfr
+        (True), wfr_comm_interval (1 ms), wfr_tol (1e-4 mV), wfr_max_iterations (15),
+        wfr_interpolation_order (3). Checked; the next simulate uses them."""
+        self._invalidate()
+        self._net.set_wfr(**settings)
+        self._structure_changed()
+
+    @property
+    def wfr(self) -> dict:
+        """The waveform-relaxation settings in force (see :meth:`set_wfr`)."""
+        return dict(self._net.wfr)
+
     # ------------------------------------------------------------------ model defaults
     def copy_model(self, existing, new_name: str, params: dict | None = None, **kwargs):
         """A copy of model ``existing`` (class, spec or name) called ``new_name`` with new defaults

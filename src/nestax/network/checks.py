@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ConnectionError_
+from ..errors import BadParameterError, ConnectionError_, did_you_mean
 
 
 def _what(m):
@@ -130,7 +130,8 @@ def wfr(settings: dict, dt: float) -> dict:
     out = dict(WFR_DEFAULTS)
     for name, v in settings.items():
         if name not in out:
-            raise ConnectionError_(f"wfr: unknown setting {name!r}; expected one of {', '.join(out)}.")
+            raise BadParameterError(f"set_wfr: unknown setting {name!r}.{did_you_mean(name, out)} Settings: "
+                                    f"{', '.join(out)}.")
         out[name] = v
     bad = None
     if not isinstance(out["use_wfr"], (bool, np.bool_)):
@@ -144,7 +145,7 @@ def wfr(settings: dict, dt: float) -> dict:
     elif not out["wfr_comm_interval"] >= dt * (1 - 1e-12):
         bad = ("wfr_comm_interval", out["wfr_comm_interval"], f"a value >= the resolution {dt} ms")
     if bad:
-        raise ConnectionError_(f"wfr: kernel setting {bad[0]!r} = {bad[1]!r} is invalid; expected {bad[2]}.")
+        raise BadParameterError(f"set_wfr: kernel setting {bad[0]!r} = {bad[1]!r} is invalid; expected {bad[2]}.")
     if not out["use_wfr"]:  # NEST: communication in every step
         out["wfr_comm_interval"] = dt
     return out

@@ -82,6 +82,18 @@ _TRAUB_V0 = -60.0
 _TRAUB_M0, _TRAUB_H0, _TRAUB_N0 = _equilibrium(_traub_rates, _TRAUB_V0)
 
 
+def gap_current(g_sum, coef, V, t):
+    """NEST's gap-junction current into a neuron at potential V, the fraction t of the step:
+    -g_sum V plus the partners' interpolation polynomial (coef: (K, n), K = 1, 2 or 4), summed in
+    NEST's order."""
+    x = -g_sum * V + coef[0]
+    if coef.shape[0] == 2:
+        x = x + coef[1] * t
+    elif coef.shape[0] == 4:
+        x = x + coef[1] * t + coef[2] * t * t + coef[3] * t * t * t
+    return x
+
+
 class _HHBase(Neuron):
     kind = "neuron"
     settable_state = ("V_m", "Act_m", "Inact_h", "Act_n")  # what NEST's SetStatus accepts
@@ -107,6 +119,30 @@ class _HHBase(Neuron):
         y, h, _ = rkf45_evolve(lambda yy, a: cls._rhs(a[0], yy, a[1]), y, h, d["dt"], (p, I), eps_abs=_EPS_ABS,
                                compact=True)
         return y, h
+
+    @classmethod
+    def _integrate_gap(cls, p, d, s, y, I, gap, eps_abs):
+        """:meth:`_integrate` with a gap-junction current (``gap = (g_sum, coef)``, see
+        ``Neuron.gap``) that depends on the time within the step: the time rides along as one more
+        component of the state (dt/dt = 1, integrated exactly; its error estimate is rounding), and
+        ``_rhs(p, y, I, I_gap)`` gets the gap current at that time."""
+        g_sum, coef = gap
+        h = jnp.where(s["h"] > 0, s["h"], d["dt"])
+        y = jnp.concatenate([y, jnp.zeros_like(y[:1])])
+
+        def f(yy, a):
+            pp, ii, gs, cf = a
+            i_gap = gap_current(gs, cf, yy[0], yy[-1] / d["dt"])
+            return jnp.concatenate([cls._rhs(pp, yy[:-1], ii, i_gap), jnp.ones_like(yy[:1])])
+
+        y, h, _ = rkf45_evolve(f, y, h, d["dt"], (p, I, g_sum, coef), eps_abs=eps_abs, compact=True)
+        return y[:-1], h
+
+    @classmethod
+    def gap_slope(cls, p, d, s, I, gap, frac):
+        """dV_m/dt (mV/ms) at state ``s`` and the fraction ``frac`` of the step (Neuron.gap)."""
+        y = cls._state_vector(s)
+        return cls._rhs(p, y, I, gap_current(gap[0], gap[1], y[0], frac))[0]
 
     @classmethod
     def _spike_level(cls, p):
@@ -269,15 +305,19 @@ class _TraubBase(ConductanceRouting, _HHBase):
         return p["V_T"] + 30.0
 
     @staticmethod
-    def _membrane(p, y, g_ex, g_in, I):
-        """dV_m/dt and dm/dt, dh/dt, dn/dt of the Traub models (NEST's order of operations)."""
+    def _membrane(p, y, g_ex, g_in, I, I_gap=None):
+        """dV_m/dt and dm/dt, dh/dt, dn/dt of the Traub models (NEST's order of operations; a gap
+        current enters after the generator current, as in hh_cond_beta_gap_traub)."""
         V, m, h, n = y[0], y[1], y[2], y[3]
         i_na = p["g_Na"] * m * m * m * h * (V - p["E_Na"])
         i_k = p["g_K"] * n * n * n * n * (V - p["E_K"])
         i_l = p["g_L"] * (V - p["E_L"])
         i_ex = g_ex * (V - p["E_ex"])
         i_in = g_in * (V - p["E_in"])
-        dv = (-i_na - i_k - i_l - i_ex - i_in + I + p["I_e"]) / p["C_m"]
+        x = -i_na - i_k - i_l - i_ex - i_in + I
+        if I_gap is not None:
+            x = x + I_gap
+        dv = (x + p["I_e"]) / p["C_m"]
         am, bm, ah, bh, an, bn = _traub_rates(V - p["V_T"])
         return dv, am - (am + bm) * m, ah - (ah + bh) * h, an - (an + bn) * n
 
@@ -343,7 +383,7 @@ class hh_cond_exp_traub(_TraubBase):
 
 @register
 class hh_cond_beta_gap_traub(_TraubBase):
-    """Traub Hodgkin-Huxley neuron with beta-shaped conductances (NEST: hh_cond_beta_gap_traub), no gap junctions.
+    """Traub Hodgkin-Huxley neuron with beta-shaped conductances and gap junctions (NEST: hh_cond_beta_gap_traub).
 
     Membrane and gating equations as :class:`hh_cond_exp_traub` (with V_T = -50 mV by default), the
     conductances are beta functions:
@@ -352,9 +392,9 @@ class hh_cond_beta_gap_traub(_TraubBase):
     alpha factor e / tau_decay when rise and decay times coincide) to dg_X after the step's
     integration, w > 0 excitatory, w <= 0 inhibitory. g and V_m move from the step after arrival.
 
-    Gap junctions are NOT supported yet: nestax has no gap_junction synapse nor NEST's waveform
-    relaxation, so this model is NEST's hh_cond_beta_gap_traub with no gap junction connected (in
-    which case NEST's extra gap current is exactly zero). Spike detection and refractoriness as
+    Gap junctions (``gap_junction`` synapses, weight g in nS) add I_gap = sum_j g_ij (V_j(t) - V_m)
+    to C_m dV_m/dt (after the generator current, NEST's order), with V_j interpolated within the step
+    as NEST's waveform relaxation does (see nestax.models.synapses.gap). Spike detection and refractoriness as
     hh_cond_exp_traub (V_m >= V_T + 30 mV at a maximum). Integration: NEST's GSL RKF45 with absolute
     error 1e-3.
 
@@ -387,6 +427,8 @@ class hh_cond_beta_gap_traub(_TraubBase):
         "h": State("ms", 0.0, "Integrator's proposed step size (0: start with dt)"),
     }
     _time_constants = ("tau_rise_ex", "tau_decay_ex", "tau_rise_in", "tau_decay_in")
+    gap = True
+    gap_kept = ("h",)
 
     @classmethod
     def prepare(cls, p, dt):
@@ -396,18 +438,25 @@ class hh_cond_beta_gap_traub(_TraubBase):
         return d
 
     @classmethod
-    def _rhs(cls, p, y, I):
+    def _rhs(cls, p, y, I, I_gap=None):
         # y = (V_m, m, h, n, dg_ex, g_ex, dg_in, g_in), NEST's state vector order
-        dv, dm, dh, dn = cls._membrane(p, y, y[5], y[7], I)
+        dv, dm, dh, dn = cls._membrane(p, y, y[5], y[7], I, I_gap)
         return jnp.stack([dv, dm, dh, dn,
                           -y[4] / p["tau_decay_ex"], y[4] - (y[5] / p["tau_rise_ex"]),
                           -y[6] / p["tau_decay_in"], y[6] - (y[7] / p["tau_rise_in"])])
 
     @classmethod
-    def update(cls, p, d, s, syn, I):
-        y = jnp.stack([s["V_m"], s["Act_m"], s["Inact_h"], s["Act_n"],
-                       s["dg_ex"], s["g_ex"], s["dg_in"], s["g_in"]])
-        y, h = cls._integrate(p, d, s, y, I)
+    def _state_vector(cls, s):
+        return jnp.stack([s["V_m"], s["Act_m"], s["Inact_h"], s["Act_n"],
+                          s["dg_ex"], s["g_ex"], s["dg_in"], s["g_in"]])
+
+    @classmethod
+    def update(cls, p, d, s, syn, I, gap=None):
+        y = cls._state_vector(s)
+        if gap is None:
+            y, h = cls._integrate(p, d, s, y, I)
+        else:
+            y, h = cls._integrate_gap(p, d, s, y, I, gap, _EPS_ABS)
         r, spike = cls._fire(p, d, s["V_m"], y[0], s["refractory_steps"])
         return {"V_m": y[0], "Act_m": y[1], "Inact_h": y[2], "Act_n": y[3],
                 "dg_ex": y[4] + syn[0] * d["psc0_ex"], "g_ex": y[5],
