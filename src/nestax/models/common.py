@@ -7,7 +7,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from ..errors import BadParameterError
+from ..errors import BadParameterError, ConnectionError_
 from .propagators import leak_to_v, psc_exp_to_v
 
 
@@ -49,6 +49,19 @@ def route_by_sign(weights, magnitude=False, zero="in"):
     if magnitude:
         return np.where(inh, 1, 0), np.where(inh, -1.0, 1.0)
     return np.where(inh, 1, 0), np.ones_like(w)
+
+
+def route_named_receptors(model: str, names, weights, receptor_type):
+    """Spike receptors numbered 1..len(names) (NEST's receptor_types of multi-receptor models) -> ports
+    0..len(names)-1; the weight keeps its sign. Any other receptor is refused, naming the receptors."""
+    w = np.asarray(weights)
+    r = np.broadcast_to(np.asarray(0 if receptor_type is None else receptor_type), w.shape)
+    bad = (r < 1) | (r > len(names))
+    if np.any(bad):
+        known = ", ".join(f"{n}={i + 1}" for i, n in enumerate(names))
+        raise ConnectionError_(f"connect: {model} has no spike receptor_type {int(r[bad].ravel()[0])}; expected "
+                               f"1..{len(names)} ({known}).")
+    return (r - 1).astype(int), np.ones(w.shape)
 
 
 def route_one_port(weights):

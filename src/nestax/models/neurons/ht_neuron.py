@@ -6,7 +6,7 @@ import math
 import jax.numpy as jnp
 import numpy as np
 
-from ...errors import ConnectionError_
+from ..common import route_named_receptors
 from ..base import Neuron, Param, State
 from ..integrators import rkf45_evolve
 from ..propagators import refractory_steps
@@ -206,12 +206,7 @@ class ht_neuron(Neuron):
     @classmethod
     def route(cls, weights, receptor_type):
         """receptor_type 1..4 (AMPA, NMDA, GABA_A, GABA_B) -> port 0..3; weights keep their sign."""
-        w = np.asarray(weights)
-        r = np.broadcast_to(np.asarray(0 if receptor_type is None else receptor_type), w.shape)
-        if np.any(r < 1):
-            raise ConnectionError_("connect: ht_neuron has no spike receptor_type 0; expected 1..4 "
-                                   "(AMPA=1, NMDA=2, GABA_A=3, GABA_B=4).")
-        return (r - 1).astype(int), np.ones(w.shape)
+        return route_named_receptors(cls.name, RECEPTORS, weights, receptor_type)
 
     @classmethod
     def check(cls, p):

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 import jax.scipy.special as jsp
-import numpy as np
 
-from ...errors import ConnectionError_
 from ..base import Neuron, Param, State
-from ..common import refractory_countdown
+from ..common import refractory_countdown, route_named_receptors
 from ..integrators import rkf45_evolve
 from ..propagators import refractory_steps
 from ..registry import register
@@ -151,12 +149,7 @@ class iaf_bw_2001(Neuron):
     @classmethod
     def route(cls, weights, receptor_type):
         """receptor_type 1..3 (AMPA, GABA, NMDA) -> port 0..2; weights keep their sign."""
-        w = np.asarray(weights)
-        r = np.broadcast_to(np.asarray(0 if receptor_type is None else receptor_type), w.shape)
-        if np.any(r < 1):
-            raise ConnectionError_("connect: iaf_bw_2001 has no spike receptor_type 0; expected 1..3 "
-                                   "(AMPA=1, GABA=2, NMDA=3).")
-        return (r - 1).astype(int), np.ones(w.shape)
+        return route_named_receptors(cls.name, RECEPTORS, weights, receptor_type)
 
     @classmethod
     def prepare(cls, p, dt):

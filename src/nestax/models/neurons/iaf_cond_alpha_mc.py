@@ -27,7 +27,7 @@ import numpy as np
 
 from ...errors import ConnectionError_, did_you_mean
 from ..base import Neuron, Param, State
-from ..common import refractory_countdown
+from ..common import refractory_countdown, route_named_receptors
 from ..integrators import rkf45_evolve
 from ..propagators import refractory_steps
 from ..registry import register
@@ -179,14 +179,7 @@ class iaf_cond_alpha_mc(Neuron):
     @classmethod
     def route(cls, weights, receptor_type):
         """receptor_type 1..6 -> port 0..5; the weight keeps its sign."""
-        w = np.asarray(weights)
-        r = np.broadcast_to(np.asarray(0 if receptor_type is None else receptor_type), w.shape)
-        if np.any((r < 1) | (r > 6)):
-            bad = int(r[(r < 1) | (r > 6)].ravel()[0])
-            raise ConnectionError_(f"connect: {cls.name} has no spike receptor_type {bad}; expected 1..6 "
-                                   "(soma_exc=1, soma_inh=2, proximal_exc=3, proximal_inh=4, distal_exc=5, "
-                                   "distal_inh=6).")
-        return (r - 1).astype(int), np.ones(w.shape)
+        return route_named_receptors(cls.name, ("soma_exc", "soma_inh", "proximal_exc", "proximal_inh", "distal_exc", "distal_inh"), weights, receptor_type)
 
     @classmethod
     def check(cls, p):

@@ -33,11 +33,10 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
-from ...errors import ConnectionError_, did_you_mean
+from ...errors import did_you_mean
 from ..base import Neuron, Param, State
-from ..common import refractory_countdown
+from ..common import refractory_countdown, route_named_receptors
 from ..integrators import rkf45_evolve
 from ..propagators import refractory_steps
 from ..registry import register
@@ -185,13 +184,7 @@ class pp_cond_exp_mc_urbanczik(Neuron):
     @classmethod
     def route(cls, weights, receptor_type):
         """receptor_type 1..4 -> port 0..3; the weight keeps its sign."""
-        w = np.asarray(weights)
-        r = np.broadcast_to(np.asarray(0 if receptor_type is None else receptor_type), w.shape)
-        if np.any((r < 1) | (r > 4)):
-            bad = int(r[(r < 1) | (r > 4)].ravel()[0])
-            raise ConnectionError_(f"connect: {cls.name} has no spike receptor_type {bad}; expected 1..4 "
-                                   "(soma_exc=1, soma_inh=2, dendritic_exc=3, dendritic_inh=4).")
-        return (r - 1).astype(int), np.ones(w.shape)
+        return route_named_receptors(cls.name, ("soma_exc", "soma_inh", "dendritic_exc", "dendritic_inh"), weights, receptor_type)
 
     @classmethod
     def check(cls, p):
