@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from networks import nest_kernel
+
 TAU_SYN = 0.32582722403722841     # ms: alpha PSC with a 1.700759 ms rise time at tau_m = 10 ms
 
 
@@ -135,12 +137,7 @@ def hpc_nestax(spec: HPCBenchmark, dt=0.1, seed=1, precision=None):
 
 
 def hpc_nest(spec: HPCBenchmark, dt=0.1, seed=1, threads=1):
-    import nest
-    nest.ResetKernel()
-    nest.set_verbosity("M_ERROR")
-    nest.local_num_threads = threads
-    nest.resolution = dt
-    nest.rng_seed = seed
+    nest = nest_kernel(dt, seed, threads)
     t0 = time.perf_counter()
     P = nest.Create("iaf_psc_alpha", spec.NE + spec.NI, params=spec.neuron_params())
     P.set({"V_m": spec.initial_V_m().tolist()})

@@ -67,13 +67,19 @@ def brunel_nestax(spec: Brunel, dt=0.1, seed=1, precision=None):
     return sim, sr, build
 
 
-def brunel_nest(spec: Brunel, dt=0.1, seed=1, threads=1):
+def nest_kernel(dt, seed, threads):
+    """A fresh NEST kernel with the benchmark's resolution, seed and thread count."""
     import nest
     nest.ResetKernel()
-    nest.set_verbosity("M_ERROR") if hasattr(nest, "set_verbosity") else None
+    nest.set_verbosity("M_ERROR")
     nest.local_num_threads = threads
     nest.resolution = dt
     nest.rng_seed = seed
+    return nest
+
+
+def brunel_nest(spec: Brunel, dt=0.1, seed=1, threads=1):
+    nest = nest_kernel(dt, seed, threads)
     t0 = time.perf_counter()
     E = nest.Create("iaf_psc_delta", spec.NE, params=spec.neuron_params())
     I = nest.Create("iaf_psc_delta", spec.NI, params=spec.neuron_params())
@@ -182,12 +188,7 @@ def va_nestax(spec: VogelsAbbott, dt=0.1, seed=1, precision=None):
 
 
 def va_nest(spec: VogelsAbbott, dt=0.1, seed=1, threads=1):
-    import nest
-    nest.ResetKernel()
-    nest.set_verbosity("M_ERROR")
-    nest.local_num_threads = threads
-    nest.resolution = dt
-    nest.rng_seed = seed
+    nest = nest_kernel(dt, seed, threads)
     t0 = time.perf_counter()
     P = nest.Create(spec.model, spec.N, params=spec.neuron_params())
     for k, v in spec.initial_state().items():
@@ -321,12 +322,7 @@ def one_nestax(spec: OneNeuron, dt=0.1, seed=1):
 
 
 def one_nest(spec: OneNeuron, dt=0.1, seed=1, threads=1):
-    import nest
-    nest.ResetKernel()
-    nest.set_verbosity("M_ERROR")
-    nest.local_num_threads = threads
-    nest.resolution = dt
-    nest.rng_seed = seed
+    nest = nest_kernel(dt, seed, threads)
     t0 = time.perf_counter()
     n = nest.Create("iaf_psc_alpha", 1, params={"I_e": spec.I_e})
     sr = nest.Create("spike_recorder")

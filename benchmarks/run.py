@@ -118,12 +118,7 @@ def brunel_tsodyks2_nestax(spec: BrunelTsodyks2, dt=0.1, seed=1, precision=None)
 
 
 def brunel_tsodyks2_nest(spec: BrunelTsodyks2, dt=0.1, seed=1, threads=1):
-    import nest
-    nest.ResetKernel()
-    nest.set_verbosity("M_ERROR")
-    nest.local_num_threads = threads
-    nest.resolution = dt
-    nest.rng_seed = seed
+    nest = nw.nest_kernel(dt, seed, threads)
     t0 = time.perf_counter()
     E = nest.Create("iaf_psc_delta", spec.NE, params=spec.neuron_params())
     I = nest.Create("iaf_psc_delta", spec.NI, params=spec.neuron_params())
