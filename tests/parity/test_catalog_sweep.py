@@ -138,6 +138,7 @@ REFRACTORY_EXCLUDED = {
     "aeif_psc_delta_clopath": "after a spike V_m is clamped to V_clamp for t_clamp (Clopath's protocol), not held "
                               "at V_reset; its traces around spikes are compared with NEST in test_clopath.py",
     "hh_psc_alpha_gap": "no V_reset, t_ref only masks spike detection",
+    "hh_psc_alpha_clopath": "no V_reset, t_ref only masks spike detection",
 }
 
 # ---- 3. V_m >= V_th at t = 0 ---------------------------------------------------------------------
@@ -171,6 +172,7 @@ TICKET_310_EXCLUDED = {
     "pp_cond_exp_mc_urbanczik": "no V_th (point process)",
     "aeif_psc_delta_clopath": "no V_th (adaptive threshold V_th_rest / V_th_max)",
     "hh_psc_alpha_gap": "no V_th (spikes are detected from the HH dynamics)",
+    "hh_psc_alpha_clopath": "no V_th (spikes are detected from the HH dynamics)",
 }
 # models with a refractory parameter whose refractoriness their own parity file tests
 REFRACTORY_OWN_TEST = {"iaf_cond_alpha_mc", "aeif_psc_delta_clopath", "pp_cond_exp_mc_urbanczik"}

@@ -1,4 +1,5 @@
-"""Neurons that keep the voltage history read by Clopath plasticity (NEST: aeif_psc_delta_clopath).
+"""Neurons that keep the voltage history read by Clopath plasticity (NEST: aeif_psc_delta_clopath,
+hh_psc_alpha_clopath).
 
 NEST's Clopath archiving node (shared by its Clopath neurons), per neuron and step:
 after the step stamped s the neuron writes u = V_m, u_bar_plus and u_bar_minus into a ring of
@@ -26,12 +27,14 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
+from ...errors import BadParameterError
 from ..base import Neuron, Param, State
 from ..common import OnePortRouting
 from ..integrators import rkf45_evolve
 from ..propagators import refractory_steps
 from ..registry import register
 from .aeif import _MAX_EXP_ARG
+from .hh import hh_psc_alpha
 
 DELAY_RING = 1024  # values of the delayed u_bar ring kept per neuron (delay_u_bars <= 1023 steps)
 
@@ -259,3 +262,88 @@ class aeif_psc_delta_clopath(_ClopathRing, OnePortRouting, Neuron):
         out.update(clopath_history(p, d, s, y[0], y[4], y[5], y[6]))
         out.update(refractory_steps=jnp.where(r > 0, r - 1, r), clamp_steps=jnp.where(cr > 0, cr - 1, cr), h=h)
         return out, n
+
+
+@register
+class hh_psc_alpha_clopath(_ClopathRing, hh_psc_alpha):
+    """Hodgkin-Huxley neuron with alpha-shaped synaptic currents and Clopath's voltage traces
+    (NEST: hh_psc_alpha_clopath).
+
+    :class:`~nestax.models.neurons.hh.hh_psc_alpha` (membrane, gates, synaptic currents, spike
+    detection at a maximum of V_m >= 0 mV, t_ref only suppressing detection) with three more
+    components of the same ODE system:
+
+    tau_u_bar_plus du_bar_plus/dt = V_m - u_bar_plus,   tau_u_bar_minus du_bar_minus/dt = V_m - u_bar_minus
+    tau_u_bar_bar du_bar_bar/dt = u_bar_minus - u_bar_bar
+
+    integrated together with the others by NEST's GSL RKF45 (absolute error 1e-3 on all eleven
+    components, so the traces take part in the step-size control). Per step: integrate, add the
+    spike input to the synaptic variables, write the Clopath history (module docstring) from
+    V_m, u_bar_plus, u_bar_minus, u_bar_bar, then the refractory count-down / spike detection.
+
+    Parameters (NEST defaults): those of hh_psc_alpha, tau_u_bar_plus 114 ms, tau_u_bar_minus 10 ms,
+    tau_u_bar_bar 500 ms (all > 0); Clopath: A_LTD 1.4e-4, A_LTP 8e-5, u_ref_squared 60 mV^2 (> 0),
+    theta_plus -45.3 mV, theta_minus -70.6 mV, A_LTD_const True, delay_u_bars 5 ms.
+    State: as hh_psc_alpha (V_m starts at -65 mV, gates at their equilibrium there), u_bar_plus,
+    u_bar_minus, u_bar_bar start at 0 mV (NEST's start values, not E_L or V_m).
+    Recordables: V_m, I_syn_ex, I_syn_in, Act_m, Inact_h, Act_n, u_bar_plus, u_bar_minus, u_bar_bar.
+    """
+
+    name = "hh_psc_alpha_clopath"
+    parameters = {
+        **hh_psc_alpha.parameters,
+        "tau_u_bar_plus": Param(114.0, "ms", "Time constant of u_bar_plus"),
+        "tau_u_bar_minus": Param(10.0, "ms", "Time constant of u_bar_minus"),
+        "tau_u_bar_bar": Param(500.0, "ms", "Time constant of u_bar_bar"),
+        **CLOPATH_PARAMS,
+    }
+    state = {
+        **hh_psc_alpha.state,
+        "u_bar_plus": State("mV", 0.0, "Low-pass filtered V_m (tau_u_bar_plus)"),
+        "u_bar_minus": State("mV", 0.0, "Low-pass filtered V_m (tau_u_bar_minus)"),
+        "u_bar_bar": State("mV", 0.0, "Low-pass filtered u_bar_minus (tau_u_bar_bar)"),
+        **CLOPATH_STATE,
+    }
+    settable_state = hh_psc_alpha.settable_state + ("u_bar_plus", "u_bar_minus", "u_bar_bar")
+    step_history = ("_ltp_dw", "_ltd_dw")
+    _time_constants = hh_psc_alpha._time_constants + ("tau_u_bar_plus", "tau_u_bar_minus", "tau_u_bar_bar")
+    _y = hh_psc_alpha._y + ("u_bar_plus", "u_bar_minus", "u_bar_bar")   # NEST's state vector order
+
+    @classmethod
+    def recordables(cls):
+        return super().recordables() + ("u_bar_plus", "u_bar_minus", "u_bar_bar")
+
+    @classmethod
+    def assign(cls, p, s, name, value):
+        v = np.asarray(value, float)
+        if name in ("Act_m", "Inact_h", "Act_n") and np.any(v < 0):     # NEST refuses negative gates
+            raise BadParameterError(f"{cls.name}: state {name!r} = {v.ravel()[np.argmax(v.ravel() < 0)]} is "
+                                    "invalid; expected a value >= 0.")
+        return super().assign(p, s, name, value)
+
+    @classmethod
+    def check(cls, p):
+        super().check(p)
+        cls._positive(p, "u_ref_squared")
+
+    @classmethod
+    def check_grid(cls, p, dt):
+        super().check_grid(p, dt)
+        check_clopath(cls, p, dt)
+
+    @classmethod
+    def prepare(cls, p, dt):
+        return {**super().prepare(p, dt), **prepare_clopath(p, dt)}
+
+    @classmethod
+    def _rhs(cls, p, y, I):
+        V, ubp, ubm, ubb = y[0], y[8], y[9], y[10]
+        return jnp.concatenate([super()._rhs(p, y[:8], I),
+                                jnp.stack([(-ubp + V) / p["tau_u_bar_plus"], (-ubm + V) / p["tau_u_bar_minus"],
+                                           (-ubb + ubm) / p["tau_u_bar_bar"]])])
+
+    @classmethod
+    def update(cls, p, d, s, syn, I):
+        out, spike = super().update(p, d, s, syn, I)
+        out.update(clopath_history(p, d, s, out["V_m"], out["u_bar_plus"], out["u_bar_minus"], out["u_bar_bar"]))
+        return out, spike

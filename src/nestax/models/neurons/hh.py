@@ -218,6 +218,7 @@ class hh_psc_alpha(_HHBase):
         "h": State("ms", 0.0, "Integrator's proposed step size (0: start with dt)"),
     }
     _time_constants = ("tau_syn_ex", "tau_syn_in")
+    _y = ("V_m", "Act_m", "Inact_h", "Act_n", "dI_syn_ex", "I_syn_ex", "dI_syn_in", "I_syn_in")  # ODE state
 
     @classmethod
     def recordables(cls):
@@ -261,15 +262,14 @@ class hh_psc_alpha(_HHBase):
 
     @classmethod
     def update(cls, p, d, s, syn, I):
-        y = jnp.stack([s["V_m"], s["Act_m"], s["Inact_h"], s["Act_n"],
-                       s["dI_syn_ex"], s["I_syn_ex"], s["dI_syn_in"], s["I_syn_in"]])
-        y, h = cls._integrate(p, d, s, y, I)
-        dI_ex = y[4] + syn[0] * d["psc0_ex"]
-        dI_in = y[6] + syn[1] * d["psc0_in"]
+        # the integrated state, in NEST's order (a subclass may append components: hh_psc_alpha_clopath)
+        y, h = cls._integrate(p, d, s, jnp.stack([s[k] for k in cls._y]), I)
+        out = {k: y[i] for i, k in enumerate(cls._y)}
+        out["dI_syn_ex"] = y[4] + syn[0] * d["psc0_ex"]
+        out["dI_syn_in"] = y[6] + syn[1] * d["psc0_in"]
         r, spike = cls._fire(p, d, s["V_m"], y[0], s["refractory_steps"])
-        return {"V_m": y[0], "Act_m": y[1], "Inact_h": y[2], "Act_n": y[3],
-                "dI_syn_ex": dI_ex, "I_syn_ex": y[5], "dI_syn_in": dI_in, "I_syn_in": y[7],
-                "refractory_steps": r, "h": h}, spike
+        out.update(refractory_steps=r, h=h)
+        return out, spike
 
 
 _TRAUB_COMMON = {

@@ -4,7 +4,8 @@ Parameters (NEST's defaults): weight (1), delay (1 ms), receptor_type (0), tau_x
 Wmin (0), Wmax (100) (Wmin <= Wmax), in the weight's unit. Per-connection state: ``x_bar`` (0, the
 presynaptic trace) and the stamp of the last presynaptic spike (0 initially). The amplitudes and
 thresholds belong to the postsynaptic neuron (A_LTP, A_LTD, theta_plus, theta_minus, ...), which
-must keep Clopath's per-step history (``aeif_psc_delta_clopath``; other targets are refused).
+must keep Clopath's per-step history (``aeif_psc_delta_clopath``, ``hh_psc_alpha_clopath``; other
+targets are refused).
 
 When a presynaptic spike stamped t_pre is transmitted through a connection with delay d:
 
