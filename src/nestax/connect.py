@@ -106,6 +106,8 @@ _BOOL_PARAMS = ("allow_autapses", "allow_multapses", "make_symmetric")
 
 
 def _check_types(rule: Rule) -> Rule:
+    if isinstance(rule, given_pairs):  # built internally from arrays already checked
+        return rule
     for f in fields(rule):
         v = getattr(rule, f.name)
         if f.name in _INT_PARAMS:
@@ -337,6 +339,9 @@ def generate(rule: Rule, pre_gids: np.ndarray, post_gids: np.ndarray, rng: np.ra
         raise _bad(rule, "make_symmetric", True, "False: this rule does not support symmetric connections "
                    "(NEST supports make_symmetric for one_to_one and symmetric_pairwise_bernoulli)")
 
+    if name == "given_pairs":
+        return np.asarray(rule.i_pre, np.int64), np.asarray(rule.i_post, np.int64)
+
     if name == "all_to_all":
         i_post, i_pre = np.divmod(np.arange(n_pre * n_post, dtype=np.int64), n_pre)
         if not rule.allow_autapses:
@@ -492,6 +497,8 @@ def expected_connections(rule: Rule, n_pre: int, n_post: int) -> float:
             n = float(rule.p) * n_pre * n_post
         elif name == "pairwise_poisson":
             n = float(rule.pairwise_avg_num_conns) * n_pre * n_post
+        elif name == "given_pairs":
+            n = len(rule.i_pre)
         else:
             return 0.0
     except (TypeError, ValueError, AttributeError):
@@ -562,5 +569,150 @@ def symmetric_extend(rule: Rule, values: np.ndarray) -> np.ndarray:
     return values
 
 
+# ------------------------------------------------------------------ tripartite (third-factor) connectivity
+@dataclass(frozen=True, eq=False)
+class given_pairs(Rule):
+    """Connections given as positions into (pre, post): how the three projections of a tripartite
+    connect are stored through the ordinary connect machinery. Internal; not a conn_spec rule."""
+    i_pre: np.ndarray = None
+    i_post: np.ndarray = None
+    name = "given_pairs"
+
+
+@dataclass(frozen=True)
+class third_factor_bernoulli_with_pool:
+    """NEST's third-factor rule of TripartiteConnect (``third_factor_conn_spec``).
+
+    Each primary connection pre -> post gets, with probability ``p``, a third-factor node drawn
+    uniformly from the pool of its post node: a connection pre -> third (``third_in``) and one
+    third -> post (``third_out``). Pools: ``"random"`` draws ``pool_size`` distinct third nodes per
+    post node (the first time the post node needs one); ``"block"`` gives post node k the nodes
+    ``third[k * pool_size : (k + 1) * pool_size]`` (pool_size > 1, needs n_post * pool_size = n_third)
+    or ``third[k // (n_post / n_third)]`` (pool_size = 1, needs n_post a multiple of n_third).
+    ``pool_size=None`` means NEST's default, the whole third population.
+    """
+    p: float = 1.0
+    pool_size: int | None = None
+    pool_type: str = "random"
+    name = "third_factor_bernoulli_with_pool"
+
+    def params(self):
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+THIRD_RULES = {third_factor_bernoulli_with_pool.name: third_factor_bernoulli_with_pool}
+POOL_TYPES = ("random", "block")
+# NEST 3.6's single-dict form: conn_spec={"rule": "tripartite_bernoulli_with_pool", "p_primary", ...}
+LEGACY_TRIPARTITE = "tripartite_bernoulli_with_pool"
+_LEGACY_KEYS = {"p_primary": None, "p_third_if_primary": "p", "pool_size": "pool_size", "pool_type": "pool_type"}
+
+
+def _tbad(name, value, expected):
+    return BadParameterError(f"tripartite_connect: third_factor_conn_spec {name} = {value!r} is invalid; "
+                             f"expected {expected}.")
+
+
+def split_legacy_tripartite(conn_spec: dict):
+    """NEST 3.6's ``{"rule": "tripartite_bernoulli_with_pool", "p_primary", "p_third_if_primary",
+    "pool_size", "pool_type"}`` -> (primary conn_spec, third_factor_conn_spec) of NEST 3.10."""
+    spec = dict(conn_spec)
+    spec.pop("rule")
+    primary = {"rule": "pairwise_bernoulli", "p": spec.pop("p_primary", 1.0)}
+    third = {"rule": third_factor_bernoulli_with_pool.name}
+    for key in list(spec):
+        if key in ("allow_autapses", "allow_multapses"):
+            primary[key] = spec.pop(key)
+        elif _LEGACY_KEYS.get(key):
+            third[_LEGACY_KEYS[key]] = spec.pop(key)
+        else:
+            keys = list(_LEGACY_KEYS) + ["allow_autapses", "allow_multapses"]
+            raise BadParameterError(f"tripartite_connect: unknown conn_spec key {key!r} for rule "
+                                    f"{LEGACY_TRIPARTITE}.{did_you_mean(key, keys)} Known keys: {', '.join(keys)}.")
+    return primary, third
+
+
+def make_third_rule(spec) -> third_factor_bernoulli_with_pool:
+    """The third-factor rule of a ``third_factor_conn_spec`` (dict or rule object), types checked."""
+    if isinstance(spec, third_factor_bernoulli_with_pool):
+        rule = spec
+    else:
+        if not isinstance(spec, dict):
+            raise BadParameterError(f"tripartite_connect: third_factor_conn_spec must be a dict with a 'rule' "
+                                    f"(NEST: {third_factor_bernoulli_with_pool.name!r}); got {spec!r}.")
+        spec = dict(spec)
+        if "rule" not in spec:
+            raise BadParameterError("tripartite_connect: third_factor_conn_spec has no 'rule' (NEST: 'The "
+                                    "third-factor connection specification must contain a connection rule'); "
+                                    f"known third-factor rules: {', '.join(THIRD_RULES)}.")
+        name = spec.pop("rule")
+        if name not in THIRD_RULES:
+            raise BadParameterError(f"tripartite_connect: unknown third-factor connection rule {name!r} (NEST: "
+                                    f"'Unknown third-factor connection rule').{did_you_mean(str(name), THIRD_RULES)}"
+                                    f" Known third-factor rules: {', '.join(THIRD_RULES)}.")
+        keys = [f.name for f in fields(third_factor_bernoulli_with_pool)]
+        for key in spec:
+            if key not in keys:
+                raise BadParameterError(f"tripartite_connect: unknown third_factor_conn_spec key {key!r} for rule "
+                                        f"{name}.{did_you_mean(str(key), keys)} Known keys: {', '.join(keys)}.")
+        rule = THIRD_RULES[name](**spec)
+    p, k, t = rule.p, rule.pool_size, rule.pool_type
+    if isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, float, np.integer, np.floating)):
+        raise _tbad("p", p, "a number (the probability p_third_if_primary)")
+    if not 0.0 <= float(p) <= 1.0:
+        raise _tbad("p", p, "a probability with 0 <= p <= 1 (NEST: 'Conditional probability of third-factor "
+                    "connection 0 <= p_third_if_primary <= 1 required')")
+    if k is not None and (isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer))):
+        raise _tbad("pool_size", k, "an integer (NEST: 'Failed to cast pool_size to type long')")
+    if not isinstance(t, str) or t not in POOL_TYPES:
+        raise BadParameterError(f"tripartite_connect: third_factor_conn_spec pool_type = {t!r} is invalid; expected "
+                                "'random' or 'block' (NEST: 'pool_type must be 'random' or 'block'')."
+                                f"{did_you_mean(str(t), POOL_TYPES)}")
+    return rule
+
+
+def check_third(rule: third_factor_bernoulli_with_pool, n_post: int, n_third: int) -> int:
+    """The pool size of ``rule`` for these population sizes, after NEST's checks."""
+    k = n_third if rule.pool_size is None else int(rule.pool_size)
+    if not 1 <= k <= n_third:
+        raise _tbad("pool_size", k, f"1 <= pool_size <= {n_third}, the size of the third-factor population "
+                    "(NEST: 'Pool size 1 <= pool_size <= size of third-factor population required')")
+    if rule.pool_type == "block" and not (n_post * k == n_third or (k == 1 and n_post % n_third == 0)):
+        need = (f"pool_size = 1 with {n_post} post nodes a multiple of the {n_third} third-factor nodes, "
+                f"or pool_size = {n_third / n_post:g} so that n_post * pool_size = n_third"
+                if n_third % n_post == 0 else
+                f"pool_size = 1 with n_post a multiple of n_third (here {n_post} and {n_third}), or "
+                "n_post * pool_size = n_third")
+        raise _tbad("pool_size", k, f"a block pool that fits: {need}; otherwise use pool_type 'random' (NEST: "
+                    "'The sizes of target and third-factor populations and the chosen pool size do not fit')")
+    return k
+
+
+def generate_third(rule: third_factor_bernoulli_with_pool, i_post, n_post: int, n_third: int,
+                   rng: np.random.Generator):
+    """For primary connections with post positions ``i_post``: (m, i_third), the positions in the
+    primary list of the connections that get a third-factor node and that node's position in third.
+
+    Distribution as NEST's ThirdBernoulliWithPoolBuilder: a Bernoulli(p) trial per primary
+    connection; a random pool is a uniform sample of pool_size distinct third nodes per post node,
+    a block pool a fixed slice; the node is uniform in the pool (no draw for pool_size 1).
+    """
+    k = check_third(rule, n_post, n_third)
+    i_post = np.asarray(i_post, np.int64)
+    p = float(rule.p)
+    m = np.flatnonzero(rng.random(len(i_post)) < p) if p < 1.0 else np.arange(len(i_post), dtype=np.int64)
+    if len(m) == 0:
+        return m.astype(np.int64), np.zeros(0, np.int64)
+    tgt = i_post[m]
+    pick = np.zeros(len(m), np.int64) if k == 1 else rng.integers(0, k, size=len(m), dtype=np.int64)
+    if rule.pool_type == "block":
+        first = tgt * k if k > 1 else tgt // (n_post // n_third)
+        return m, first + pick
+    # random pools, drawn only for the post nodes that need one; kept sorted (NEST samples in order)
+    needed, row = np.unique(tgt, return_inverse=True)
+    pools = np.sort(_sample_rows(rng, len(needed), k, n_third, unique=True), axis=1)
+    return m, pools[row.reshape(-1), pick]
+
+
 __all__ = ["Rule", "make_rule", "generate", "generate_gids", "connection_values", "positions_in",
-           "expected_connections", *RULES]
+           "expected_connections", "given_pairs", "third_factor_bernoulli_with_pool", "make_third_rule",
+           "generate_third", *RULES]

@@ -13,11 +13,12 @@ import time as _time
 import jax
 import numpy as np
 
+from . import connect as cr
 from .engine import archive
 from .engine import step_history
 from .engine.lower import float_arrays, initial_run_state, lower
 from .engine.run import Runner
-from .errors import BadParameterError, ForeignNodesError, NestaxError
+from .errors import BadParameterError, ForeignNodesError, NestaxError, did_you_mean
 from .network import Network
 from .network.records import NodeRef
 from .network.store import model_root
@@ -168,6 +169,87 @@ class Simulator:
         with self._net.unchanged_on_error():
             self._net.connect(pre._gids, post._gids, conn_spec if rule is None else rule, syn, model, kwargs)
         self._structure_changed()
+
+    def tripartite_connect(self, pre, post, third, conn_spec, third_factor_conn_spec=None, syn_specs=None):
+        """NEST's TripartiteConnect: ``pre`` -> ``post`` by ``conn_spec`` (any one-directional rule), and
+        for each connection made, by ``third_factor_conn_spec`` (``{"rule":
+        "third_factor_bernoulli_with_pool", "p", "pool_size", "pool_type"}``; defaults p = 1, the whole
+        third population as pool, pool_type "random"), a third-factor node from the post node's pool
+        with one connection pre -> third ("third_in") and one third -> post ("third_out").
+
+        ``syn_specs`` = ``{"primary": ..., "third_in": ..., "third_out": ...}``, each a syn_spec dict, a
+        model name or a synapse spec (missing ones: static_synapse; an astrocyte's output needs
+        ``"sic_connection"``); no per-connection lists (NEST refuses them). NEST 3.6's single
+        ``conn_spec={"rule": "tripartite_bernoulli_with_pool", "p_primary", "p_third_if_primary",
+        "pool_size", "pool_type"}`` is accepted as well (primary: pairwise_bernoulli). Each projection is
+        stored as one connection record; a call that fails stores nothing.
+        """
+        for nodes, what in ((pre, "pre"), (post, "post"), (third, "third")):
+            self._check_nodes(nodes, "tripartite_connect", what)
+        if isinstance(conn_spec, dict) and conn_spec.get("rule") == cr.LEGACY_TRIPARTITE:
+            if third_factor_conn_spec is not None:
+                raise BadParameterError(f"tripartite_connect: conn_spec rule {cr.LEGACY_TRIPARTITE!r} (NEST 3.6) "
+                                        "already holds the third-factor settings; give either it alone or a "
+                                        "primary rule with third_factor_conn_spec (NEST 3.10).")
+            conn_spec, third_factor_conn_spec = cr.split_legacy_tripartite(conn_spec)
+        if third_factor_conn_spec is None:
+            raise BadParameterError("tripartite_connect: third_factor_conn_spec is missing; NEST requires it, "
+                                    "e.g. {'rule': 'third_factor_bernoulli_with_pool', 'p': 1.0, 'pool_size': 1, "
+                                    "'pool_type': 'random'}.")
+        primary = cr.make_rule(conn_spec, {})
+        if primary.make_symmetric:
+            raise BadParameterError(f"tripartite_connect: rule {primary.name} with make_symmetric=True is "
+                                    "refused (NEST: 'Third-factor connectivity cannot be used with "
+                                    "make_symmetric == True').")
+        tf = cr.make_third_rule(third_factor_conn_spec)
+        cr.check_third(tf, len(post), len(third))
+        for nodes, what in ((pre, "pre"), (post, "post"), (third, "third")):
+            kinds = {m.kind for m in self._net.models_of(nodes._gids)}
+            if "recorder" in kinds:
+                raise BadParameterError(f"tripartite_connect: {what} holds recorders; tripartite connections "
+                                        "join neurons (NEST: 'Cannot use this rule to connect to nodes without "
+                                        "proxies (usually devices)').")
+        specs = self._tripartite_syn_specs(syn_specs)
+        self._invalidate()
+        with self._net.unchanged_on_error():
+            rng = self._net.rng("tripartite_connect")
+            i_pre, i_post = cr.generate(primary, pre._gids, post._gids, rng)
+            m, i_third = cr.generate_third(tf, i_post, len(post), len(third), rng)
+            for key, a, b, ia, ib in (("primary", pre, post, i_pre, i_post),
+                                      ("third_in", pre, third, i_pre[m], i_third),
+                                      ("third_out", third, post, i_third, i_post[m])):
+                syn, model = specs[key]
+                self._net.connect(a._gids, b._gids, cr.given_pairs(i_pre=ia, i_post=ib), dict(syn), model, {})
+        self._structure_changed()
+
+    def _tripartite_syn_specs(self, syn_specs) -> dict:
+        """{"primary" | "third_in" | "third_out": (synapse parameters, model)} with NEST's defaults."""
+        keys = ("primary", "third_in", "third_out")
+        if syn_specs is None:
+            syn_specs = {}
+        if not isinstance(syn_specs, dict):
+            raise BadParameterError(f"tripartite_connect: syn_specs must be a dict with keys {', '.join(keys)}; "
+                                    f"got {syn_specs!r}.")
+        for key in syn_specs:
+            if key not in keys:
+                raise BadParameterError(f"tripartite_connect: unknown syn_specs key {key!r}."
+                                        f"{did_you_mean(str(key), keys)} Known keys: {', '.join(keys)}.")
+        out = {}
+        for key in keys:
+            spec = syn_specs.get(key)
+            syn, model = split_syn_spec(spec, None, None, None, None, None)
+            for name, v in list(syn.items()):
+                if isinstance(v, (list, tuple, np.ndarray)):
+                    raise BadParameterError(f"tripartite_connect: syn_specs[{key!r}][{name!r}] is a list or array; "
+                                            "tripartite connections take scalars or nx.random distributions (NEST: "
+                                            "'Tripartite connections do not accept parameter lists').")
+                if isinstance(v, NodeCollection):
+                    self._check_nodes(v, "tripartite_connect", name)
+                    if len(v) != 1:
+                        raise BadParameterError(f"tripartite_connect: {name} must be one node; got {len(v)}.")
+                    syn[name] = NodeRef(v._gids[0])
+            out[key] = (syn, model)
+        return out
 
     # ------------------------------------------------------------------ kernel settings
     def set_wfr(self, **settings):
