@@ -62,6 +62,11 @@ SYN_ENDS = {"rate_connection_delayed": "lin_rate_ipn", "rate_connection_instanta
             "stdp_dopamine_synapse": "iaf_psc_alpha", "gap_junction": "hh_psc_alpha_gap",
             "urbanczik_synapse": ("parrot_neuron", "pp_cond_exp_mc_urbanczik")}   # (pre, post) where they differ
 SYN_DEFAULT_END = "iaf_psc_alpha"
+
+
+def _base(name):
+    """The model a NEST _hpc / _lbl variant is of (it connects the same ends)."""
+    return name[:-4] if name.endswith(("_hpc", "_lbl")) else name
 SYN_KW = {"urbanczik_synapse": {"receptor_type": 3}}   # the dendrite's excitatory receptor
 
 
@@ -71,7 +76,7 @@ def _unit_of(cls, name):
     if cls.kind == "synapse" and (name == "weight" or unit == "weight") and unit in ("1", "weight"):
         if cls.rate_kind:  # rate connections' weights are plain factors
             return "1"
-        ends = SYN_ENDS.get(cls.name, SYN_DEFAULT_END)
+        ends = SYN_ENDS.get(_base(cls.name), SYN_DEFAULT_END)
         return getattr(_MODELS[ends if isinstance(ends, str) else ends[1]], "weight_unit", "pA")
     return unit
 
@@ -97,14 +102,14 @@ def _stored(mname, pname, value):
     if cls.kind != "synapse":
         pop = sim.create(cls, 2, **{pname: value})
         return np.asarray(sim.get(pop, pname, unit=False), float)
-    ends = SYN_ENDS.get(mname, SYN_DEFAULT_END)
+    ends = SYN_ENDS.get(_base(mname), SYN_DEFAULT_END)
     pre, post = (ends, ends) if isinstance(ends, str) else ends
     a, b = sim.create(_MODELS[pre], 2), sim.create(_MODELS[post], 2)
     if cls.gap:  # NEST: gap junctions all_to_all only within one population
         b = a
     if cls.uses_modulator:  # stdp_dopamine_synapse reads a volume_transmitter
         sim.set_defaults(mname, volume_transmitter=sim.create(nx.volume_transmitter))
-    sim.connect(a, b, synapse_model=mname, **{**SYN_KW.get(mname, {}), pname: value})
+    sim.connect(a, b, synapse_model=mname, **{**SYN_KW.get(_base(mname), {}), pname: value})
     c = sim.connections(a, b)
     if pname == "weight":
         return np.asarray(c.weights, float)

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from ..base import Param
 from ..registry import _MODELS, register
-from . import bernoulli, short_term, static, stdp, stdp_more, stdp_variants, tsodyks  # noqa: F401 (register)
+from . import (bernoulli, clopath, cont_delay, short_term, static, stdp, stdp_dopamine, stdp_more,  # noqa: F401
+               stdp_variants, tsodyks, urbanczik)  # (they register the models)
 
 #: NEST 3.10's synapse models with _hpc and _lbl variants that nestax has
-BASES = ("bernoulli_synapse", "ht_synapse", "jonke_synapse", "quantal_stp_synapse", "static_synapse",
+BASES = ("bernoulli_synapse", "clopath_synapse", "cont_delay_synapse", "stdp_dopamine_synapse", "urbanczik_synapse",
+         "ht_synapse", "jonke_synapse", "quantal_stp_synapse", "static_synapse",
          "static_synapse_hom_w", "stdp_facetshw_synapse_hom", "stdp_nn_pre_centered_synapse",
          "stdp_nn_restr_synapse", "stdp_nn_symm_synapse", "stdp_pl_synapse_hom", "stdp_synapse",
          "stdp_synapse_hom", "stdp_triplet_synapse", "tsodyks2_synapse", "tsodyks_synapse", "tsodyks_synapse_hom",
