@@ -13,15 +13,14 @@ import time as _time
 import jax
 import numpy as np
 
-from . import connect as cr
 from .engine import archive
 from .engine import step_history
 from .engine.lower import float_arrays, initial_run_state, lower
 from .engine.run import Runner
-from .errors import BadParameterError, ForeignNodesError, NestaxError, did_you_mean
+from .errors import BadParameterError, ForeignNodesError, NestaxError
 from .network import Network
+from .network import connections as netconns
 from .network.records import NodeRef
-from .network.store import model_root
 from .network.store import TICS_PER_MS, available_memory, create_params, split_syn_spec, unkeyword
 from .nodes import NodeCollection
 from .recording import Collector, Connections, Result
@@ -158,13 +157,8 @@ class Simulator:
         self._check_nodes(post, "connect", "post")
         syn, model = split_syn_spec(syn_spec, synapse, synapse_model, weight, delay, receptor_type)
         kwargs = unkeyword(kwargs)  # lambda_=... for NEST's parameter 'lambda'
-        for where in (syn, kwargs):  # a node-valued synapse setting (the weight_recorder) travels as its gid
-            for name, v in where.items():
-                if isinstance(v, NodeCollection):
-                    self._check_nodes(v, "connect", name)
-                    if len(v) != 1:
-                        raise BadParameterError(f"connect: {name} must be one node; got {len(v)}.")
-                    where[name] = NodeRef(v._gids[0])
+        self._node_refs(syn, "connect")
+        self._node_refs(kwargs, "connect")
         self._invalidate()
         with self._net.unchanged_on_error():
             self._net.connect(pre._gids, post._gids, conn_spec if rule is None else rule, syn, model, kwargs)
@@ -186,70 +180,16 @@ class Simulator:
         """
         for nodes, what in ((pre, "pre"), (post, "post"), (third, "third")):
             self._check_nodes(nodes, "tripartite_connect", what)
-        if isinstance(conn_spec, dict) and conn_spec.get("rule") == cr.LEGACY_TRIPARTITE:
-            if third_factor_conn_spec is not None:
-                raise BadParameterError(f"tripartite_connect: conn_spec rule {cr.LEGACY_TRIPARTITE!r} (NEST 3.6) "
-                                        "already holds the third-factor settings; give either it alone or a "
-                                        "primary rule with third_factor_conn_spec (NEST 3.10).")
-            conn_spec, third_factor_conn_spec = cr.split_legacy_tripartite(conn_spec)
-        if third_factor_conn_spec is None:
-            raise BadParameterError("tripartite_connect: third_factor_conn_spec is missing; NEST requires it, "
-                                    "e.g. {'rule': 'third_factor_bernoulli_with_pool', 'p': 1.0, 'pool_size': 1, "
-                                    "'pool_type': 'random'}.")
-        primary = cr.make_rule(conn_spec, {})
-        if primary.make_symmetric:
-            raise BadParameterError(f"tripartite_connect: rule {primary.name} with make_symmetric=True is "
-                                    "refused (NEST: 'Third-factor connectivity cannot be used with "
-                                    "make_symmetric == True').")
-        tf = cr.make_third_rule(third_factor_conn_spec)
-        cr.check_third(tf, len(post), len(third))
-        for nodes, what in ((pre, "pre"), (post, "post"), (third, "third")):
-            kinds = {m.kind for m in self._net.models_of(nodes._gids)}
-            if "recorder" in kinds:
-                raise BadParameterError(f"tripartite_connect: {what} holds recorders; tripartite connections "
-                                        "join neurons (NEST: 'Cannot use this rule to connect to nodes without "
-                                        "proxies (usually devices)').")
-        specs = self._tripartite_syn_specs(syn_specs)
+        if isinstance(syn_specs, dict):  # copies: the caller's dicts stay as given
+            syn_specs = {k: dict(v) if isinstance(v, dict) else v for k, v in syn_specs.items()}
+            for spec in syn_specs.values():
+                if isinstance(spec, dict):
+                    self._node_refs(spec, "tripartite_connect")
         self._invalidate()
         with self._net.unchanged_on_error():
-            rng = self._net.rng("tripartite_connect")
-            i_pre, i_post = cr.generate(primary, pre._gids, post._gids, rng)
-            m, i_third = cr.generate_third(tf, i_post, len(post), len(third), rng)
-            for key, a, b, ia, ib in (("primary", pre, post, i_pre, i_post),
-                                      ("third_in", pre, third, i_pre[m], i_third),
-                                      ("third_out", third, post, i_third, i_post[m])):
-                syn, model = specs[key]
-                self._net.connect(a._gids, b._gids, cr.given_pairs(i_pre=ia, i_post=ib), dict(syn), model, {})
+            netconns.tripartite(self._net, pre._gids, post._gids, third._gids, conn_spec, third_factor_conn_spec,
+                                syn_specs)
         self._structure_changed()
-
-    def _tripartite_syn_specs(self, syn_specs) -> dict:
-        """{"primary" | "third_in" | "third_out": (synapse parameters, model)} with NEST's defaults."""
-        keys = ("primary", "third_in", "third_out")
-        if syn_specs is None:
-            syn_specs = {}
-        if not isinstance(syn_specs, dict):
-            raise BadParameterError(f"tripartite_connect: syn_specs must be a dict with keys {', '.join(keys)}; "
-                                    f"got {syn_specs!r}.")
-        for key in syn_specs:
-            if key not in keys:
-                raise BadParameterError(f"tripartite_connect: unknown syn_specs key {key!r}."
-                                        f"{did_you_mean(str(key), keys)} Known keys: {', '.join(keys)}.")
-        out = {}
-        for key in keys:
-            spec = syn_specs.get(key)
-            syn, model = split_syn_spec(spec, None, None, None, None, None)
-            for name, v in list(syn.items()):
-                if isinstance(v, (list, tuple, np.ndarray)):
-                    raise BadParameterError(f"tripartite_connect: syn_specs[{key!r}][{name!r}] is a list or array; "
-                                            "tripartite connections take scalars or nx.random distributions (NEST: "
-                                            "'Tripartite connections do not accept parameter lists').")
-                if isinstance(v, NodeCollection):
-                    self._check_nodes(v, "tripartite_connect", name)
-                    if len(v) != 1:
-                        raise BadParameterError(f"tripartite_connect: {name} must be one node; got {len(v)}.")
-                    syn[name] = NodeRef(v._gids[0])
-            out[key] = (syn, model)
-        return out
 
     # ------------------------------------------------------------------ kernel settings
     def set_wfr(self, **settings):
@@ -292,18 +232,7 @@ class Simulator:
         shared = [k for k in unkeyword(given) if k in getattr(base, "homogeneous", ())]
         if shared:  # NEST's common properties: every connection of the model takes the new value
             self._invalidate()
-            root = model_root(base)
-            for c in self._net.conns:
-                if model_root(c.synapse) is root:
-                    for k in shared:
-                        v = cls.parameters[k].default
-                        if k == "weight":  # static_synapse_hom_w: the weight, in its targets' unit
-                            c.weight = np.asarray(to_nest(v, self._net.weight_unit_of(c), base.name, k), float)
-                        else:
-                            c.params[k] = np.asarray(float(v))
-            for (m, k) in list(self._net.hom_values):
-                if model_root(m) is root and k in shared:
-                    self._net.hom_values[(m, k)] = float(cls.parameters[k].default)
+            self._net.set_shared(base, cls, shared)
             self._structure_changed()
         self._net.local_models[base.name] = cls
         return cls
@@ -318,18 +247,18 @@ class Simulator:
         return out
 
     def _derive(self, model, name, given, same_model=False):
-        attached = {}
-        for k, v in list(given.items()):  # a recorder attached to the connections travels as its gid
+        self._node_refs(given, "copy_model")  # recorders / volume transmitters attached by default
+        return self._net.derive_model(model, name, given, same_model)
+
+    def _node_refs(self, where: dict, call: str):
+        """Node-valued settings in ``where`` (a weight_recorder, a volume_transmitter: one node of this
+        simulator) replaced by their global ids (NodeRef), in place."""
+        for name, v in where.items():
             if isinstance(v, NodeCollection):
-                self._check_nodes(v, "copy_model", k)
+                self._check_nodes(v, call, name)
                 if len(v) != 1:
-                    raise BadParameterError(f"{name}: {k} must be one node; got {len(v)}.")
-                attached[k] = NodeRef(v._gids[0])
-                del given[k]
-                m = self._net.block_of(int(attached[k])).model
-                if getattr(m, "attach_as", None) != k:
-                    raise BadParameterError(f"{name}: {k} = node {int(attached[k])} ({m.name}) is not a {k}.")
-        return self._net.derive_model(model, name, given, attached, same_model)
+                    raise BadParameterError(f"{call}: {name} must be one node; got {len(v)}.")
+                where[name] = NodeRef(v._gids[0])
 
     def _structure_changed(self):
         self._runner = None
@@ -393,49 +322,14 @@ class Simulator:
             if nodes is not None:
                 self._check_nodes(nodes, "connections", what)
         self._pull()  # plastic weights change during a run
-        want = model_root(self._net.resolve(synapse_model)[0]) if synapse_model is not None else None
-        sel = []
-        for ci, c in enumerate(self._net.conns):
-            if want is not None and model_root(c.synapse) is not want:
-                continue
-            keep = np.ones(len(c), bool)
-            if source is not None:
-                keep &= np.isin(c.src, source._gids)
-            if target is not None:
-                keep &= np.isin(c.tgt, target._gids)
-            if synapse_label is not None:
-                keep &= ("synapse_label" in c.params) and c.take("synapse_label") == int(synapse_label)
-            if keep.any():
-                sel.append((ci, np.flatnonzero(keep)))
+        want = self._net.resolve(synapse_model)[0] if synapse_model is not None else None
+        sel = netconns.select(self._net, want, None if source is None else source._gids,
+                           None if target is None else target._gids, synapse_label)
         return self._connections_of(sel)
 
     def _connections_of(self, sel):
         """The :class:`Connections` of ``sel`` ([(record index, positions)])."""
-        parts = [(self._net.conns[ci], pos) for ci, pos in sel]
-        if not parts:
-            return Connections(np.zeros(0, int), np.zeros(0, int), np.zeros(0), np.zeros(0), np.zeros(0, int),
-                               [], self.dt, {}, self, [], "1")
-
-        def cat(name):
-            return np.concatenate([c.take(name, pos) for c, pos in parts])
-        src, tgt = cat("src").astype(np.int64), cat("tgt").astype(np.int64)
-        syn = np.repeat(np.array([c.synapse.name for c, _ in parts]), [len(pos) for _, pos in parts])
-        wunits = [self._net.weight_unit_of(c) for c, _ in parts]
-        wunit = wunits[0] if len(set(wunits)) == 1 else "1"  # mixed units: plain numbers, each in its own
-        extra = {}  # synapse parameters and plastic state, NaN where a model lacks them
-        for i, (c, pos) in enumerate(parts):
-            cols = {**{n: (c.take(n, pos), c.synapse.parameters[n].unit) for n in c.params},
-                    **{n: (c.state(n, pos), spec.unit)
-                       for n, spec in c.synapse.connection_state.items() if not n.startswith("_")}}
-            for n, (v, unit) in cols.items():
-                if n not in extra:
-                    extra[n] = ([np.full(len(p), np.nan) for _, p in parts], wunit if unit == "weight" else unit)
-                extra[n][0][i] = np.asarray(v, float)
-        extra = {n: (np.concatenate(v), unit) for n, (v, unit) in extra.items()}
-        delays = np.concatenate([np.broadcast_to(c.delay_ms, (len(c),))[pos] if c.delay_ms is not None
-                                 else c.take("delay", pos) * self.dt for c, pos in parts])
-        return Connections(src, tgt, cat("weight"), delays, cat("receptor"), syn.tolist(), self.dt,
-                           extra, self, sel, wunit)
+        return Connections(**netconns.columns(self._net, sel), dt=self.dt, _owner=self, _sel=sel)
 
     def _set_connections(self, conns, given: dict):
         """Connections.set: check every value, then change the records; the next simulate lowers the

@@ -122,12 +122,17 @@ class Network:
         local = self.local_models.get(cls.name)
         return (local if local is not None and issubclass(local, cls) else cls), overrides
 
-    def derive_model(self, model, name: str, given: dict, attached: dict, same_model: bool = False):
-        """A model like ``model`` with new defaults ``given`` (and, for a synapse, recorders
-        ``attached`` by default), called ``name``: NEST's CopyModel, and SetDefaults with
+    def derive_model(self, model, name: str, given: dict, same_model: bool = False):
+        """A model like ``model`` with new defaults ``given`` (node-valued ones, NodeRef: the recorder or
+        volume transmitter its connections get by default), called ``name``: NEST's CopyModel, and SetDefaults with
         ``same_model`` (the result stands for the model itself). Every value is checked as create /
         connect would check it."""
         base = self.resolve(model)[0]
+        attached = {k: given.pop(k) for k in [k for k, v in given.items() if isinstance(v, NodeRef)]}
+        for k, g in attached.items():  # nodes attached by default (weight_recorder, volume_transmitter)
+            m = self.block_of(int(g)).model
+            if getattr(m, "attach_as", None) != k:
+                raise BadParameterError(f"{name}: {k} = node {int(g)} ({m.name}) is not a {k}.")
         given = aliased(base, unkeyword(given))
         names = list(base.parameters)
         for k in given:
@@ -162,6 +167,22 @@ class Network:
         cls = type(base.__name__, (base,), attrs)
         cls.finalize()
         return cls
+
+    def set_shared(self, base, cls, shared):
+        """SetDefaults of the shared parameters ``shared`` of _hom model ``base`` (new defaults in
+        ``cls``): every existing connection of the model takes the new values, as in NEST."""
+        root = model_root(base)
+        for c in self.conns:
+            if model_root(c.synapse) is root:
+                for k in shared:
+                    v = cls.parameters[k].default
+                    if k == "weight":  # static_synapse_hom_w: the weight, in its targets' unit
+                        c.weight = np.asarray(to_nest(v, self.weight_unit_of(c), base.name, k), float)
+                    else:
+                        c.params[k] = np.asarray(float(v))
+        for (m, k) in list(self.hom_values):
+            if model_root(m) is root and k in shared:
+                self.hom_values[(m, k)] = float(cls.parameters[k].default)
 
     def next_gid(self):
         return 1 if not self.blocks else self.blocks[-1].gid0 + self.blocks[-1].n
