@@ -429,25 +429,11 @@ class Simulator:
             if bar is not None:
                 bar.close()
             self.timings.update(runner.timings)
-        if runner.overflowed():
+        error = runner.overflow_error(self.stdp_history, self.step_history)
+        if error is not None:
             for w in writers.values():
                 w.abort()
-            if int(runner.state["stdp_overflow"]) & 2:  # a synapse reading the per-step history
-                names = sorted({pp.synapse.name for pp in runner.low.plan.projections
-                                if pp.synapse is not None and pp.synapse.uses_step_history})
-                raise NestaxError(
-                    f"{', '.join(names)}: two spikes of a presynaptic neuron were more than sim.step_history = "
-                    f"{self.step_history} steps apart (plus the delay), longer than the per-step history its "
-                    "target keeps, so the weight update would have missed part of it; the weights of this run are "
-                    "wrong. Set sim.step_history to a larger value before connecting (or call sim.reset()) and "
-                    "simulate again.")
-            names = sorted({pp.synapse.name for pp in runner.low.plan.projections
-                            if pp.synapse is not None and pp.synapse.uses_post_archive})
-            raise NestaxError(
-                f"{', '.join(names)}: a postsynaptic neuron fired more than sim.stdp_history = {self.stdp_history} "
-                "spikes between two spikes of one of its presynaptic neurons, so the weight update would have "
-                "missed spikes; the weights of this run are wrong. Set sim.stdp_history to a larger value "
-                "before connecting (or call sim.reset()) and simulate again.")
+            raise error
         try:
             res = collector.result()
         except BaseException:

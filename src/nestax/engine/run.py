@@ -35,6 +35,7 @@ from . import archive
 from . import delivery as dl
 from . import plastic as pl
 from . import step_history as sh
+from ..errors import NestaxError
 
 
 ADVANCE_KEY = 2**31 - 1  # folded into a spike source's step key for advance() (projections fold in their index)
@@ -531,8 +532,29 @@ class Runner:
             self._fns.clear()
         return grown
 
-    def overflowed(self) -> bool:
-        return bool(int(self.state["stdp_overflow"]))
+    def overflow_error(self, stdp_history: int, step_history: int):
+        """The error to raise after a run in which a plastic synapse needed more history than its
+        target kept (bit 1: spike archive, bit 2: per-step history), else None."""
+        flags = int(self.state["stdp_overflow"])
+        if not flags:
+            return None
+        projections = self.low.plan.projections
+        if flags & 2:
+            names = sorted({pp.synapse.name for pp in projections
+                            if pp.synapse is not None and pp.synapse.uses_step_history})
+            return NestaxError(
+                f"{', '.join(names)}: two spikes of a presynaptic neuron were more than sim.step_history = "
+                f"{step_history} steps apart (plus the delay), longer than the per-step history its "
+                "target keeps, so the weight update would have missed part of it; the weights of this run are "
+                "wrong. Set sim.step_history to a larger value before connecting (or call sim.reset()) and "
+                "simulate again.")
+        names = sorted({pp.synapse.name for pp in projections
+                        if pp.synapse is not None and pp.synapse.uses_post_archive})
+        return NestaxError(
+            f"{', '.join(names)}: a postsynaptic neuron fired more than sim.stdp_history = {stdp_history} "
+            "spikes between two spikes of one of its presynaptic neurons, so the weight update would have "
+            "missed spikes; the weights of this run are wrong. Set sim.stdp_history to a larger value "
+            "before connecting (or call sim.reset()) and simulate again.")
 
     def sync_to(self, net, k):
         """Copy the device state back into the network (neuron states, plastic connection state) and
