@@ -17,13 +17,14 @@ from .engine import archive
 from .engine import step_history
 from .engine.lower import float_arrays, initial_run_state, lower
 from .engine.run import Runner
-from .errors import BadParameterError, ForeignNodesError, NestaxError
+from .errors import BadParameterError, ForeignNodesError
 from .network import Network
 from .network import connections as netconns
 from .network.records import NodeRef
 from .network.store import TICS_PER_MS, available_memory, create_params, split_syn_spec, unkeyword
 from .nodes import NodeCollection
-from .recording import Collector, Connections, Result
+from .recording import Connections, Result
+from .recording.window import Window
 from .recording.backends import KernelOption, make_writers
 from .units import to_nest, with_unit
 
@@ -383,66 +384,40 @@ class Simulator:
             raise BadParameterError(f"simulate: duration = {T} ms is not a multiple of the resolution {self.dt} ms.")
         writers = make_writers(self, self._net)  # record_to 'ascii'/'screen': every file check before the run
         t_build = _time.perf_counter()
-        if self.k == 0:  # remember the initial state for reset()
-            self._t0 = ([{k: np.array(v) for k, v in b.state.items()} if b.model.kind == "neuron" else None
-                         for b in self._net.blocks],
-                        [(c.weight.copy(), None if c.plastic is None else {k: v.copy() for k, v in c.plastic.items()})
-                         for c in self._net.conns])
+        if self.k == 0:
+            self._remember_initial_state()
         runner = self._prepare()
         self.timings["prepare_s"] = _time.perf_counter() - t_build
         k0 = self.k
-        collector = Collector(self._net, runner.low, k0, n_steps, self._pending_row0, owner=self, writers=writers)
-        need, limit = collector.sample_bytes(), _available_memory()
-        if limit is not None and need > 0.8 * limit:
-            raise NestaxError(
-                f"simulate: the multimeter samples of {T} ms would take {need / 2**30:.2f} GiB; about "
-                f"{limit / 2**30:.2f} GiB of memory are available. Record fewer targets or variables, a larger "
-                "interval, or simulate in shorter pieces (each call returns its own window).")
-        for w in writers.values():
-            w.open()  # NEST's header; the rows go to <file>.incomplete until simulate returns
-        bar = None
-        if progress:
-            try:
-                from tqdm.auto import tqdm
-                bar = tqdm(total=n_steps, unit="step", desc="simulate")
-            except ImportError:  # pragma: no cover
-                bar = None
+        window = Window(self._net, runner.low, k0, n_steps, self._pending_row0, self, writers)
+        window.open(T, _available_memory(), progress)
 
         def on_chunk(out, k, n_valid):
-            collector.add(out, k, n_valid)
+            window.add(out, k, n_valid)
             self.k = k + n_valid  # time says how far the kept state is
             self._host_stale = True
 
         try:
-            runner.run(k0, n_steps, on_chunk, bar)
+            runner.run(k0, n_steps, on_chunk, window.bar)
         except BaseException:
             # an interrupt or error inside a chunk: the state, time and recordings are those of the
             # last completed chunk; the next simulate continues from there
-            collector.n = self.k - k0
-            try:
-                self.partial_result = collector.result()
-            finally:
-                for w in writers.values():
-                    w.abort()  # the file keeps its .incomplete name
+            self.partial_result = window.interrupted(self.k)
             raise
         finally:
-            if bar is not None:
-                bar.close()
+            window.close_bar()
             self.timings.update(runner.timings)
         error = runner.overflow_error(self.stdp_history, self.step_history)
         if error is not None:
-            for w in writers.values():
-                w.abort()
-            raise error
-        try:
-            res = collector.result()
-        except BaseException:
-            for w in writers.values():
-                w.abort()
-            raise
-        for w in writers.values():
-            w.close()  # flushed, closed and renamed to its final name
-        return res
+            window.fail(error)
+        return window.finish()
+
+    def _remember_initial_state(self):
+        """The neuron states and plastic connection values the first simulate call starts from (reset())."""
+        self._t0 = ([{k: np.array(v) for k, v in b.state.items()} if b.model.kind == "neuron" else None
+                     for b in self._net.blocks],
+                    [(c.weight.copy(), None if c.plastic is None else {k: v.copy() for k, v in c.plastic.items()})
+                     for c in self._net.conns])
 
     def _prepare(self) -> Runner:
         """The runner of the current network, lowered and with a run state at step k."""
