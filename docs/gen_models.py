@@ -18,6 +18,7 @@ import nestax as nx  # noqa: E402
 from nestax.models.registry import _MODELS  # noqa: E402
 
 KINDS = [("neuron", "Neurons"), ("spike_source", "Spike generators"), ("current_source", "Current generators"),
+         ("rate_source", "Rate generators"),
          ("recorder", "Recorders"), ("synapse", "Synapses")]
 
 

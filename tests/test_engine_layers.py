@@ -62,13 +62,13 @@ def test_undeclared_capability_is_an_error_at_class_creation():
 
 
 def test_every_registered_model_declares_its_protocol():
-    kinds = {"neuron", "spike_source", "current_source", "recorder", "synapse"}
+    kinds = {"neuron", "spike_source", "current_source", "rate_source", "recorder", "synapse"}
     for name, cls in _MODELS.items():
         assert cls.kind in kinds, name
         for attr in cls.required:
             assert hasattr(cls, attr), (name, attr)
         if cls.kind == "neuron":
-            assert cls.weight_unit in ("pA", "nS", "mV", "1", "any"), (name, cls.weight_unit)
+            assert cls.weight_unit in ("pA", "nS", "uS", "mV", "1", "any"), (name, cls.weight_unit)
             # NEST's archiving nodes (every neuron; not the volume_transmitter, NEST's element_type 'other')
             assert ("tau_minus" in cls.parameters and "tau_minus_triplet" in cls.parameters) == cls.archiving, name
 

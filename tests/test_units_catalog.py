@@ -60,7 +60,9 @@ SYN_ENDS = {"rate_connection_delayed": "lin_rate_ipn", "rate_connection_instanta
             "sic_connection": ("astrocyte_lr_1994", "aeif_cond_alpha_astro"),
             "clopath_synapse": "aeif_psc_delta_clopath", "diffusion_connection": "siegert_neuron",
             "stdp_dopamine_synapse": "iaf_psc_alpha", "gap_junction": "hh_psc_alpha_gap",
-            "urbanczik_synapse": ("parrot_neuron", "pp_cond_exp_mc_urbanczik")}   # (pre, post) where they differ
+            "urbanczik_synapse": ("parrot_neuron", "pp_cond_exp_mc_urbanczik"),   # (pre, post) where they differ
+            "eprop_synapse": "eprop_iaf", "eprop_learning_signal_connection": ("eprop_readout", "eprop_iaf")}
+SYN_DT = {"eprop_synapse": 1.0}  # resolution (ms) of the test's simulator where 0.1 does not fit (one-step delay)
 SYN_DEFAULT_END = "iaf_psc_alpha"
 
 
@@ -98,7 +100,7 @@ CASES = _cases()
 def _stored(mname, pname, value):
     """Create (or connect) ``mname`` with ``pname=value``; return the stored plain number(s)."""
     cls = _MODELS[mname]
-    sim = nx.Simulator(dt=0.1 * u.ms)
+    sim = nx.Simulator(dt=SYN_DT.get(_base(mname), 0.1) * u.ms)
     if cls.kind != "synapse":
         pop = sim.create(cls, 2, **{pname: value})
         return np.asarray(sim.get(pop, pname, unit=False), float)

@@ -10,6 +10,7 @@
     res.rate(sr)
 """
 from . import random
+from . import spatial, spatial_distributions
 from .connect import (all_to_all, fixed_indegree, fixed_outdegree, fixed_total_number, one_to_one,
                       pairwise_bernoulli, pairwise_poisson, symmetric_pairwise_bernoulli)
 from .errors import (BadParameterError, ConnectionError_, ForeignNodesError, MemoryLimitError, NestaxError,
@@ -20,6 +21,7 @@ from .models.devices.recorders import multimeter, spike_recorder, voltmeter
 from .models.neurons.iaf_cond import iaf_cond_alpha, iaf_cond_beta, iaf_cond_exp
 from .models.neurons.iaf_psc import iaf_psc_alpha, iaf_psc_delta, iaf_psc_exp
 from .models.neurons.parrot import parrot_neuron
+from .models.neurons.rate import rate_neuron_ipn, rate_neuron_opn, rate_transformer_node
 from .models.registry import models
 from .models import devices as _devices, neurons as _neurons, synapses as _synapses  # registers every model module
 from .models.registry import _MODELS as _registered
@@ -36,5 +38,6 @@ from .nodes import NodeCollection
 from .result import Result
 from .simulator import Simulator
 from . import plot
+from . import functional  # neuron models as plain functions (nx.functional.params / init / step / run)
 
 __version__ = "0.1.0"

@@ -541,7 +541,12 @@ def connection_values(rule: Rule, name: str, v: np.ndarray, n_pre: int, n_post: 
             raise BadParameterError(f"{where}: {name} must be a scalar for rule {r} (its two directions share "
                                     "one value; NEST: 'Symmetric connections require parameters that can be "
                                     "reset').")
-        if r in ("one_to_one", "fixed_total_number"):
+        if r == "given_pairs":  # values already computed per connection (spatial parameters)
+            if v.shape != (n_fwd,):
+                raise BadParameterError(f"{where}: {name} array has shape {v.shape}; expected one value per "
+                                        f"connection ({n_fwd}).")
+            out = v.copy()
+        elif r in ("one_to_one", "fixed_total_number"):
             n_exp = n_pre if r == "one_to_one" else int(rule.N)
             if v.ndim != 1 or len(v) != n_exp:
                 raise BadParameterError(f"{where}: {name} array has shape {v.shape}; rule {r} expects a "

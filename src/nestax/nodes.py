@@ -32,29 +32,37 @@ class NodeCollection:
         names = [self._sim._net.block_of(g).model.name for g in self._gids[:1]] if len(self) else []
         return names[0] if names else None
 
+    @property
+    def spatial(self) -> dict:
+        """NEST's ``nodes.spatial``: the layer's center, extent, edge_wrap, network_size and shape (grid)
+        or positions (free); an error for nodes created without positions."""
+        from .network.spatial import layer_and_index
+        lay, _ = layer_and_index(self._sim._net, self._gids, "spatial")
+        return lay.status(len(self._gids))  # NEST: network_size is the collection's size
+
     def __len__(self):
         return len(self._gids)
 
     def __iter__(self):
         for g in self._gids:
-            yield NodeCollection(self._sim, [g])
+            yield type(self)(self._sim, [g])
 
     def __getitem__(self, key):
         if isinstance(key, (int, np.integer)):
             if not -len(self) <= key < len(self):
                 raise NodeIndexError(f"node index {key} is out of range for a collection of {len(self)} nodes "
                                      f"(valid: {-len(self)} .. {len(self) - 1}).")
-            return NodeCollection(self._sim, [self._gids[key]])
+            return type(self)(self._sim, [self._gids[key]])
         if isinstance(key, slice):
-            return NodeCollection(self._sim, self._gids[key])
+            return type(self)(self._sim, self._gids[key])
         idx = np.asarray(key)
         if idx.dtype == bool:
             if idx.shape != (len(self),):
                 raise NodeIndexError(f"a boolean node mask must have one entry per node ({len(self)}), got shape "
                                      f"{idx.shape}.")
-            return NodeCollection(self._sim, self._gids[idx])
+            return type(self)(self._sim, self._gids[idx])
         if idx.size == 0:
-            return NodeCollection(self._sim, [])
+            return type(self)(self._sim, [])
         if idx.dtype.kind not in "iu" or idx.ndim != 1:
             raise NodeIndexError(f"nodes are selected by an integer, a slice, a 1-D list of integers or a boolean "
                                  f"mask; got {key!r}.")
@@ -68,7 +76,7 @@ class NodeCollection:
             raise NodeCollectionError(f"node index {int(u[c > 1][0])} is selected more than once in {key!r}; the "
                                       "nodes of a collection are distinct (NEST: 'All node IDs in a NodeCollection "
                                       "have to be unique').")
-        return NodeCollection(self._sim, self._gids[pos])
+        return type(self)(self._sim, self._gids[pos])
 
     def __add__(self, other):
         if not isinstance(other, NodeCollection):
@@ -80,7 +88,7 @@ class NodeCollection:
         if len(np.unique(joined)) != len(joined):
             shared = np.intersect1d(self._gids, other._gids)
             raise NodeCollectionError(f"cannot join node collections that share nodes (ids {shared.tolist()[:5]}).")
-        return NodeCollection(self._sim, joined)
+        return type(self)(self._sim, joined)
 
     def __eq__(self, other):
         return isinstance(other, NodeCollection) and other._sim is self._sim and np.array_equal(self._gids, other._gids)

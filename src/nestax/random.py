@@ -14,14 +14,67 @@ from .units import to_nest
 
 
 class Distribution:
-    """Base class; ``sample(rng, n, unit, where)`` returns n floats in NEST unit ``unit``."""
+    """Base class; ``sample(rng, n, unit, where)`` returns n floats in NEST unit ``unit``.
+
+    Distributions combine with numbers as NEST's parameters do: ``1 + uniform_int(4)``,
+    ``0.5 * normal(0, 1)``, ``-exponential(2.0)`` (each draw is transformed; numbers are in the
+    parameter's NEST unit)."""
 
     def sample(self, rng: np.random.Generator, n: int, unit: str, where: str = "") -> np.ndarray:
         raise NotImplementedError
 
+    def _combine(self, other, op, swap=False):
+        if isinstance(other, Distribution) or not np.isscalar(other) or isinstance(other, bool):
+            return NotImplemented
+        return _Transformed(self, op, float(other), swap)
+
+    def __add__(self, x):
+        return self._combine(x, "+")
+
+    def __radd__(self, x):
+        return self._combine(x, "+", True)
+
+    def __sub__(self, x):
+        return self._combine(x, "-")
+
+    def __rsub__(self, x):
+        return self._combine(x, "-", True)
+
+    def __mul__(self, x):
+        return self._combine(x, "*")
+
+    def __rmul__(self, x):
+        return self._combine(x, "*", True)
+
+    def __truediv__(self, x):
+        return self._combine(x, "/")
+
+    def __neg__(self):
+        return _Transformed(self, "*", -1.0, False)
+
     def _v(self, x, unit, where, what):
         v = to_nest(x, unit, where, what)
         return float(np.asarray(v))
+
+
+_OPS = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.true_divide}
+
+
+@dataclass(frozen=True)
+class _Transformed(Distribution):
+    """``base`` combined with the number ``x`` by ``op`` (``x op base`` when ``swap``)."""
+    base: Distribution
+    op: str
+    x: float
+    swap: bool = False
+
+    def sample(self, rng, n, unit, where=""):
+        d = self.base.sample(rng, n, unit, where)
+        f = _OPS[self.op]
+        return f(self.x, d) if self.swap else f(d, self.x)
+
+    def __repr__(self):
+        return f"({self.x} {self.op} {self.base!r})" if self.swap else f"({self.base!r} {self.op} {self.x})"
 
 
 @dataclass(frozen=True)
@@ -78,4 +131,15 @@ class exponential(Distribution):
         return rng.exponential(b, n)
 
 
-__all__ = ["Distribution", "uniform", "normal", "lognormal", "exponential"]
+@dataclass(frozen=True)
+class uniform_int(Distribution):
+    """Integers uniform in 0 .. max - 1 (NEST's ``nest.random.uniform_int``)."""
+    max: int = 1
+
+    def sample(self, rng, n, unit, where=""):
+        if not (isinstance(self.max, (int, np.integer)) and not isinstance(self.max, bool) and self.max >= 1):
+            raise ValueError(f"{where}: nx.random.uniform_int needs an integer max >= 1, got {self.max!r}.")
+        return rng.integers(0, int(self.max), n).astype(np.float64)
+
+
+__all__ = ["Distribution", "uniform", "normal", "lognormal", "exponential", "uniform_int"]

@@ -15,7 +15,8 @@ import numpy as np
 
 from .engine import archive
 from .engine import step_history
-from .engine.lower import float_arrays, initial_run_state, lower
+from .engine import precise as _precise
+from .engine.lower import block_params, initial_run_state, lower
 from .engine.run import Runner
 from .errors import BadParameterError, ForeignNodesError
 from .network import Network
@@ -26,6 +27,7 @@ from .nodes import NodeCollection
 from .recording import Connections, Result
 from .recording.window import Window
 from .recording.backends import KernelOption, make_writers
+from .recording.kept import NAMES as kept_names, KeptEvents, check_clear
 from .units import to_nest, with_unit
 
 _cache_checked = False
@@ -99,6 +101,8 @@ class Simulator:
         self.stdp_history = archive.HISTORY  # post spikes kept per neuron for plastic synapses
         # steps of per-step history (Neuron.step_history: Clopath's LTP / LTD values) kept per neuron
         self.step_history = step_history.HISTORY
+        # events per neuron and step that precise-timing neurons (the _ps models) accept from precise senders
+        self._precise_capacity = _precise.CAPACITY
         self._runner = None        # the lowered, compiled network and its device state
         self._fresh_state = True   # the runner's state must be rebuilt from the network
         self._host_stale = False   # the device state has moved on since the network was last updated
@@ -109,6 +113,7 @@ class Simulator:
         self._compiled = None      # (plan, models, chunk, compiled chunk functions) of the last lowering
         self.timings = {}
         self.partial_result = None  # the recordings of an interrupted simulate, up to its last chunk
+        self._kept = KeptEvents()  # each call's Result, for recorders that keep events (n_events = 0 clears)
 
     @property
     def t(self):
@@ -120,6 +125,23 @@ class Simulator:
         """The resolution in ms (fixed when the Simulator is made, as NEST's kernel resolution once
         nodes exist)."""
         return self._dt
+
+    @property
+    def precise_capacity(self) -> int:
+        """Spikes of precise senders (the _ps models, spike_generator with precise_times,
+        poisson_generator_ps) that one precise-timing neuron may receive in one step (default 32); a
+        run that needs more stops with an error naming this setting."""
+        return self._precise_capacity
+
+    @precise_capacity.setter
+    def precise_capacity(self, value):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise BadParameterError(f"Simulator: precise_capacity = {value!r} is invalid; expected an integer >= 1 "
+                                    "(spikes per neuron and step).")
+        if int(value) != self._precise_capacity:
+            self._invalidate()
+            self._runner = None  # lowered again, with the new buffer, at the next simulate
+            self._precise_capacity = int(value)
 
     @dt.setter
     def dt(self, value):
@@ -137,11 +159,13 @@ class Simulator:
                                 "make a new Simulator(seed=...) for another seed.")
 
     # ------------------------------------------------------------------ build
-    def create(self, model, n: int = 1, params: dict | None = None, **kwargs) -> NodeCollection:
-        """Create ``n`` nodes of ``model`` (class, spec or NEST name) with parameters ``params``/kwargs."""
+    def create(self, model, n: int = 1, params: dict | None = None, *, positions=None, **kwargs) -> NodeCollection:
+        """Create ``n`` nodes of ``model`` (class, spec or NEST name) with parameters ``params``/kwargs.
+        ``positions``: ``nx.spatial.grid(...)`` or ``nx.spatial.free(...)`` places the nodes in space
+        (a grid's shape or a list of positions sets the number of nodes; see :mod:`nestax.spatial`)."""
         self._invalidate()
         with self._net.unchanged_on_error():
-            block = self._net.create(model, n, create_params(params, kwargs))
+            block = self._net.create(model, n, create_params(params, kwargs), positions=positions)
         self._structure_changed()
         return NodeCollection(self, block.gids)
 
@@ -230,7 +254,7 @@ class Simulator:
         given = {**(params or {}), **kwargs}
         base = self._net.resolve(model)[0]
         cls = self._derive(base, base.name, given, same_model=True)
-        shared = [k for k in unkeyword(given) if k in getattr(base, "homogeneous", ())]
+        shared = [k for k in base.translate(unkeyword(given)) if k in getattr(base, "homogeneous", ())]
         if shared:  # NEST's common properties: every connection of the model takes the new value
             self._invalidate()
             self._net.set_shared(base, cls, shared)
@@ -280,6 +304,16 @@ class Simulator:
         """Set parameters or state variables of ``nodes`` (NEST's SetStatus). Every value is checked
         first; on any error nothing changes."""
         self._check_nodes(nodes, "set")
+        given = unkeyword({**(params or {}), **kwargs})
+        if self._kept_names(nodes, (), given):  # NEST: n_events = 0 clears the stored events
+            if "events" in given:
+                from .errors import ReadOnlyError
+                raise ReadOnlyError(f"{self._net.models_of(nodes._gids)[0].name}: 'events' is read-only; set "
+                                    "n_events = 0 to clear the stored events (as in NEST).")
+            for m in self._net.models_of(nodes._gids):
+                check_clear(m, given["n_events"])
+            self._kept.clear(nodes._gids, self.k, self._keeping())
+            return
         self._pull()
         with self._net.unchanged_on_error():
             changes = self._net.prepare_set(nodes._gids, unkeyword({**(params or {}), **kwargs}), self.k)
@@ -292,8 +326,9 @@ class Simulator:
         if self._runner is not None:
             # neuron parameters are arguments of the compiled run: refresh them (no recompilation)
             arrays = dict(self._runner.low.arrays)
+            # (entries the lowering adds to a block's parameters, such as own_port_weights, stay)
             arrays["params"] = {**arrays["params"], **{
-                b: jax.device_put(float_arrays(blk.params, self._float()))
+                b: {**arrays["params"][b], **jax.device_put(block_params(blk, self._float()))}
                 for b, blk in enumerate(self._net.blocks) if any(blk is c[0] for c in changes)}}
             self._runner.low.arrays = arrays
         self._fresh_state = bool(changes) or self._fresh_state
@@ -301,6 +336,10 @@ class Simulator:
     def get(self, nodes, *names, unit=True):
         """Parameters / state of ``nodes``: one name -> array (Quantity); several -> dict; none -> all."""
         self._check_nodes(nodes, "get")
+        if self._kept_names(nodes, names):  # NEST's events kept since the last n_events = 0
+            res = {n: [getattr(self._kept, n)(g) for g in nodes._gids] for n in names}
+            res = {n: v[0] if len(v) == 1 else v for n, v in res.items()}
+            return res[names[0]] if len(names) == 1 else res
         self._pull()
         out = self._net.get(nodes._gids, names, None)
         res = {}
@@ -357,6 +396,7 @@ class Simulator:
         self._pending_row0 = {}
         self._carried = {}  # no input in flight at t = 0
         self._net.rec_state.clear()  # correlation detectors start empty
+        self._kept = KeptEvents()
         states, plastic = self._t0 or ([], [])
         for c, (w0, p0) in zip(self._net.conns, plastic):
             c.weight, c.plastic = w0, p0  # plastic weights back to their values at the first simulate
@@ -410,7 +450,23 @@ class Simulator:
         error = runner.overflow_error(self.stdp_history, self.step_history)
         if error is not None:
             window.fail(error)
-        return window.finish()
+        res = window.finish()
+        if self._keeping():
+            self._kept.add(k0, res)
+        return res
+
+    def _keeping(self):
+        """Global ids of the recorders that keep their events across calls (Recorder.keeps_events)."""
+        return [int(g) for b in self._net.blocks if b.model.kind == "recorder" and b.model.keeps_events
+                for g in b.gids]
+
+    def _kept_names(self, nodes, names, given=None):
+        """True if ``names`` (or the keys of ``given``) are only kept-event names of keeping recorders."""
+        keys = list(given) if given is not None else list(names)
+        if not keys or not all(n in kept_names for n in keys):
+            return False
+        models = self._net.models_of(nodes._gids)
+        return all(m.kind == "recorder" and m.keeps_events for m in models)
 
     def _remember_initial_state(self):
         """The neuron states and plastic connection values the first simulate call starts from (reset())."""
@@ -425,7 +481,8 @@ class Simulator:
             capacity = self._capacity if os.environ.get("NESTAX_DELIVERY", "loop") == "capacity" else None
             # Measured on an H200 (Brunel 12,500): the looping kernel ran 1536 steps/s, the fixed-capacity
             # kernel 323 steps/s (the capacity grows to the largest burst), so looping is the default.
-            low = lower(self._net, self._float(), self.seed, self.chunk_bytes, self.max_chunk, capacity)
+            low = lower(self._net, self._float(), self.seed, self.chunk_bytes, self.max_chunk, capacity,
+                        precise_capacity=self._precise_capacity)
             runner = Runner(low, None, capacity)
             # a network lowered again with the same plan (new weights, device parameters, spike times
             # set between runs) reuses the compiled chunk functions: their arrays are arguments

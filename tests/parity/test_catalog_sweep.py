@@ -62,9 +62,11 @@ def spiking_models():
     out = []
     for name in registry.models():
         cls = registry.lookup(name)
-        if cls.kind == "neuron" and getattr(cls, "signal", "spike") == "spike" and name != "parrot_neuron" \
-                and cls.sends_spikes:  # astrocyte_lr_1994 sends no spikes (tests/parity/test_astrocyte.py)
-            out.append(name)
+        if cls.kind == "neuron" and getattr(cls, "signal", "spike") == "spike" \
+                and name not in ("parrot_neuron", "parrot_neuron_ps") \
+                and cls.sends_spikes \
+                and not cls.device_window:  # astrocyte_lr_1994 sends no spikes (tests/parity/test_astrocyte.py);
+            out.append(name)           # spike_dilutor is a device (tests/parity/test_devices_more.py)
     return out
 
 
@@ -98,11 +100,15 @@ REFRACTORY = {
         "glif_cond", "glif_psc", "glif_psc_double_alpha",
         "iaf_cond_alpha", "iaf_cond_beta", "iaf_cond_exp", "iaf_cond_exp_sfa_rr",
         "iaf_psc_alpha", "iaf_psc_alpha_multisynapse", "iaf_psc_delta", "iaf_psc_exp",
-        "iaf_psc_exp_multisynapse", "iaf_bw_2001",
+        "iaf_psc_exp_multisynapse", "iaf_bw_2001", "iaf_bw_2001_exact",
         # NEST's test_refractory.py leaves iaf_tum_2000 out because it stores a value in the spike's
         # offset field (NEST issue #2912); spike steps (time_in_steps) and V_m are unaffected, so it is
         # tested here.
-        "iaf_tum_2000"]},
+        "iaf_tum_2000", "eprop_iaf_psc_delta", "eprop_iaf_psc_delta_adapt"]},
+    # precise spike times: a spike at offset o before its stamp is followed by t_ref of V_reset that ends
+    # o before the stamp t_ref later, so the sample there has left V_reset: one clamped sample fewer
+    **{m: Refractory(_t_ref(), "V_reset", n_clamp=tuple(n - 1 for n in N_REF)) for m in [
+        "iaf_psc_exp_ps", "iaf_psc_delta_ps", "iaf_psc_alpha_ps", "iaf_psc_exp_ps_lossless"]},
     **{m: Refractory(_t_ref(_GIF_HARD), "V_reset", first=1) for m in [
         "gif_cond_exp", "gif_cond_exp_multisynapse", "gif_psc_exp", "gif_psc_exp_multisynapse"]},
     # No clamp of V_m (NEST's "interspike" models): a strong drive fires in the first step allowed.
@@ -119,7 +125,10 @@ REFRACTORY = {
 AMPLITUDE = {"amat2_psc_exp": 15000.0, "mat2_psc_exp": 15000.0, "ht_neuron": 2000.0,
              # split check only: izhikevich's current is dimensionless (1200 would fire every step);
              # iaf_chxk_2008 (g_L = 100 nS) settles at -48 mV under 1200 pA and never reaches V_th = -45 mV
-             "izhikevich": 10.0, "iaf_chxk_2008": 3000.0}
+             "izhikevich": 10.0, "iaf_chxk_2008": 3000.0,
+             # split check only: cm_default's tree below (NEST's two_comps soma) in pF / nS numbers, so its
+             # current unit is pA; 1200 would hold the Na/K soma in depolarisation block
+             "cm_default": 300.0}
 
 REFRACTORY_EXCLUDED = {
     # Hodgkin-Huxley: no V_reset; t_ref only blocks spike detection during the spike's own dynamics, so
@@ -139,6 +148,14 @@ REFRACTORY_EXCLUDED = {
                               "at V_reset; its traces around spikes are compared with NEST in test_clopath.py",
     "hh_psc_alpha_gap": "no V_reset, t_ref only masks spike detection",
     "hh_psc_alpha_clopath": "no V_reset, t_ref only masks spike detection",
+    "gif_pop_psc_exp": "a population of N neurons: V_m is the free neurons' potential, never clamped; refractoriness "
+                       "acts on the cohorts of its history (exact given NEST's counts in test_gif_pop.py)",
+    "cm_default": "no refractory period and no reset (a spike per upward crossing of V_th by the soma, "
+                  "tested in test_cm_default.py)",
+    "eprop_iaf": "reset by subtracting V_th: V_m is not clamped and under the 1200 pA drive needs longer than "
+                 "t_ref to climb back (its refractory test is in test_eprop.py)",
+    "eprop_iaf_adapt": "reset by subtracting V_th: V_m is not clamped and under the 1200 pA drive needs longer "
+                       "than t_ref to climb back (its refractory test is in test_eprop.py)",
 }
 
 # ---- 3. V_m >= V_th at t = 0 ---------------------------------------------------------------------
@@ -149,7 +166,9 @@ TICKET_310 = [
     "glif_cond", "glif_psc", "glif_psc_double_alpha",
     "iaf_cond_alpha", "iaf_cond_beta", "iaf_cond_exp", "iaf_cond_exp_sfa_rr",
     "iaf_psc_alpha", "iaf_psc_alpha_multisynapse", "iaf_psc_delta", "iaf_psc_exp", "iaf_psc_exp_htum",
-    "iaf_psc_exp_multisynapse", "iaf_tum_2000", "iaf_chxk_2008", "izhikevich", "iaf_bw_2001"]
+    "iaf_psc_exp_multisynapse", "iaf_tum_2000", "iaf_chxk_2008", "izhikevich", "iaf_bw_2001",
+    "iaf_bw_2001_exact", "eprop_iaf", "eprop_iaf_adapt", "eprop_iaf_psc_delta", "eprop_iaf_psc_delta_adapt",
+    "iaf_psc_exp_ps", "iaf_psc_delta_ps", "iaf_psc_alpha_ps", "iaf_psc_exp_ps_lossless"]
 # NEST's test_ticket_310.py skips iaf_chxk_2008 (it fires on an upward crossing of V_th only, so a neuron
 # started above V_th and decaying never fires: none in NEST, none in nestax) and izhikevich (NEST's
 # reason: an output spike is not reliably suppressed for subthreshold V_m; started at V_th + 15 it does
@@ -173,9 +192,13 @@ TICKET_310_EXCLUDED = {
     "aeif_psc_delta_clopath": "no V_th (adaptive threshold V_th_rest / V_th_max)",
     "hh_psc_alpha_gap": "no V_th (spikes are detected from the HH dynamics)",
     "hh_psc_alpha_clopath": "no V_th (spikes are detected from the HH dynamics)",
+    "gif_pop_psc_exp": "no V_th (escape noise of a population around V_T_star + E_sfa)",
+    "cm_default": "no V_m (compartment voltages v_comp<i>); spikes on upward crossings of V_th only, tested in "
+                  "test_cm_default.py",
 }
 # models with a refractory parameter whose refractoriness their own parity file tests
-REFRACTORY_OWN_TEST = {"iaf_cond_alpha_mc", "aeif_psc_delta_clopath", "pp_cond_exp_mc_urbanczik"}
+REFRACTORY_OWN_TEST = {"iaf_cond_alpha_mc", "aeif_psc_delta_clopath", "pp_cond_exp_mc_urbanczik", "eprop_iaf",
+                       "eprop_iaf_adapt", "gif_pop_psc_exp"}  # gif_pop: its t_ref acts on cohorts (test_gif_pop.py)
 
 # ---- 2. split runs: every spiking model. Input of neuron 3 ------------------------------------------
 def _spike_input(name):
@@ -185,6 +208,8 @@ def _spike_input(name):
         return [(3.0, 1), (1.0, 3)]                 # AMPA and GABA_A, weights relative to g_peak
     if name == "iaf_chs_2007":
         return [(2.0, None)]                         # takes w >= 0 only
+    if name == "cm_default":
+        return [(5.0, 0), (3.0, 1)]                  # AMPA and GABA receptors of CREATE_PARAMS' tree
     w = {"nS": 15.0, "mV": 4.0, "1": 8.0}.get(getattr(cls, "weight_unit", "pA"), 400.0)   # else pA
     lo, hi = cls.receptor_range({k: s.default for k, s in cls.parameters.items()})
     if lo >= 1:
@@ -193,6 +218,14 @@ def _spike_input(name):
 
 
 N3_PARAMS = {"ignore_and_fire": {"rate": 230.0, "phase": 0.37}}   # fire a few times within 50 ms
+# given to all four neurons at create: cm_default has no compartments by default (NEST's two_comps tree)
+CREATE_PARAMS = {"cm_default": {
+    "compartments": [{"parent_idx": -1, "params": {"C_m": 89.245535, "g_C": 0.0, "g_L": 8.924572508, "e_L": -75.0,
+                                                   "v_comp": -75.0, "gbar_Na": 4608.698576715, "e_Na": 60.0,
+                                                   "gbar_K": 956.112772900, "e_K": -90.0}},
+                     {"parent_idx": 0, "params": {"C_m": 1.929929, "g_C": 1.255439494, "g_L": 0.192992878,
+                                                  "e_L": -75.0, "v_comp": -75.0}}],
+    "receptors": [{"comp_idx": 0, "receptor_type": "AMPA"}, {"comp_idx": 1, "receptor_type": "GABA"}]}}
 
 
 def _neuron_params(name):
@@ -220,7 +253,7 @@ def _v_by_neuron(steps, senders, values):
 def _add_network(sim, name):
     """The model's four neurons, their inputs and recorders in ``sim``; returns a collector."""
     cls = registry.lookup(name)
-    pop = sim.create(cls, 4, **per_neuron_kwargs(cls, _neuron_params(name)))
+    pop = sim.create(cls, 4, **CREATE_PARAMS.get(name, {}), **per_neuron_kwargs(cls, _neuron_params(name)))
     v_th = None
     if name in TICKET_310:
         v_th = float(np.asarray(mantissa(sim.get(pop[2], "V_th"), u.mV)).ravel()[0])
@@ -231,14 +264,16 @@ def _add_network(sim, name):
     sg = sim.create(nx.spike_generator, spike_times=SPIKE_TIMES)
     for w, rt in _spike_input(name):
         sim.connect(sg, pop[3], weight=w, delay=1.0, **({} if rt is None else {"receptor_type": rt}))
-    # compartment models record the soma's V_m as V_m.s (NEST's names)
-    vm_name = next((v for v in ("V_m", "V_m.s") if v in cls.recordables()), None)
+    # compartment models record the soma's V_m as V_m.s (iaf_cond_alpha_mc) or v_comp0 (cm_default), NEST's names
+    vm_name = next((v for v in ("V_m", "V_m.s", "v_comp0") if v in cls.recordables()), None)
     rec = [vm_name] if vm_name else []
     mm = sim.create(nx.multimeter, record_from=rec, interval=DT) if rec else None
     sr = sim.create(nx.spike_recorder)
+    sr_steps = sim.create(nx.spike_recorder, time_in_steps=True)  # stamps, as NEST's (precise models: off grid)
     if mm is not None:
         sim.connect(mm, pop)
     sim.connect(pop, sr)
+    sim.connect(pop, sr_steps)
     g0 = pop.tolist()[0]
 
     def collect(results):
@@ -247,8 +282,8 @@ def _add_network(sim, name):
         for r in results:
             e = r.events(sr)
             raw += list(zip(np.asarray(mantissa(e["times"], u.ms)).tolist(), np.asarray(e["senders"]).tolist()))
-            spk += list(zip(steps_of(mantissa(e["times"], u.ms), DT).tolist(),
-                            (np.asarray(e["senders"]) - g0).tolist()))
+            es = r.events(sr_steps)
+            spk += list(zip(np.asarray(es["times"]).astype(int).tolist(), (np.asarray(es["senders"]) - g0).tolist()))
             if mm is not None:
                 t_steps.append(steps_of(mantissa(r.trace_times(mm), u.ms), DT))
                 vm.append(np.asarray(mantissa(r.trace(mm, vm_name))).reshape(-1, 4))

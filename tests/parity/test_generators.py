@@ -218,8 +218,9 @@ def test_spike_generator_errors():
     sim = nx.Simulator(dt=DT)
     with pytest.raises(nx.BadParameterError, match="allow_offgrid_times"):  # at create, as NEST
         sim.create(nx.spike_generator, spike_times=[1.05])
+    # precise_times is supported (tests/parity/test_precise.py); it excludes allow_offgrid_times, as in NEST
     with pytest.raises(nx.BadParameterError, match="precise_times"):
-        sim.create(nx.spike_generator, spike_times=[1.05], precise_times=True)
+        sim.create(nx.spike_generator, spike_times=[1.05], precise_times=True, allow_offgrid_times=True)
     with pytest.raises(nx.BadParameterError, match="sorted"):
         sim.create(nx.spike_generator, spike_times=[2.0, 1.0])
     with pytest.raises(nx.BadParameterError, match="spike_weights"):

@@ -386,3 +386,34 @@ def test_inhomogeneous_set_between_runs_keeps_rate():
     t_n = _set_between_runs("nest", "inhomogeneous_poisson_generator", p0, p1)
     assert np.array_equal(t_n, np.arange(50, 150))  # 1e6 Hz until the new time 15 ms
     assert np.array_equal(_set_between_runs("nx", "inhomogeneous_poisson_generator", p0, p1), t_n)
+
+
+@pytest.mark.parametrize("model", ["sinusoidal_poisson_generator", "sinusoidal_gamma_generator"])
+def test_recordable_rate_equals_nest(model):
+    """A multimeter on a sinusoidal generator records its rate r(t) at every stamp, inside and outside
+    the activity window (NEST 3.10). Compared at the stamps both report (NEST holds back the last 1 ms)."""
+    import nest
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    import nestax as nx
+    params = {"rate": 10.0, "amplitude": 5.0, "frequency": 100.0, "phase": 30.0, "start": 1.0, "stop": 2.0}
+    nest.ResetKernel()
+    nest.set_verbosity("M_ERROR")
+    g = nest.Create(model, params=params)
+    mm = nest.Create("multimeter", params={"record_from": ["rate"], "interval": 0.1})
+    nest.Connect(g, nest.Create("parrot_neuron"))
+    nest.Connect(mm, g)
+    nest.Simulate(5.0)
+    t_nest, r_nest = mm.events["times"], mm.events["rate"]
+
+    sim = nx.Simulator(dt=0.1)
+    gx = sim.create(model, **params)
+    mx = sim.create(nx.multimeter, record_from=["rate"], interval=0.1)
+    sim.connect(gx, sim.create(nx.parrot_neuron))
+    sim.connect(mx, gx)
+    res = sim.simulate(5.0)
+    t = np.asarray(res.trace_times(mx).mantissa)
+    r = np.asarray(res.trace(mx, "rate")).ravel()
+    assert len(t_nest) == 40 and len(t) == 50
+    np.testing.assert_allclose(t[:40], t_nest, atol=1e-12)
+    np.testing.assert_allclose(r[:40], r_nest, rtol=0, atol=1e-12)

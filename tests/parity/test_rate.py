@@ -599,3 +599,97 @@ def test_gauss_naming_in_nest_and_nestax():
     assert got == {"sigma": 0.5, "mu": 0.2, "std": 1.0, "mean": 0.0}
     with pytest.raises(BadParameterError, match="gauss_rate_ipn.*'std'"):
         sim.create(nx.gauss_rate_ipn, 1, std=-0.5)
+
+
+# ------------------------------------------------------------------------------ templates
+# nx.rate_neuron_ipn / rate_neuron_opn / rate_transformer_node (NEST's C++ templates) by nonlinearity
+NONLINEARITIES = ("gauss", "lin", "sigmoid", "sigmoid_rate_gg_1998", "tanh", "threshold_lin")
+
+
+def _named(template, nl):
+    """NEST's name of the template instance (None: NEST 3.10 has no such model)."""
+    if template == "rate_transformer_node":
+        return "rate_transformer_" + ("sigmoid_gg_1998" if nl == "sigmoid_rate_gg_1998" else nl)
+    noise = template[-3:]
+    if noise == "opn" and nl not in ("lin", "tanh", "threshold_lin"):
+        return None
+    return ("sigmoid_rate_gg_1998" if nl == "sigmoid_rate_gg_1998" else f"{nl}_rate") + "_" + noise
+
+
+TEMPLATE_OF = {_named(t, nl): (t, nl) for t in ("rate_neuron_ipn", "rate_neuron_opn", "rate_transformer_node")
+               for nl in NONLINEARITIES if _named(t, nl)}
+
+
+def test_templates_are_the_named_models():
+    assert set(TEMPLATE_OF) == {m for m, _ in BLOCKS} and len(TEMPLATE_OF) == 15
+    sim = nx.Simulator(dt=DT)
+    for name, (t, nl) in TEMPLATE_OF.items():
+        factory = getattr(nx, t)
+        assert factory(nl) is getattr(nx, name) and factory(nl).name == name
+        cpp = "nonlinearities_sigmoid_rate_gg_1998" if nl == "sigmoid_rate_gg_1998" else f"nonlinearities_{nl}_rate"
+        assert factory(cpp) is getattr(nx, name)                                 # NEST's class name
+        spec = factory(nl, g=0.7)
+        assert spec.model is getattr(nx, name) and spec.params == {"g": 0.7}
+        pop = sim.create(spec, 2)
+        np.testing.assert_array_equal(np.ravel(mantissa(sim.get(pop, "g"))), [0.7, 0.7])
+        assert sim.create(factory(nl), 1).model == name == sim.create(name, 1).model
+        # the string form: the template's name with its nonlinearity (and parameters) at create
+        pop = sim.create(t, 2, nonlinearity=nl, g=0.3)
+        assert pop.model == name
+        np.testing.assert_array_equal(np.ravel(mantissa(sim.get(pop, "g"))), [0.3, 0.3])
+
+
+def test_template_network_equals_nest_named_models(network_runs):
+    """The exact-parity network again, every node created through a template instead of its name:
+    the rates equal NEST's named models (same tolerance)."""
+    ref = network_runs[0]
+    sim = nx.Simulator(dt=DT * u.ms)
+    pops = []
+    for model, plist in BLOCKS:
+        t, nl = TEMPLATE_OF[model]
+        cls = getattr(nx, t)(nl)
+        pops.append(sim.create(cls, len(plist), **per_neuron_kwargs(cls, plist)))
+    for (sb, si), (tb, ti), kind, w, d in _network():
+        kw = {} if d is None else {"delay": d * u.ms}
+        sim.connect(pops[sb][si], pops[tb][ti], synapse_model="rate_connection_" + kind, weight=w, **kw)
+    mm = sim.create(nx.multimeter, record_from=["rate"], interval=DT * u.ms)
+    for p in pops:
+        sim.connect(mm, p)
+    e = sim.simulate(T_RUN * u.ms).events(mm)
+    got = _by_gid(np.round(mantissa(e["times"], u.ms) / DT).astype(int), np.asarray(e["senders"]),
+                  np.asarray(mantissa(e["rate"])))
+    assert set(got) == set(ref["rate"])
+    for gid, (t_ref, v_ref) in ref["rate"].items():
+        t_got, v_got = got[gid]
+        common, i_r, i_g = np.intersect1d(t_ref, t_got, return_indices=True)
+        assert len(common) == len(t_ref)
+        np.testing.assert_allclose(v_got[i_g], v_ref[i_r], atol=ATOL, rtol=RTOL, err_msg=f"gid {gid}")
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: nx.rate_neuron_ipn("tanhh"), r"rate_neuron_ipn: nonlinearity 'tanhh' is unknown; expected one of .*"
+                                          r"Did you mean 'tanh'\?"),
+    (lambda: nx.rate_transformer_node("sigmoid_gg"), r"rate_transformer_node: nonlinearity 'sigmoid_gg' is unknown"
+                                                     r".*Did you mean .*'sigmoid_gg_1998'"),
+    (lambda: nx.rate_neuron_opn("gauss"), r"rate_neuron_opn: nonlinearity 'gauss' has no rate_neuron_opn model in "
+                                          r"NEST 3.10 \(gauss_rate_opn does not exist\); expected one of 'lin', "
+                                          r"'tanh', 'threshold_lin'"),
+    (lambda: nx.rate_neuron_opn("sigmoid"), r"sigmoid_rate_opn does not exist"),
+    (lambda: nx.rate_neuron_ipn(3), r"rate_neuron_ipn: nonlinearity 3 is unknown"),
+], ids=["typo", "typo-transformer", "opn-gauss", "opn-sigmoid", "not-a-name"])
+def test_template_errors(call, match):
+    with pytest.raises(BadParameterError, match=match):
+        call()
+
+
+def test_template_name_is_not_a_model():
+    nest = import_nest()
+    assert "rate_neuron_ipn" not in nest.node_models      # NEST names only the instances
+    sim = nx.Simulator(dt=DT)
+    with pytest.raises(nx.UnknownModelError, match=r"'rate_neuron_ipn' is NEST's model template, not a model: "
+                                                   r"give it a nonlinearity, nestax.rate_neuron_ipn\('tanh'\)"):
+        sim.create("rate_neuron_ipn", 2)
+    with pytest.raises(BadParameterError, match="rate_neuron_opn: nonlinearity 'gauss' has no rate_neuron_opn"):
+        sim.create("rate_neuron_opn", 1, nonlinearity="gauss")
+    with pytest.raises(BadParameterError, match="tau"):     # the spec's parameters are checked as create's
+        sim.create(nx.rate_neuron_ipn("tanh", tau=-1.0), 1)

@@ -51,6 +51,8 @@ class ProjectionPlan:
     synapse: type = None    # plastic projections: the synapse model (its transmit() updates the state)
     weight_recorder: bool = False  # plastic projections: a weight_recorder logs every transmission
     modulator: int = -1     # plastic projections reading a modulator node: its block (else -1)
+    thin: bool = False      # neuron sources with ``thinned_by``: each connection passes each spike with the
+                            # source's probability (dense mode, a key per step)
     capacity: int = 0       # event mode on accelerators: spikes handled per step in one scatter
                             # (0: loop over batches). The engine checks after each chunk that no
                             # step had more spiking sources and reruns the chunk with more if one did.
@@ -72,16 +74,16 @@ def batch_size(n_pre: int) -> int:
     return int(min(n_pre, max(128, n_pre // 100)))
 
 
-def build_projection(src_block, tgt_block, n_pre, src, flat_tgt, w, d, counts, pad_index):
+def build_projection(src_block, tgt_block, n_pre, src, flat_tgt, w, d, counts, pad_index, dense=False):
     """Host side: choose the kernel and lay out the arrays. Returns (plan, arrays).
 
     ``flat_tgt``: port * (n + 1) + target index within a slot; ``pad_index``: a spare-column index
-    for padding entries.
+    for padding entries; ``dense``: dense whatever the size.
     """
     n_syn = len(src)
     const_w = n_syn > 0 and bool(np.all(w == w[0]))
     const_d = n_syn > 0 and bool(np.all(d == d[0]))
-    mode = "event" if n_syn >= EVENT_MIN_SYNAPSES else "dense"
+    mode = "event" if n_syn >= EVENT_MIN_SYNAPSES and not dense else "dense"
     arrays = {}
     if mode == "dense":
         arrays["src"] = src.astype(np.int32)

@@ -19,6 +19,7 @@ import numpy as np
 from . import archive
 from . import step_history as sh
 from . import delivery as dl
+from . import precise as ps
 from ..network.records import gather
 
 UNROLL_MAX_NEURONS = 64  # networks up to this size run their scan unrolled 4x (measured crossover: 50-100)
@@ -32,6 +33,7 @@ class NeuronBlockPlan:
     rec_spikes: bool    # any spike recorder observes (part of) this block
     mm_vars: tuple = ()  # variables sampled by multimeters
     offset: int = 0     # start of this block's rows within a ring slot
+    own_ports: int = 0  # ports of their own per connection (Neuron.own_port_receptors), the last rows
 
     @property
     def slot_size(self):
@@ -60,6 +62,8 @@ class RateProjectionPlan:
     tgt_block: int
     instant: bool       # rate_connection_instantaneous: used by the target in the step it is sent
     phi: bool = True    # the target's phi applies (False: the connection feeds factor x rate to a named port)
+    source: bool = False  # from a rate source device (RateSource): its value is computed for the target's step
+    late: bool = False  # rate_kind "after_update": the source's emit_after value reaches the target's absorb()
 
 
 @dataclass
@@ -92,6 +96,7 @@ class Plan:
     mod_blocks: list = field(default_factory=list)  # modulator nodes (volume_transmitter) with readers
     slice_steps: int = 1  # NEST's min_delay in steps: modulated synapses follow its slices
     gap: "GapPlan | None" = None  # gap junctions and NEST's waveform-relaxation settings (None: none)
+    precise: "ps.PrecisePlan | None" = None  # targets of precise spikes (engine/precise.py; None: none)
 
     @property
     def n_neurons(self):
@@ -119,8 +124,17 @@ def float_arrays(d: dict, dtype) -> dict:
             for k, v in d.items() if not isinstance(v, list)}
 
 
-def lower(net, dtype, seed: int, chunk_bytes: int, max_chunk: int, capacity: dict | None = None) -> Lowered:
+def block_params(blk, dtype) -> dict:
+    """The run's parameter arrays of node block ``blk``: :func:`float_arrays` plus the numeric stand-ins
+    its model derives for list / string parameters (``Model.run_params``)."""
+    return {**float_arrays(blk.params, dtype), **blk.model.run_params(blk.params)}
+
+
+def lower(net, dtype, seed: int, chunk_bytes: int, max_chunk: int, capacity: dict | None = None,
+          precise_capacity: int = ps.CAPACITY) -> Lowered:
     """The plan and arrays of network ``net`` for a run in float type ``dtype``.
+
+    ``precise_capacity``: events per precise target neuron and step (see :mod:`nestax.engine.precise`).
 
     ``capacity``: source block -> spikes per step of fixed-capacity event delivery (None: looping
     batches, the default; see :func:`nestax.engine.delivery.deliver`).
@@ -172,26 +186,29 @@ def lower(net, dtype, seed: int, chunk_bytes: int, max_chunk: int, capacity: dic
         rf = mb.params["record_from"][mg - mb.gid0]
         for tg in targets:
             b = int(net.block_index([tg])[0])
-            if blocks[b].model.kind == "current_source":
+            if blocks[b].model.samples_value():  # a device: its sampled_value at each stamp
                 rec_I[b] = True
                 continue
             mm_vars.setdefault(b, set()).update(rf)
             mm_idx.setdefault(b, set()).add(tg - blocks[b].gid0)
+    own_ord, own_w = own_ports(net)
     neurons, nb_of, offset = [], {}, 0
     for b, blk in enumerate(blocks):
         if blk.model.kind != "neuron":
             continue
-        nb = NeuronBlockPlan(b, blk.n, len(blk.model.port_names(blk.params)), b in rec_spk,
-                             tuple(sorted(mm_vars.get(b, ()))), offset)
+        K = own_w[b].shape[1] if b in own_w else 0
+        nb = NeuronBlockPlan(b, blk.n, len(blk.model.port_names(blk.params)) + K, b in rec_spk,
+                             tuple(sorted(mm_vars.get(b, ()))), offset, K)
         offset += nb.slot_size
         nb_of[b] = nb
         neurons.append(nb)
     S = max(offset, 1)
     pad_index = neurons[0].offset + neurons[0].n if neurons else 0
     projections, proj_arrays, sources, conn_keys = [], [], {}, {}
+    precise_plan = ps.plan_for({b: (blk.model, blk.n) for b, blk in enumerate(blocks)}, precise_capacity)
     for sb, parts in sorted(groups.items()):
         _source_projections(net, sb, parts, nb_of, dtype, pad_index, capacity, projections, proj_arrays, sources,
-                            conn_keys)
+                            conn_keys, own_ord, precise_plan)
     plastic_parts, rec_w = _plastic_projections(net, plastic_groups, nb_of, dtype, pad_index, projections,
                                                 proj_arrays)
     # stochastic synapses: a key per projection, a function of the seed and the projection's place
@@ -237,14 +254,17 @@ def lower(net, dtype, seed: int, chunk_bytes: int, max_chunk: int, capacity: dic
                 unroll=4 if n_total <= UNROLL_MAX_NEURONS else 1, pad_index=pad_index,
                 mod_blocks=mod_blocks, slice_steps=slice_steps)
     plan.gap = gap_plan
+    plan.precise = precise_plan
     params, host, keys = {}, {}, {}
     for b, blk in enumerate(blocks):
         kind = blk.model.kind
-        if kind in ("neuron", "spike_source", "current_source"):
-            params[b] = float_arrays(blk.params, dtype)
+        if kind in ("neuron", "spike_source", "current_source", "rate_source"):
+            params[b] = block_params(blk, dtype)
+        if b in own_w:
+            params[b]["own_port_weights"] = np.asarray(own_w[b], dtype)
         if kind == "neuron" and blk.model.stochastic:
             keys[b] = jax.random.fold_in(jax.random.PRNGKey(seed), blk.gid0)
-        if kind in ("spike_source", "current_source"):
+        if kind in ("spike_source", "current_source", "rate_source"):
             host[b] = {k: np.asarray(v, dtype if np.asarray(v).dtype.kind == "f" else None)
                        for k, v in blk.model.host_arrays(blk.params, dt, **_build_seeds(blk, seed)).items()}
             s = int(blk.params["rng_seed"][0]) if "rng_seed" in blk.params and int(blk.params["rng_seed"][0]) >= 0 \
@@ -291,8 +311,54 @@ def _build_seeds(blk, seed: int) -> dict:
     return {"seeds": np.where(own >= 0, own, derived).astype(np.int64)}
 
 
+def own_ports(net):
+    """Ports of their own per connection (``Neuron.own_port_receptors``): (record id -> port ordinal of
+    each connection within its target neuron, -1 for the others; target block -> weights (n, K)).
+    Ordinals follow the order of connection (records in creation order, connections in order)."""
+    blocks = net.blocks
+    want = {b: blk.model.own_port_receptors for b, blk in enumerate(blocks)
+            if blk.model.kind == "neuron" and blk.model.own_port_receptors}
+    if not want:
+        return {}, {}
+    count = {b: np.zeros(blocks[b].n, np.int64) for b in want}
+    entries = {b: [] for b in want}
+    ords = {}
+    for c in net.conns:
+        if len(c.src) == 0 or c.synapse.gap or c.synapse.rate_kind:
+            continue
+        tb, present = net.block_split(c.tgt)
+        o = None
+        for b in present:
+            if int(b) not in want:
+                continue
+            b = int(b)
+            rec = np.broadcast_to(c.receptor, c.src.shape)
+            idx = np.nonzero((tb == b) & np.isin(rec, want[b]))[0] if len(present) > 1 else \
+                np.nonzero(np.isin(rec, want[b]))[0]
+            if not len(idx):
+                continue
+            loc = np.asarray(c.tgt[idx], np.int64) - blocks[b].gid0
+            order = np.argsort(loc, kind="stable")
+            srt = loc[order]
+            rank = np.empty(len(loc), np.int64)
+            rank[order] = np.arange(len(loc)) - np.searchsorted(srt, srt, side="left")
+            o = np.full(len(c.src), -1, np.int64) if o is None else o
+            o[idx] = count[b][loc] + rank
+            count[b] += np.bincount(loc, minlength=blocks[b].n)
+            entries[b].append((loc, o[idx], np.broadcast_to(c.weight, c.src.shape)[idx]))
+        if o is not None:
+            ords[id(c)] = o
+    weights = {}
+    for b in want:
+        w = np.zeros((blocks[b].n, int(count[b].max(initial=0))))
+        for loc, o, wv in entries[b]:
+            w[loc, o] = wv
+        weights[b] = w
+    return ords, weights
+
+
 def _source_projections(net, sb, parts, nb_of, dtype, pad_index, capacity, projections, proj_arrays, sources,
-                        conn_keys=None):
+                        conn_keys=None, own_ord=None, precise_plan=None):
     """The projections of source block ``sb`` (static synapses): neurons' event/dense projections,
     devices' dense ones. ``conn_keys`` (projection -> keys) gets the connection keys of a source with
     per-connection run state."""
@@ -301,6 +367,34 @@ def _source_projections(net, sb, parts, nb_of, dtype, pad_index, capacity, proje
     smodel = src_blk.model
     src = (gather(parts, "src") - src_blk.gid0).astype(np.int32)
     tgt, w, d, rec = (gather(parts, f) for f in ("tgt", "weight", "delay", "receptor"))
+    # connections from a sender of precise spikes to precise targets: projections of their own (mode
+    # "precise", engine/precise.py); the rest as below
+    kept_keys = None  # connection keys of the connections left after the precise projections
+    sends_offsets = smodel.precise if smodel.kind == "neuron" else \
+        (smodel.kind == "spike_source" and smodel.emits_offsets(src_blk.params))
+    if precise_plan is not None and sends_offsets:
+        tb_all = net.block_index(tgt)
+        for b in np.unique(tb_all):
+            b = int(b)
+            if b not in precise_plan.offsets:
+                continue
+            m = tb_all == b
+            rows = precise_plan.offsets[b] + (tgt[m] - blocks[b].gid0)
+            pp, arr, order = ps.build_projection(sb, src_blk.n, src[m], rows, w[m], d[m],
+                                                 blocks[b].model.counts_input, dtype)
+            if smodel.kind != "neuron":
+                if conn_keys is not None and getattr(smodel, "conn_state", False):
+                    conn_keys[len(projections)] = _record_keys(net, parts)[m][order]
+                sources.setdefault(sb, []).append(len(projections))
+            projections.append(pp)
+            proj_arrays.append(arr)
+        keep = ~np.isin(tb_all, list(precise_plan.offsets))
+        if not keep.any():
+            return
+        if not keep.all():  # (precise senders have no ports of their own)
+            src, tgt, w, d, rec = src[keep], tgt[keep], w[keep], d[keep], np.broadcast_to(rec, keep.shape)[keep]
+            if conn_keys is not None and getattr(smodel, "conn_state", False):
+                kept_keys = _record_keys(net, parts)[keep]
     current = smodel.kind == "current_source"
     signed = smodel.kind == "spike_source" and smodel.signed_spikes(src_blk.params)
     tb, present = net.block_split(tgt)
@@ -309,6 +403,10 @@ def _source_projections(net, sb, parts, nb_of, dtype, pad_index, capacity, proje
     neg = None
     only_counts = True
     payload = np.zeros(len(src), bool)  # spikes scaled by a value the sender sends with them
+    own = None  # connections with a port of their own (Neuron.own_port_receptors): their ordinal
+    if own_ord and any(id(c) in own_ord for c, _ in parts):
+        own = np.concatenate([own_ord[id(c)][m] if id(c) in own_ord else np.full(len(c.src), -1)[m]
+                              for c, m in parts])
     for b in present:
         m = tb == b if len(present) > 1 else slice(None)
         nb, tm = nb_of[int(b)], blocks[int(b)].model
@@ -320,14 +418,19 @@ def _source_projections(net, sb, parts, nb_of, dtype, pad_index, capacity, proje
         if current:
             port = np.full(local.shape, nb.n_ports)
             names = tm.port_names(blocks[int(b)].params)
-            for r_cur, pname in tm.current_ports.items():
+            for r_cur, pname in tm.current_port_map(blocks[int(b)].params).items():
                 port = np.where(np.asarray(rec[m]) == r_cur, names.index(pname), port)
             scale = np.ones(local.shape)
         else:
             port, scale = tm.route(w[m], rec[m])
+        val_w[m] = 1.0 if counts else w[m] * scale
+        if own is not None and nb.own_ports and not current:
+            # a port of its own per connection, after the model's ports; it receives the multiplicity
+            o = own[m]
+            port = np.where(o >= 0, nb.n_ports - nb.own_ports + o, port)
+            val_w[m] = np.where(o >= 0, 1.0, val_w[m])
         flat[m] = nb.flat(port, local)
         # targets that count spikes (parrots) get the multiplicity: their synapses carry weight 1
-        val_w[m] = 1.0 if counts else w[m] * scale
         if signed and not counts:
             # spikes whose weight factor is negative flip the sign of the connection weight: they go to
             # the port (and scale) that the target routes the negated weight to
@@ -342,8 +445,10 @@ def _source_projections(net, sb, parts, nb_of, dtype, pad_index, capacity, proje
             if not sel.any():
                 continue
             sub = (lambda x: x) if sel.all() else (lambda x, sel=sel: x[sel])
-            pp, arr = dl.build_projection(sb, 0, src_blk.n, sub(src), sub(flat), sub(val_w), sub(d), False, pad_index)
+            pp, arr = dl.build_projection(sb, 0, src_blk.n, sub(src), sub(flat), sub(val_w), sub(d), False, pad_index,
+                                          dense=bool(smodel.thinned_by))
             pp.payload = carried
+            pp.thin = bool(smodel.thinned_by)  # each connection passes each spike with that probability
             if pp.mode == "event" and capacity is not None:
                 pp.capacity = capacity.setdefault(sb, int(min(src_blk.n, max(256, src_blk.n // 32))))
             projections.append(pp)
@@ -351,11 +456,13 @@ def _source_projections(net, sb, parts, nb_of, dtype, pad_index, capacity, proje
         return
     # A current generator computes the current of stamp s in step s - 1, as NEST does (so a parameter
     # changed with set at step K acts from stamp K + 1): in step k it emits stamp k + 1 (lead 1). Binary
-    # neurons use a current in the step it arrives (NEST's binary_neuron): ring slot k + d; every other
+    # neurons and models that declare current_same_step use a current in the step it arrives (NEST's
+    # binary_neuron): ring slot k + d; every other
     # model one step later: slot k + 1 + d (shift 1).
     subsets = [(slice(None), 0, 0)]
     if current:
-        binary = np.array([blocks[int(b)].model.signal == "binary" for b in net.block_index(tgt)])
+        binary = np.array([blocks[int(b)].model.signal == "binary" or blocks[int(b)].model.current_same_step
+                           for b in net.block_index(tgt)])
         subsets = [(m, 1, shift) for m, shift in ((~binary, 1), (binary, 0)) if m.any()]
     for m, lead, shift in subsets:
         s_src, s_flat, s_w, s_d = src[m], flat[m], val_w[m], d[m]
@@ -376,7 +483,7 @@ def _source_projections(net, sb, parts, nb_of, dtype, pad_index, capacity, proje
                 pp.table = True
                 arr["table"] = table
         if conn_keys is not None and getattr(smodel, "conn_state", False):
-            conn_keys[len(projections)] = _record_keys(net, parts)[m]
+            conn_keys[len(projections)] = (_record_keys(net, parts) if kept_keys is None else kept_keys)[m]
         sources.setdefault(sb, []).append(len(projections))
         projections.append(pp)
         proj_arrays.append(arr)
@@ -405,7 +512,11 @@ def _rate_projections(net, rate_groups, nb_of, dtype):
                 names = list(tm.port_names(blocks[tb].params))
                 routed = [(nb.flat(np.full(src.shape, names.index(pn)), tgt), gather(recs, fp)) for fp, pn in feeds]
             for flat, val in routed:
-                plans.append(RateProjectionPlan(sb, tb, kind == "instantaneous", phi=not feeds))
+                # a spiking target (Neuron.rate_receptors) takes weight x value, with no phi
+                plans.append(RateProjectionPlan(sb, tb, kind == "instantaneous",
+                                                phi=not feeds and tm.signal == "rate",
+                                                source=blocks[sb].model.kind == "rate_source",
+                                                late=kind == "after_update"))
                 arrays.append({"src": src, "tgt_local": tgt, "flat": np.asarray(flat, np.int32),
                                "w": np.asarray(val, dtype), "d": d})
     return plans, arrays
@@ -435,7 +546,10 @@ def _plastic_projections(net, plastic_groups, nb_of, dtype, pad_index, projectio
             if name not in ("weight", "delay", "receptor_type"):
                 arr[name] = np.asarray(gather(recs, name), dtype)
         # synapses read by a modulator are transmitted at the end of each slice, all at once (dense)
-        mode = "plastic_event" if n_syn >= dl.EVENT_MIN_SYNAPSES and not syn.uses_modulator else "plastic"
+        # (Synapse.event_min_synapses: a model whose transmit costs much per connection lowers the bar)
+        event_min = dl.EVENT_MIN_SYNAPSES if syn.event_min_synapses is None else min(dl.EVENT_MIN_SYNAPSES,
+                                                                                       syn.event_min_synapses)
+        mode = "plastic_event" if n_syn >= event_min and not syn.uses_modulator else "plastic"
         pp = dl.ProjectionPlan(sb, tb, mode, src_blk.n, n_syn, counts=tm.counts_input, synapse=syn,
                                weight_recorder=wr >= 0)
         if vt >= 0:
@@ -493,8 +607,14 @@ def initial_run_state(net, low: Lowered, k: int, dtype, history: int, carried: d
     backup = carried.get("ring", {})
     for nb in plan.neurons:
         blk = net.blocks[nb.block]
-        states.append({n: np.asarray(v, dtype if np.asarray(v).dtype.kind == "f" else np.int32)
-                       for n, v in blk.state.items()})
+        st = {n: np.asarray(v, dtype if np.asarray(v).dtype.kind == "f" else np.int32) for n, v in blk.state.items()}
+        st = blk.model.fit_state(blk.params, net.dt, st)  # shapes that depend on dt (Neuron.fit_state)
+        st = {n: np.asarray(v, dtype if np.asarray(v).dtype.kind == "f" else np.int32) for n, v in st.items()}
+        for n in blk.model.own_port_state:  # (n, K): one column per own port, new ones at 0
+            v = st[n] if st[n].ndim == 2 else np.zeros((blk.n, 0), dtype)
+            st[n] = np.concatenate([v[:, :nb.own_ports], np.zeros((blk.n, max(0, nb.own_ports - v.shape[1])),
+                                                                    dtype)], axis=1)
+        states.append(st)
         old = backup.get(nb.block)
         if old is not None and old.shape[1] == nb.slot_size:
             # input still in flight when the network was rebuilt: re-slot it into the new ring
@@ -566,7 +686,16 @@ def initial_run_state(net, low: Lowered, k: int, dtype, history: int, carried: d
         if h is None or set(h) != set(names) or any(np.shape(v) != (n, step_len) for v in h.values()):
             h = sh.empty(n, names, step_len)
         steps[b] = {v: np.asarray(h[v], dtype) for v in names}
-    return jax.device_put({"states": states, "ring": np.asarray(ring.reshape(-1), dtype), "cur": np.asarray(cur, dtype),
+    pbuf = None  # the precise targets' input (engine/precise.py), input in flight re-slotted by block
+    if plan.precise is not None:
+        pbuf = ps.empty(plan.precise, plan.D, dtype)
+        old = carried.get("pbuf")
+        if old is not None:
+            for b, start in plan.precise.offsets.items():
+                if b in old["offsets"] and old["n_of"][b] == net.blocks[b].n:
+                    ps.reslot(old, pbuf, k, old["offsets"][b], start, net.blocks[b].n)
+    return jax.device_put({"pbuf": pbuf,
+                           "states": states, "ring": np.asarray(ring.reshape(-1), dtype), "cur": np.asarray(cur, dtype),
                            "src_state": src_state, "conn_state": conn_state, "max_active": max_active,
                            "plastic": plastic, "post": post, "steps": steps, "mod": mod, "defer": defer,
                            "stdp_overflow": np.zeros((), np.int32), "gap": _gap_run_state(plan, dtype)})

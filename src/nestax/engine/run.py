@@ -11,7 +11,8 @@ The phases of one step k (covering (k dt, (k+1) dt], spikes stamped k + 1), in N
 1. ``rate input``: rate neurons send the value they hold; instantaneous rate connections add it
    to this step's input.
 2. ``update``: every neuron block reads its input of this step (moved out of the ring at the end
-   of the previous step) and advances; postsynaptic archives record the new spikes.
+   of the previous step) and advances; values sent after the update (``after_update`` rate
+   connections) reach their targets' ``absorb``; postsynaptic archives record the new spikes.
 3. ``emit``: devices emit (current and spike sources, through their protocols).
 4. ``deliver``: neurons' spikes go through static (dense / event) and plastic projections into slot
    (k + d) mod D; delayed rate connections likewise.
@@ -34,6 +35,7 @@ import numpy as np
 from . import archive
 from . import delivery as dl
 from . import plastic as pl
+from . import precise as ps
 from . import step_history as sh
 from ..errors import NestaxError
 
@@ -163,10 +165,11 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
         flat = ((k + d) % D) * S + flat_tgt
         return ring.at[flat].add(val.astype(ring.dtype), mode="promise_in_bounds")
 
-    def rate_input(arr, rp, j, sent):
-        """weight x value (or weight x phi(value), NEST's linear_summation=False) per rate connection."""
+    def rate_input(arr, rp, j, sent, x=None):
+        """weight x value (or weight x phi(value), NEST's linear_summation=False) per rate connection
+        (``x``: the values per connection, if not those the source blocks sent)."""
         a = arr["rate"][j]
-        x = sent[rp.src_block][a["src"]]
+        x = sent[rp.src_block][a["src"]] if x is None else x
         if not rp.phi:  # factor x value into a named port (RateConnection.feeds)
             return x * a["w"]
         tm = models[rp.tgt_block]
@@ -257,7 +260,22 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
                 sent[nb.block], s = model.emit(arr["params"][nb.block], arr["derived"][nb.block], states[i], **kw)
                 states[i] = {name: v.astype(states[i][name].dtype) for name, v in s.items()}
         for j, rp in enumerate(plan.rate_projections):
-            if rp.instant:
+            if rp.source:  # rate source devices (RateSource): the value of stamp k + 1 + m - d, read now
+                a, sm = arr["rate"][j], models[rp.src_block]
+                pc = {n: (v[a["src"]] if v.ndim else v) for n, v in arr["params"][rp.src_block].items()}
+                hc = {n: v[a["src"]] for n, v in arr["host"][rp.src_block].items()}
+                m = plan.slice_steps
+                s_c = k + 1 + m - a["d"]
+                if models[rp.tgt_block].rate_on_arrival:  # (Neuron.rate_on_arrival) the value of stamp k
+                    s_c = jnp.full_like(a["d"], k)
+                x = jnp.where(sm.active(hc, s_c), sm.amplitude(pc, hc, s_c, dt), 0.0)
+                # NEST sends a slice's values (zeros where inactive) only if the source is active at one
+                # of its m stamps; a target with linear_summation=False adds phi(0) for those zeros
+                first = (s_c - 1) // m * m + 1
+                sent_c = jax.vmap(lambda i: sm.active(hc, first + i))(jnp.arange(m)).any(axis=0)
+                val = jnp.where(sent_c, rate_input(arr, rp, j, sent, x), 0.0)
+                cur = cur.at[a["flat"]].add(val.astype(cur.dtype))
+            elif rp.instant and not rp.late:
                 cur = cur.at[arr["rate"][j]["flat"]].add(rate_input(arr, rp, j, sent).astype(cur.dtype))
         # 2. update: this step's input was moved out of the ring into ``cur`` at the end of the previous step
         new_states, spikes = [], []
@@ -265,6 +283,7 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
         gap_in, gap_carry = {}, carry["gap"]
         if plan.gap is not None:
             states, gap_in, gap_carry = gap_step(plan, models, arr, states, ring, cur, k, carry["gap"])
+        pbuf, precise_out = carry["pbuf"], {}  # precise spike times (engine/precise.py)
         for i, nb in enumerate(plan.neurons):
             rows = [cur[nb.offset + r * (nb.n + 1):nb.offset + r * (nb.n + 1) + nb.n] for r in range(nb.n_ports + 1)]
             syn = jnp.stack(rows[:nb.n_ports]) if nb.n_ports else jnp.zeros((0, nb.n), ring.dtype)
@@ -272,11 +291,38 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
             kw = {"key": key_of(arr, nb.block, k)} if model.stochastic else {}
             if nb.block in gap_in:
                 kw["gap"] = gap_in[nb.block]
+            if model.device_window:  # the device's window is checked at each min_delay slice's origin
+                kw["step"] = (k, plan.slice_steps)
+            if model.precise:  # this step's events of precise senders, in time order
+                kw["events"] = ps.read(pbuf, k, D, plan.precise.offsets[nb.block], nb.n)
             s, spk = model.update(arr["params"][nb.block], arr["derived"][nb.block], states[i], syn,
                                   rows[nb.n_ports], **kw)
+            if model.precise:  # (counts, offsets), (n, M) each; grid consumers see the summed counts
+                precise_out[nb.block] = (spk[0].astype(jnp.int32), spk[1].astype(ring.dtype))
+                spk = spk[0].sum(-1)
             # keep the run's precision: a model's arithmetic with Python/NumPy scalars may promote
             new_states.append({name: v.astype(states[i][name].dtype) for name, v in s.items()})
             spikes.append(spk.astype(jnp.int32))
+        if plan.precise is not None:
+            pbuf = ps.clear(pbuf, k, D)
+        # 2b. values sent after the update (Neuron.sends_after_update): what the sources computed in this
+        # step reaches their targets' absorb() now, before spikes are transmitted and histories recorded
+        late_rps = [(j, rp) for j, rp in enumerate(plan.rate_projections) if rp.late]
+        if late_rps:
+            late, vals = jnp.zeros((S,), ring.dtype), {}
+            for j, rp in late_rps:
+                if rp.src_block not in vals:
+                    i = by_block[rp.src_block]
+                    vals[rp.src_block] = models[rp.src_block].emit_after(
+                        arr["params"][rp.src_block], arr["derived"][rp.src_block], new_states[i])
+                late = late.at[arr["rate"][j]["flat"]].add(rate_input(arr, rp, j, vals).astype(late.dtype))
+            for b in sorted({rp.tgt_block for _, rp in late_rps}):
+                i = by_block[b]
+                nb = plan.neurons[i]
+                inp = jnp.stack([late[nb.offset + r * (nb.n + 1):nb.offset + r * (nb.n + 1) + nb.n]
+                                 for r in range(nb.n_ports)])
+                s = models[b].absorb(arr["params"][b], arr["derived"][b], new_states[i], inp)
+                new_states[i] = {name: v.astype(new_states[i][name].dtype) for name, v in s.items()}
         post = {b: archive.record(carry["post"][b], spikes[by_block[b]], k, arr["derived_post"][b],
                                   plan.tics_per_step, ring.dtype)
                 for b in plan.post_blocks}
@@ -311,6 +357,14 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
                     if model.conn_state:
                         em, cs = em
                         conn_state[j] = {n: v.astype(carry["conn_state"][j][n].dtype) for n, v in cs.items()}
+                    if em.offsets is not None:  # spikes with offsets (SpikeSource.emits_offsets): (n_conn, M)
+                        if pp.mode == "precise":  # to precise targets
+                            pbuf = ps.deliver(pp, a, pbuf, em.counts, em.weighted, em.offsets, k, D)
+                            continue
+                        if pp.tgt_block < 0:  # recorder stream: the spikes and their offsets
+                            out_dev[j] = (em.counts.astype(jnp.int32), em.offsets.astype(ring.dtype))
+                            continue
+                        em = ps.collapse(em)  # grid targets: the offsets dropped
                     if pp.tgt_block < 0:  # recorder stream
                         out_dev[j] = em.counts.astype(jnp.int32)
                         continue
@@ -328,7 +382,7 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
                     ring = add_at(ring, k, dd, a["tgt"], val)
         # 4. deliver: neurons' spikes and delayed rates
         for j, rp in enumerate(plan.rate_projections):
-            if not rp.instant:
+            if not rp.instant and not rp.source and not rp.late:
                 ring = add_at(ring, k, arr["rate"][j]["d"], arr["rate"][j]["flat"], rate_input(arr, rp, j, sent))
         spike_lists, w_log = {}, {}
         defer = dict(carry["defer"])
@@ -339,6 +393,11 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
             if pp.src_block not in by_block:
                 continue
             cnt = spikes[by_block[pp.src_block]]
+            if pp.mode == "precise":  # a precise neuron's spikes with their offsets, to precise targets
+                c_p, o_p = precise_out[pp.src_block]
+                pbuf = ps.deliver(pp, arr["proj"][j], pbuf, c_p[arr["proj"][j]["src"]], None,
+                                  o_p[arr["proj"][j]["src"]], k, D)
+                continue
             sl = None
             if pp.mode in ("event", "plastic_event"):
                 if pp.src_block not in spike_lists:
@@ -358,7 +417,7 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
                 if pp.synapse.uses_step_history:
                     h = {**(h or {}), **steps[pp.tgt_block]}
                 if pp.synapse.reads_target_params:  # the target neurons' parameters it declares, (n,) each
-                    tp = arr["params"][pp.tgt_block]
+                    tp = {**arr["derived"][pp.tgt_block], **arr["params"][pp.tgt_block]}  # (Neuron.offers_derived)
                     h = {**(h or {}), "target": {n: tp[n] for n in pp.synapse.reads_target_params}}
                 key = jax.random.fold_in(arr["syn_keys"][j], k) if pp.synapse.stochastic else None
                 plastic[j], ring, ovf, log = pl.deliver(pp, arr["proj"][j], carry["plastic"][j], h, cnt, k,
@@ -372,6 +431,15 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
                 continue
             if pp.payload:  # each spike scaled by the value its sender sends with it
                 cnt = cnt * new_states[by_block[pp.src_block]][pp.payload]
+            if pp.thin:  # Neuron.thinned_by: each connection passes each spike with the source's probability
+                a = arr["proj"][j]
+                prob = arr["params"][pp.src_block][models[pp.src_block].thinned_by]
+                prob = prob[a["src"]] if prob.ndim else prob
+                c = jax.random.binomial(jax.random.fold_in(key_of(arr, pp.src_block, k), j + 1),
+                                        cnt[a["src"]].astype(ring.dtype), prob).astype(ring.dtype)
+                val = c if pp.counts else c * (a["w"][0] if pp.const_w else a["w"])
+                ring = add_at(ring, k, a["d"][0] if pp.const_d else a["d"], a["tgt"], val)
+                continue
             ring = dl.deliver(pp, arr["proj"][j], ring, cnt, k, D, S, sl)
         if plan.mod_blocks:
             mod, plastic, defer, ring, overflow = modulate(arr, k, new_states, post, carry["mod"], plastic, defer,
@@ -387,8 +455,14 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
         out = {"spk": {}, "mm": {}, "I": {}, "dev": out_dev, "wr": w_log}
         for i, nb in enumerate(plan.neurons):
             model = models[nb.block]
-            if nb.rec_spikes:
-                out["spk"][nb.block] = model.recorded_counts(spikes[i])[arr["rec_idx"][nb.block]]
+            if nb.rec_spikes and nb.block in precise_out:  # (counts, offsets), each (n_rec, M)
+                out["spk"][nb.block] = tuple(x[arr["rec_idx"][nb.block]] for x in precise_out[nb.block])
+            elif nb.rec_spikes:
+                rc = model.recorded_counts(spikes[i])
+                if model.thinned_by:  # a spike recorder sees a thinned copy too (NEST: it is one more target)
+                    rc = jax.random.binomial(jax.random.fold_in(key_of(arr, nb.block, k), 0), rc.astype(ring.dtype),
+                                             arr["params"][nb.block][model.thinned_by]).astype(rc.dtype)
+                out["spk"][nb.block] = rc[arr["rec_idx"][nb.block]]
             for var in nb.mm_vars:
                 if var == model.next_current:
                     # NEST records the generator current read for the next step (glif's I): the
@@ -406,12 +480,12 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
             if sp.rec_I:
                 model = models[sp.block]
                 h = arr["host"][sp.block]
-                a_next = jnp.where(model.active(h, k + 1), model.amplitude(arr["params"][sp.block], h, k + 1, dt), 0.0)
+                a_next = model.sampled_value(arr["params"][sp.block], h, k + 1, dt)
                 out["I"][sp.block] = jnp.broadcast_to(a_next, (sp.n,))
         return {"states": new_states, "ring": ring, "cur": cur, "src_state": src_state, "conn_state": conn_state,
                 "max_active": max_active,
                 "plastic": plastic, "post": post, "steps": steps, "mod": mod, "defer": defer, "stdp_overflow": overflow,
-                "gap": gap_carry}, out
+                "gap": gap_carry, "pbuf": pbuf}, out
 
     def chunk_fn(arr, carry, k0, n_valid):
         arr = dict(arr)
@@ -507,6 +581,9 @@ class Runner:
                 # a step had more spiking sources than the fixed-capacity delivery handles: rerun the
                 # chunk from its start with a larger capacity (random streams depend on the step
                 # only, so the rerun reproduces the same network activity; nothing is dropped)
+            error = ps.check_capacity(self.low.plan, carry)  # precise input beyond its capacity: refused
+            if error is not None:
+                raise error
             with _interrupts_deferred():  # the state, the time and the recordings move together
                 self.state = carry
                 on_chunk(out, k, n_valid)
@@ -569,6 +646,10 @@ class Runner:
                    "steps": {b: {n: np.asarray(v) for n, v in h.items()} for b, h in rs["steps"].items()},
                    "mod": {b: {n: np.asarray(v) for n, v in h.items()} for b, h in rs["mod"].items()},
                    "defer": {j: np.asarray(v) for j, v in rs["defer"].items()}}
+        if plan.precise is not None:  # precise input in flight, by block
+            carried["pbuf"] = {**{n: np.asarray(v) for n, v in rs["pbuf"].items()},
+                               "offsets": dict(plan.precise.offsets),
+                               "n_of": {b: net.blocks[b].n for b in plan.precise.offsets}}
         # sources' own run state (kept where the model says so) and per-connection run state, by the
         # block's first gid and the connections' keys: a rebuilt run finds them again
         for sp in plan.sources:

@@ -74,7 +74,7 @@ class Model(metaclass=ModelMeta):
     """
 
     name: ClassVar[str] = "model"
-    #: neuron | spike_source | current_source | recorder | synapse
+    #: neuron | spike_source | current_source | rate_source | recorder | synapse
     kind: ClassVar[str] = "model"
     #: NEST's parameter names -> :class:`Param` (default, unit, doc, kind): the single source of
     #: defaults, units and the docs table
@@ -83,6 +83,9 @@ class Model(metaclass=ModelMeta):
     state: ClassVar[dict] = {}
     #: NEST's alternative parameter names (old name -> name); giving both is an error
     aliases: ClassVar[dict] = {}
+    #: NEST's parameter sub-dictionaries (compartment models): name -> suffix of the flat names, so that
+    #: ``soma={"g_L": 12.0}`` sets ``g_L.s`` (iaf_cond_alpha_mc)
+    nest_groups: ClassVar[dict] = {}
     #: what the protocol of this kind requires a concrete model to define (checked at class creation)
     required: ClassVar[tuple] = ()
     #: the state variables a user may give to create / set (NEST's SetStatus accepts them); None: the
@@ -111,10 +114,23 @@ class Model(metaclass=ModelMeta):
             raise ProtocolError(f"model {cls.__name__}: settable_state names {', '.join(unknown)}, which are not "
                                 "in its state.")
 
+    @classmethod
+    def translate(cls, given: dict) -> dict:
+        """NEST's forms of the model's values that are not flat parameters (eprop_synapse's
+        ``optimizer={"type": "adam", "eta": ...}``) as flat parameters, for create / set /
+        set_defaults / copy_model. Default: ``given`` unchanged."""
+        return given
+
     # ---- names -------------------------------------------------------------------------------
     @classmethod
     def recordables(cls) -> tuple:
         return tuple(cls.state)
+
+    @classmethod
+    def samples_value(cls) -> bool:
+        """A device a multimeter records from: its recordable is ``sampled_value(p, h, s, dt)`` at each
+        stamp s (current sources' I, rate sources' and sinusoidal generators' rate)."""
+        return cls.kind != "neuron" and hasattr(cls, "sampled_value") and bool(cls.recordables())
 
     @classmethod
     def settable(cls) -> tuple:
@@ -123,6 +139,12 @@ class Model(metaclass=ModelMeta):
             return tuple(cls.settable_state)
         rec = set(cls.recordables())
         return tuple(n for n in cls.state if n in rec and not n.startswith("_"))
+
+    @classmethod
+    def recordable_unit(cls, name: str) -> str:
+        """Unit of a recordable that is not a state variable (names a model makes up per population,
+        e.g. cm_default's v_comp<i>); "1" unless the model says otherwise."""
+        return "1"
 
     @classmethod
     def unit_of(cls, name: str) -> str:
@@ -158,6 +180,13 @@ class Model(metaclass=ModelMeta):
                     f"{cls.name}: parameter {n!r} = {bad} ms is invalid; expected a multiple of the resolution "
                     f"{dt} ms that is >= 0{' (or inf)' if inf_ok else ''} (NEST: '{n} must be a multiple of the "
                     "simulation resolution').")
+
+    @classmethod
+    def run_params(cls, p: dict) -> dict:
+        """Numeric stand-ins for parameters the compiled step cannot take as they are (string and list
+        parameters stay on the host): name -> array, added to the parameter arrays that ``prepare`` and
+        ``update`` see (e.g. the index of a function chosen by name). Default: none."""
+        return {}
 
     # helpers for subclasses' check()
     @classmethod
@@ -217,8 +246,8 @@ class Neuron(Model):
 
     kind = "neuron"
     required = ("weight_unit", "prepare", "update")
-    #: unit of a connection weight onto this model: "pA", "nS", "mV", "1", or "any" (the weight is
-    #: ignored: the target counts spikes, as parrot_neuron)
+    #: unit of a connection weight onto this model: "pA", "nS", "uS" (cm_default), "mV", "1", or "any"
+    #: (the weight is ignored: the target counts spikes, as parrot_neuron)
     weight_unit: ClassVar[str]
     #: input ports (one ring-buffer row each; multi-receptor models override :meth:`port_names`)
     ports: ClassVar[tuple] = ()
@@ -233,6 +262,9 @@ class Neuron(Model):
     signal: ClassVar[str] = "spike"
     #: the engine delivers spike multiplicity to the ports instead of weight x multiplicity
     counts_input: ClassVar[bool] = False
+    #: generator currents are used in the step they arrive, without NEST's usual one-step lag (as
+    #: binary neurons; NEST's cm_default adds the current to the step's matrix equation)
+    current_same_step: ClassVar[bool] = False
     #: receptors whose spikes are scaled by a value their sender computes (iaf_tum_2000's receptor 1)
     payload_receptors: ClassVar[tuple] = ()
     #: state variable sent with each spike to a payload receptor ("" : this model sends none)
@@ -268,6 +300,25 @@ class Neuron(Model):
     #: rate events a spiking neuron accepts through RateConnections that declare ``feeds`` (the value
     #: goes to the named input port, e.g. aeif_cond_alpha_astro's "sic")
     accepts_rate_events: ClassVar[tuple] = ()
+    #: a spiking neuron that takes the plain value of rate connections WITHOUT ``feeds``: weight x value
+    #: goes to the port its ``route`` picks for the connection's receptor_type, which must be one of
+    #: these (NEST's eprop_readout: learning window on 1, target signal on 2); no phi applies
+    rate_receptors: ClassVar[tuple] = ()
+    #: a neuron that sends a value computed in this step to its targets in the same step, after every
+    #: neuron has updated and before spikes are transmitted ("" : none): the rate event carried by the
+    #: RateConnections whose ``rate_kind`` is "after_update". It declares ``emit_after(p, d, s) -> value``
+    #: (``s``: its state after this step's update); each target adds factor x value to the ports its
+    #: connections ``feed`` and declares ``absorb(p, d, s, inp) -> s`` with ``inp`` those sums
+    #: ((n_ports, n), zeros on the other ports), called after the update of every step (NEST's e-prop
+    #: readouts: the error signal, a secondary event delivered before the next step's spikes)
+    sends_after_update: ClassVar[str] = ""
+    #: NEST's handler applies a rate event as it arrives instead of buffering it for its delay
+    #: (eprop_readout): a rate source device's value of stamp s is then used in step s (NEST delivers
+    #: the values a generator computed for the next slice at the start of that slice; min_delay one step)
+    rate_on_arrival: ClassVar[bool] = False
+    #: names in the output of ``prepare`` that a synapse may read through ``reads_target_params`` like
+    #: parameters (per-neuron constants the neuron derives, e.g. a propagator)
+    offers_derived: ClassVar[tuple] = ()
     #: recordables that show the input of the NEXT step on a port (recordable -> name in ``ports``;
     #: NEST records a buffered current read for the next step, aeif_cond_alpha_astro's I_SIC)
     next_inputs: ClassVar[dict] = {}
@@ -275,7 +326,25 @@ class Neuron(Model):
     #: ``Simulator.step_history`` steps when the neuron is the target of a synapse that reads them
     #: (``Synapse.uses_step_history``; NEST's Clopath archiving node: LTP / LTD history by step)
     step_history: ClassVar[tuple] = ()
+    #: spike receptor types on which every incoming connection gets an input port of its own (NEST's
+    #: iaf_bw_2001_exact: a unique rport per NMDA connection). The engine appends these ports after
+    #: ``port_names`` (K = the most such connections any neuron of the block has, in connection
+    #: order), puts each connection's spike multiplicity there (not weight x multiplicity), passes
+    #: the connections' weights to update() as the parameter ``own_port_weights`` ((n, K); 0 where a
+    #: neuron has fewer) and sizes the state variables named in ``own_port_state`` as (n, K) arrays
+    #: (0 at first). Static synapses only; such connections are made before the first simulate.
+    own_port_receptors: ClassVar[tuple] = ()
+    own_port_state: ClassVar[tuple] = ()
 
+    #: a parameter giving each node's probability that a spike it sends reaches a target, drawn
+    #: independently per connection and spike (NEST's spike_dilutor: p_copy); "" : every spike is
+    #: sent. Its static outgoing connections are delivered densely with a key per step and projection;
+    #: a spike_recorder sees one thinned copy as well
+    thinned_by: ClassVar[str] = ""
+    #: a device that NEST runs like a node (spike_dilutor): update() takes ``step=(k, m)``, the engine
+    #: step and NEST's min_delay in steps, for its start / stop / origin window (NEST checks a device's
+    #: window at the origin of each min_delay slice)
+    device_window: ClassVar[bool] = False
     #: NEST's gap-junction neurons (hh_psc_alpha_gap, ...): targets and sources of ``gap`` synapses.
     #: ``update`` then takes ``gap=(g_sum, coef)``: g_sum (n,) the summed conductance of the neuron's
     #: gap junctions, coef (K, n) the sum over partners j of g_ij x the coefficients of j's
@@ -289,6 +358,14 @@ class Neuron(Model):
     #: state variables that a waveform-relaxation iteration does not restore when it rewinds the
     #: neuron to the start of the slice (NEST keeps the integrator's step size in its buffers)
     gap_kept: ClassVar[tuple] = ()
+    #: NEST's precise-timing neurons (the ``_ps`` models): spikes carry an offset within the step (a
+    #: spike stamped s with offset o happened at s*h - o). ``update`` then takes
+    #: ``events=(w, off, valid)``, each (n, C): the input of precise senders in this step, in time order
+    #: (decreasing offset; unused places last with valid False), besides ``syn`` (the grid senders'
+    #: input, all at offset 0, after every event of the step), and returns
+    #: ``(state, (counts, offsets))``, each (n, M): up to M spikes per neuron and step with their
+    #: offsets (counts 0: no spike). See :mod:`nestax.engine.precise`.
+    precise: ClassVar[bool] = False
 
     @classmethod
     def finalize(cls):
@@ -304,6 +381,9 @@ class Neuron(Model):
             missing = [a for a in ("emit", "input_nl", "phi_params") if not hasattr(cls, a)]
             if missing:
                 raise ProtocolError(f"rate neuron {cls.__name__} does not declare {', '.join(missing)}.")
+        if cls.sends_after_update and not hasattr(cls, "emit_after"):
+            raise ProtocolError(f"model {cls.__name__} sends {cls.sends_after_update} values after its update but "
+                                "does not declare emit_after().")
         if cls.sends_rate_event and not hasattr(cls, "emit"):
             raise ProtocolError(f"model {cls.__name__} sends {cls.sends_rate_event} events but does not declare emit().")
         bad = [n for n, port in cls.next_inputs.items() if port not in cls.ports]
@@ -321,6 +401,13 @@ class Neuron(Model):
         return value
 
     @classmethod
+    def on_given(cls, p, s, given) -> dict:
+        """The internal state ``s`` after create / set gave the state variables named in ``given``
+        (parameters ``p``): a model whose other state NEST recomputes from a given one does it here
+        (the e-prop adaptive neurons: V_th_adapt from adaptation). Default: ``s`` unchanged."""
+        return s
+
+    @classmethod
     def port_names(cls, p) -> tuple:
         """Input ports of a population with parameters ``p`` (multisynapse models: one per receptor)."""
         return tuple(cls.ports)
@@ -329,6 +416,19 @@ class Neuron(Model):
     def receptor_range(cls, p) -> tuple:
         """Allowed receptor_type values (lo, hi) for a population with parameters ``p``."""
         return (0, 0)
+
+    @classmethod
+    def current_port_map(cls, p) -> dict:
+        """receptor_type r > 0 of current generators -> input port name, for a population with
+        parameters ``p`` (default: ``current_ports``; cm_default: one port per compartment)."""
+        return dict(cls.current_ports)
+
+    @classmethod
+    def fit_state(cls, p, dt, s):
+        """The state ``s`` (name -> host array, the block's) made fit for a run at resolution ``dt``,
+        called when the network is lowered for simulate: a model whose state has shapes that depend on
+        the resolution (gif_pop_psc_exp: a history of len_kernel steps) builds it here. Default: ``s``."""
+        return s
 
     @classmethod
     def recorded_counts(cls, spk):
@@ -351,6 +451,10 @@ class SpikeEmission(NamedTuple):
     counts: Any
     weighted: Any = None
     negative: Any = None
+    #: precise sources (``SpikeSource.emits_offsets``): offsets (ms) of the spikes within the step,
+    #: (n_conn, M) like ``counts`` and ``weighted`` then (up to M spikes per step; ``weighted`` holds
+    #: signed weight factors and ``negative`` is unused)
+    offsets: Any = None
 
 
 class SpikeSource(Model):
@@ -412,6 +516,12 @@ class SpikeSource(Model):
         return rs, None
 
     @classmethod
+    def emits_offsets(cls, p) -> bool:
+        """True if the source's spikes carry offsets within the step (precise spike times: ``emit``
+        then returns a SpikeEmission with ``offsets``, its fields (n_conn, M))."""
+        return False
+
+    @classmethod
     def signed_spikes(cls, p) -> bool:
         """True if some spikes go to the port of the negated connection weight (SpikeEmission.negative)."""
         return False
@@ -455,6 +565,56 @@ class CurrentSource(Model):
         computed the current up to stamp k with ``old_p``."""
         return new_p
 
+    @classmethod
+    def sampled_value(cls, p, h, s, dt):
+        """The recorded I at stamp s: the amplitude while active, else 0 (NEST)."""
+        import jax.numpy as jnp
+        return jnp.where(cls.active(h, s), cls.amplitude(p, h, s, dt), 0.0)
+
+
+class RateSource(Model):
+    """Protocol of a device that sends a rate to rate neurons (NEST's delayed-rate generators:
+    step_rate_generator).
+
+    Required: ``active(h, s)`` (whether the device sends at stamp ``s``), ``amplitude(p, h, s, dt)``
+    (the value it sends then) and ``host_arrays(p, dt)``. Both are elementwise over the generators:
+    the engine calls them with the per-generator arrays ``p``/``h`` and one stamp (to record the
+    value), and with those arrays gathered per connection and one stamp per connection (to deliver
+    it), so ``s`` broadcasts against the first dimension of ``p`` and ``h``. Its recordable (``rate``)
+    at stamp s is ``active(h, s) x amplitude(p, h, s, dt)``, which is also what it sends.
+
+    It connects only through a delayed rate connection (``rate_kinds``), to rate neurons that accept
+    its ``rate_event``. Timing (NEST 3.10): NEST computes a rate generator's values one min_delay slice
+    (m steps) ahead of the network, so a target reads the value of stamp s in its step s - 1 + d - m
+    (d: the connection's delay in steps); with d = m, in the step that ends at s. The engine computes
+    the value each connection needs in the target's step directly from these functions (no ring
+    buffer), which is the same thing. A ``set`` between ``simulate`` calls is completed by
+    :meth:`carry_over`, as for current sources.
+    """
+
+    kind = "rate_source"
+    required = ("active", "amplitude", "host_arrays")
+    #: the rate event it sends (targets must accept it, RateConnection.rate_event)
+    rate_event: ClassVar[str] = "rate"
+    #: the rate connections it may use (RateConnection.rate_kind): NEST's DelayedRateConnectionEvent
+    rate_kinds: ClassVar[tuple] = ("delayed",)
+
+    @classmethod
+    def static_args(cls, p, dt, itemsize):
+        """Compile-time constants (none by default; the engine's source plan keeps them)."""
+        return {}
+
+    @classmethod
+    def carry_over(cls, old_p, new_p, k, dt):
+        """Parameters ``new_p`` set at step ``k``, completed with what the source keeps of its past."""
+        return new_p
+
+    @classmethod
+    def sampled_value(cls, p, h, s, dt):
+        """The recorded rate at stamp s: the amplitude while active, else 0 (NEST)."""
+        import jax.numpy as jnp
+        return jnp.where(cls.active(h, s), cls.amplitude(p, h, s, dt), 0.0)
+
 
 class Recorder(Model):
     """Protocol of a recording device: an event stream that becomes part of the Result.
@@ -476,14 +636,22 @@ class Recorder(Model):
     #: this key (weight_recorder: ``weight_recorder=wr``)
     attach_as: ClassVar[str | None] = None
     #: a recorder that computes on its senders' spikes on the host (correlation detectors, spin_detector):
-    #: ``digest(events, params, state, dt, min_delay, k_end) -> state`` at the end of each simulate
-    #: call, with ``events`` its connections' spikes of the call (arrays stamps, senders, receptors,
-    #: mult, weight, device, link); ``state`` persists across calls (None at first and after a reset)
+    #: ``digest(events, params, state, dt, min_delay, k_end, gid=its gid) -> state`` at the end of each
+    #: simulate call, with ``events`` its connections' spikes of the call (arrays stamps, senders,
+    #: receptors, mult, weight, device, link); ``state`` persists across calls (None at first and after
+    #: a reset)
     digest: ClassVar = None
+    #: NEST hands a neuron's spike to this recorder whole, with its multiplicity (a local device such as
+    #: spin_detector); False: as m events of multiplicity 1 (a node with proxies: correlation detectors)
+    whole_spikes: ClassVar[bool] = False
     #: outputs read from that state (``sim.get(rec, name)``, ``res.get(rec, name)``)
     accumulated: ClassVar[tuple] = ()
     #: parameters whose ``set`` clears that state (as NEST's SetStatus does)
     resets_state: ClassVar[tuple] = ()
+    #: NEST's memory backend keeps the recorder's events of every simulate call until ``n_events`` is
+    #: set to 0: ``sim.get(rec, "events" / "n_events")`` reads them, ``sim.set(rec, n_events=0)``
+    #: clears them (see :mod:`nestax.recording.kept`)
+    keeps_events: ClassVar[bool] = False
 
     @classmethod
     def n_receptors(cls, p):
@@ -526,10 +694,20 @@ class Synapse(Model):
     #: step stamped s, for the last L stamps (see :mod:`nestax.engine.step_history`)
     uses_step_history: ClassVar[tuple] = ()
     #: parameters of the target neuron this synapse reads (NEST: a synapse that asks its target for
-    #: g_L, C_m, ...); transmit() finds them in ``post["target"]``, name -> (n_target,) array, indexed
-    #: with ``a["tgt_local"]``; connect refuses a target model that lacks one of them
+    #: g_L, C_m, ...); transmit() finds them in ``post["target"]``, name -> (n_target,) array (or a
+    #: scalar), indexed with ``a["tgt_local"]``; connect refuses a target model that lacks one of them
+    #: (a parameter, or a derived value the target offers: ``Neuron.offers_derived``)
     reads_target_params: ClassVar[tuple] = ()
-    #: "delayed" | "instantaneous" for rate connections (RateConnection), None for spiking synapses
+    #: plastic synapses: projections of at least this many connections are delivered event-driven
+    #: (only the connections of spiking sources are updated); None: the engine's default
+    #: (``nestax.engine.delivery.EVENT_MIN_SYNAPSES``). A model whose transmit loops over many steps per
+    #: spike (eprop_synapse) sets a low value
+    event_min_synapses: ClassVar[int | None] = None
+    #: the only delay (in steps) the model accepts, None: any (NEST's eprop_synapse: one step)
+    required_delay_steps: ClassVar[int | None] = None
+    #: "delayed" | "instantaneous" | "after_update" for rate connections (RateConnection), None for
+    #: spiking synapses ("after_update": the source's ``emit_after`` value of a step reaches the target's
+    #: ``absorb`` in the same step, see ``Neuron.sends_after_update``)
     rate_kind: ClassVar[str | None] = None
     #: parameters shared by all connections of the model (NEST's _hom synapses)
     homogeneous: ClassVar[tuple] = ()

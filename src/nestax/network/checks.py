@@ -21,8 +21,9 @@ def signals(scls, pre, post):
         spiking = [(side, m) for side, ms in (("source", pre), ("target", post)) for m in ms
                    if m.kind == "neuron" and m.signal == "spike"]
         for side, m in spiking:
-            ok = (m.sends_rate_event == scls.rate_event if side == "source"
-                  else scls.rate_event in m.accepts_rate_events and bool(scls.feeds))
+            sends = m.sends_after_update if scls.rate_kind == "after_update" else m.sends_rate_event
+            ok = (sends == scls.rate_event if side == "source"
+                  else scls.rate_event in m.accepts_rate_events and (bool(scls.feeds) or bool(m.rate_receptors)))
             if not ok:  # NEST: IllegalConnection
                 raise ConnectionError_(
                     f"connect: {scls.name} carries {scls.rate_event} events; the {side} {m.name} is not a rate "
@@ -30,6 +31,14 @@ def signals(scls, pre, post):
                     "'Creation of connection is not possible').")
         pre = [m for m in pre if not (m.kind == "neuron" and m.signal == "spike")]
         post = [m for m in post if not (m.kind == "neuron" and m.signal == "spike")]
+        for m in pre:  # devices that send rates (RateSource): on the connection kinds they declare
+            if m.kind == "rate_source" and (scls.rate_kind not in m.rate_kinds or scls.rate_event != m.rate_event):
+                raise ConnectionError_(
+                    f"connect: {m.name} sends {m.rate_event} rates through {'/'.join(m.rate_kinds)} rate "
+                    f"connections only, not {scls.name} (NEST: IllegalConnection 'The source node does not support "
+                    f"{scls.rate_kind if scls.rate_event == m.rate_event else scls.rate_event} "
+                    f"{'rate ' if scls.rate_event == 'rate' else ''}output').")
+        pre = [m for m in pre if m.kind != "rate_source"]
         for m in pre + post:
             if m.kind != "neuron" or m.signal != "rate":
                 raise ConnectionError_(f"connect: {scls.name} connects rate neurons; {m.name} is not a rate "
@@ -43,6 +52,17 @@ def signals(scls, pre, post):
                         f"'The {side} node does not support {scls.rate_event} "
                         f"{'output' if side == 'source' else 'input'}').")
         return
+    for m in pre:
+        if m.kind == "neuron" and m.thinned_by and scls.plastic:
+            raise ConnectionError_(
+                f"connect: {m.name} passes each spike to each target with probability {m.thinned_by}; nestax does "
+                f"that on static connections only, not on {scls.name} (connect it with a static synapse and put "
+                "the plastic connections behind a parrot_neuron).")
+        if m.kind == "rate_source":  # NEST: IllegalConnection
+            raise ConnectionError_(
+                f"connect: {m.name} sends rates to rate neurons through a {'/'.join(m.rate_kinds)} rate connection "
+                f"(synapse_model='rate_connection_delayed'), not through {scls.name} (NEST: 'The target node or "
+                "synapse model does not support delayed rate input').")
     for m in post:
         if m.signal == "rate" and any(x.kind == "current_source" for x in pre):
             raise ConnectionError_(f"connect: {m.name} is a rate neuron and takes no current input; drive it "
@@ -83,17 +103,32 @@ def receptors(blk, r_b, current: bool):
     """The receptor types ``r_b`` of connections onto block ``blk`` exist on its model."""
     if current:
         # current generators feed receptor 0 (NEST's CurrentEvent port) or one of the current receptors
-        allowed = sorted({0, *blk.model.current_ports})
+        allowed = sorted({0, *blk.model.current_port_map(blk.params)})
         bad = ~np.isin(r_b, allowed)
         ok = " or ".join(map(str, allowed))
         what = " for current input"
     else:
         lo, hi = blk.model.receptor_range(blk.params)
         bad = (r_b < lo) | (r_b > hi)
-        ok = f"{lo}" if lo == hi else f"{lo}..{hi}"
+        ok = f"{lo}" if lo == hi else f"{lo}..{hi}" if lo < hi else "none (it has no spike receptors)"
         what = ""
     if np.any(bad):
         raise ConnectionError_(f"connect: {blk.model.name} has no receptor_type {int(r_b[bad][0])}{what}; "
+                               f"expected {ok}.")
+
+
+def rate_receptors(scls, tm, r_b):
+    """A spiking neuron that takes rate values on some receptors (``Neuron.rate_receptors``) takes them
+    there only, and spikes on the others (NEST: UnknownReceptorType / IllegalConnection)."""
+    rr = tm.rate_receptors
+    if not rr or tm.signal != "spike":
+        return
+    bad = ~np.isin(r_b, rr) if scls.rate_kind else np.isin(r_b, rr)
+    if np.any(bad):
+        what = "rate connections" if scls.rate_kind else f"{scls.name} (spikes)"
+        ok = (f"one of {', '.join(map(str, rr))}" if scls.rate_kind
+              else f"a receptor other than {', '.join(map(str, rr))}, which take rate connections")
+        raise ConnectionError_(f"connect: receptor_type {int(r_b[bad][0])} of {tm.name} does not take {what}; "
                                f"expected {ok}.")
 
 
@@ -118,6 +153,22 @@ def payload(scls, tm, pre_models, r_b):
                 f"to another receptor, or send from {source}.")
     if scls.plastic:
         raise ConnectionError_(f"connect: {scls.name} onto receptor_type {r} of {tm.name} is not supported.")
+
+
+def own_ports(scls, blk, r_b, attached: bool):
+    """Receptors on which every connection gets a port of its own (``Neuron.own_port_receptors``,
+    a receptor port per connection in NEST): static synapses only, made before the block's first run."""
+    tm = blk.model
+    if not tm.own_port_receptors or not np.isin(r_b, tm.own_port_receptors).any():
+        return
+    r = int(r_b[np.isin(r_b, tm.own_port_receptors)][0])
+    if scls.plastic or attached:
+        raise ConnectionError_(f"connect: {scls.name}{' with an attached recorder' if attached else ''} onto "
+                               f"receptor_type {r} of {tm.name} is not supported (every connection there has "
+                               "a state of its own in the target; use a static synapse).")
+    if any(np.ndim(blk.state.get(n)) == 2 for n in tm.own_port_state):
+        raise ConnectionError_(f"connect: receptor_type {r} connections to {tm.name} can only be made before "
+                               "its first simulate, as in NEST (each one gets its own state in the target).")
 
 
 #: NEST's default waveform-relaxation settings (kernel status), kept per network (Network.wfr)

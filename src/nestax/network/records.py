@@ -14,6 +14,7 @@ class Block:
     n: int
     params: dict
     state: dict = field(default_factory=dict)
+    spatial: object = None  # positions and geometry of a spatial layer (network/spatial.Layer)
 
     @property
     def gids(self):

@@ -23,6 +23,7 @@ from ..models.base import ModelSpec, resolve_model
 from ..random import Distribution
 from ..units import to_nest
 from .records import Block, ConnRecord, NodeRef, compact
+from .spatial import extract as spatial_extract, generate as spatial_generate
 
 TICS_PER_MS = 1000
 
@@ -193,9 +194,16 @@ class Network:
         return np.random.default_rng([self.seed, self.n_random, zlib.crc32(purpose.encode())])
 
     # ------------------------------------------------------------------ create
-    def create(self, model, n, given) -> Block:
+    def create(self, model, n, given, positions=None) -> Block:
         """``given``: a dict of parameters / state for every node, or NEST's list form, one dict per node
-        (see :func:`create_params`)."""
+        (see :func:`create_params`); ``positions``: nx.spatial.grid / free (they may set n)."""
+        if isinstance(model, str) and isinstance(given, dict) and "nonlinearity" in given:
+            # a NEST model template by name with its argument (models.registry.register_template)
+            from ..models.registry import template
+            factory = template(model)
+            if factory is not None:
+                given = dict(given)
+                model = factory(given.pop("nonlinearity"))
         cls, overrides = self.resolve(model)
         if not (isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1):
             raise BadParameterError(f"create({cls.name}): n = {n!r} is invalid; expected an integer >= 1.")
@@ -203,6 +211,11 @@ class Network:
             raise BadParameterError(f"create: {cls.name} is a synapse model; give it to connect "
                                     f"(synapse_model={cls.name!r}).")
         n = int(n)
+        layer = None
+        if positions is not None:  # NEST's spatial layer (network/spatial.py): grid positions set n
+            from .spatial import make_layer, node_values
+            n, layer = make_layer(positions, n, lambda: self.rng("positions"), f"create({cls.name})")
+            given = node_values(layer, given, lambda: self.rng("position parameters"))
         self.check_memory(f"create({cls.name}): {n:,} nodes", n * 8 * (len(cls.parameters) + len(cls.state) + 2))
         if isinstance(given, (list, tuple)):
             p, state = self.per_node(cls, overrides, n, given)
@@ -218,6 +231,7 @@ class Network:
             self.check_ring(f"create({cls.name}): {n:,} more neurons",
                             extra_rows=(len(cls.port_names(p)) + 1) * (n + 1))
         block = Block(cls, self.next_gid(), n, p)
+        block.spatial = layer
         self._ring_rows = self._ring_rows[:len(self.blocks)] + [
             (len(cls.port_names(p)) + 1) * (n + 1) if cls.kind == "neuron" else 0]
         if cls.kind == "neuron":
@@ -269,10 +283,16 @@ class Network:
             arr = arr.reshape(-1)
             return [arr.copy() for _ in range(n)]
         if spec.kind == "list":
-            if isinstance(value, str):
+            if isinstance(value, (str, dict)):  # one name, or one dict (NEST takes it for a list of one)
                 value = [value]
-            return [tuple(value) for _ in range(n)]
+            try:
+                value = tuple(value)
+            except TypeError:
+                raise BadParameterError(f"{where}: parameter {name!r} = {value!r} is invalid; expected a list.") from None
+            return [value for _ in range(n)]
         if spec.kind == "str":
+            if not isinstance(value, str) and np.ndim(value) == 1 and len(value) == n:
+                return [str(v) for v in value]  # one string per node
             return [value] * n
         if isinstance(value, Distribution):
             vals = value.sample(self.rng(f"param {name}"), n, spec.unit, f"{where}.{name}")
@@ -313,7 +333,7 @@ class Network:
                 absval = np.full(n, st.init, dtype=int if isinstance(st.init, (int, np.integer)) and
                                  not isinstance(st.init, bool) else float)
             s[name] = np.asarray(cls.assign(p, s, name, absval))
-        return s
+        return cls.on_given(p, s, set(given) & set(cls.state))
 
     def state_values(self, cls, name, value, n):
         """The values of state variable ``name`` given for n nodes (absolute, NEST's unit): one value,
@@ -362,6 +382,11 @@ class Network:
         attached = {n: where.pop(n) for where in (syn, kwargs) for n in
                     [n for n, v in where.items() if isinstance(v, NodeRef)]}
         attached = {**getattr(scls, "default_attached", {}), **attached}  # set by copy_model / set_defaults
+        sp_spec = spatial_extract(rule, kwargs, syn)
+        if sp_spec is not None:  # positions decide the pairs (network/spatial.py); stored as given pairs
+            i_pre, i_post, syn = spatial_generate(self, pre_g, post_g, sp_spec, syn, self.rng("spatial connect"))
+            rule = cr.given_pairs(i_pre=i_pre, i_post=i_post, allow_autapses=sp_spec.allow_autapses,
+                                  allow_multapses=sp_spec.allow_multapses)
         r = cr.make_rule(rule, kwargs)
         if kwargs:
             name = next(iter(kwargs))
@@ -437,18 +462,26 @@ class Network:
         finite(scls, "weight", w, "1" if wunit == "any" else wunit)
         if "delay" in scls.parameters:
             d = self.delay_steps(values("delay", scls.parameters["delay"].default, "ms"), scls.name)
+            if scls.required_delay_steps is not None and np.any(d != scls.required_delay_steps):
+                raise BadParameterError(
+                    f"{scls.name}: delay = {float(np.ravel(d)[np.ravel(d) != scls.required_delay_steps][0]) * self.dt:g}"
+                    f" ms is invalid; expected {scls.required_delay_steps * self.dt:g} ms "
+                    f"({scls.required_delay_steps} simulation step(s); NEST: 'eprop synapses currently require a "
+                    "delay of one simulation step').")
             if np.size(d):
                 self.check_ring(f"connect: delay {float(np.max(d)) * self.dt:g} ms", max_delay=int(np.max(d)))
         else:  # rate_connection_instantaneous: used in the step it is sent
             d = np.zeros((), np.int64)
-        rec = receptor_values(scls, syn.get("receptor_type", 0), n_conn)
+        rec = receptor_values(scls, syn.get("receptor_type", 0), n_conn, lambda: self.rng("conn receptor_type"))
         tb_of_conn, present = self.block_split(tgt)
         for b in present:
             blk = self.blocks[b]
             r_b = rec if len(present) == 1 else rec[tb_of_conn == b]
             checks.receptors(blk, r_b, current)
+            checks.rate_receptors(scls, blk.model, r_b)
             if not current:
                 checks.payload(scls, blk.model, pre_models, r_b)
+                checks.own_ports(scls, blk, r_b, bool(attached))
         extra = {name: values(name, spec.default, wunit if spec.unit == "weight" else spec.unit)
                  for name, spec in scls.parameters.items() if name not in ("weight", "delay", "receptor_type")}
         for name, v in extra.items():  # NaN refused; an infinite bound (Wmax = inf) is a valid choice
@@ -475,7 +508,7 @@ class Network:
                                            "synapse model is not supported by the neuron model'): the target must "
                                            f"keep the per-step history {', '.join(scls.uses_step_history)}.")
             for m in tgt_models:  # a synapse that reads parameters of its target
-                missing = [n for n in scls.reads_target_params if n not in m.parameters]
+                missing = [n for n in scls.reads_target_params if n not in m.parameters and n not in m.offers_derived]
                 if missing:
                     raise ConnectionError_(f"connect: {scls.name} onto {m.name} is not supported (NEST: 'This "
                                            "synapse model is not supported by the neuron model'): it reads the "
@@ -505,6 +538,11 @@ class Network:
             if len(v):
                 hom[(scls, name)] = float(v[0])
         self.hom_values.update(hom)
+        thinned = [m for m in pre_models if m.kind == "neuron" and m.thinned_by]
+        if wr is not None and thinned:  # logged connections are delivered one by one, without thinning
+            raise ConnectionError_(f"connect: {thinned[0].name} passes each spike to each target with probability "
+                                   f"{thinned[0].thinned_by}; nestax does not log such connections with a "
+                                   "weight_recorder (put a parrot_neuron between them).")
         self.conns.append(ConnRecord(src, tgt, w, d, rec, scls, extra, recorder=wr, modulator=vt))
         self._max_delays = self._max_delays[:len(self.conns) - 1] + [int(np.max(d, initial=0))]
         self.version += 1
@@ -685,6 +723,12 @@ class Network:
                     raise ConnectionError_(f"connect: {m.name} sends no spikes (NEST: 'Source node does not send "
                                            "output'); record its state with a multimeter.")
             self._recorder_ports(pre_g, post_g, syn or {})
+            # the delay of a connection to a recorder (NEST's default 1 ms) counts for min_delay
+            from ..random import Distribution
+            d = (syn or {}).get("delay", 1.0)
+            d = np.asarray(1.0 if isinstance(d, Distribution) else to_nest(d, "ms", "connect", "delay"), float)
+            self.rec_min_delay = min(getattr(self, "rec_min_delay", 1 << 62),
+                                     max(1, int(round(float(np.min(d)) / self.dt))) if d.size else 1 << 62)
             for g in post_g:
                 # NEST records a spike once per connection: a sender connected twice is counted twice
                 old = np.asarray(self.sr_links.get(int(g), []), np.int64)
@@ -791,14 +835,20 @@ class Network:
                         newp[name][idx] = vals
             check(cls, newp)
             cls.check_grid(newp, self.dt)
-            if cls.kind == "current_source":
+            if cls.kind in ("current_source", "rate_source"):
                 newp = cls.carry_over(blk.params, newp, k, self.dt)
             news = {}
-            for name in blk.state:
+            # in the model's declared order (a run returns the state sorted by name): assign() may read
+            # the old values of variables declared after ``name`` (a structure rebuilt from the parameters)
+            order = {n: i for i, n in enumerate(cls.state)}
+            for name in sorted(blk.state, key=lambda n: order.get(n, len(order))):
                 if name in given:
                     absolute[name][idx] = self.state_values(cls, name, given[name], len(idx))
                 news[name] = np.asarray(cls.assign(newp, {**blk.state, **news}, name, absolute[name])
                                      ).astype(blk.state[name].dtype)
+            if set(given) & set(cls.state):
+                done = cls.on_given(newp, {**blk.state, **news}, set(given) & set(cls.state))
+                news = {k: np.asarray(v).astype(blk.state[k].dtype) for k, v in done.items() if k in blk.state}
             changes.append((blk, newp, news))
         return changes
 
@@ -881,8 +931,13 @@ def finite(scls, name, v, unit, inf_ok=False):
                                 f"a finite number{'' if unit in ('1', '') else ' in ' + unit}.")
 
 
-def receptor_values(scls, value, n_conn):
-    """receptor_type of every connection: one integer, or one per connection."""
+def receptor_values(scls, value, n_conn, rng=None):
+    """receptor_type of every connection: one integer, one per connection, or drawn per connection
+    from an integer-valued nx.random distribution (``1 + nx.random.uniform_int(4)``; ``rng()`` gives
+    the generator, asked for only then)."""
+    from ..random import Distribution
+    if isinstance(value, Distribution) and rng is not None:
+        value = value.sample(rng(), n_conn, "1", f"connect({scls.name})")
     r = np.asarray(value)
     if r.dtype.kind not in "biuf" or r.ndim > 1 or (r.ndim == 1 and len(r) != n_conn) or \
             not np.all(np.isfinite(r)) or np.any(r != np.round(r)):
@@ -932,9 +987,24 @@ def check(cls, p):
 
 
 def aliased(cls, given: dict) -> dict:
-    """NEST's alternative parameter names of a model (``cls.aliases``: old name -> name)."""
+    """NEST's alternative parameter names of a model (``cls.aliases``: old name -> name), and NEST's
+    sub-dictionaries (``cls.nest_groups``: ``{"soma": {"g_L": 12.0}}`` -> ``{"g_L.s": 12.0}``; a
+    model's own NEST forms: ``cls.translate``)."""
+    given = cls.translate(given)
     out = {}
+    groups = getattr(cls, "nest_groups", {})
+    flat = {}
     for k, v in given.items():
+        if k in groups and isinstance(v, dict):
+            for sub, x in v.items():
+                name = f"{sub}.{groups[k]}"
+                if name in given or name in flat:
+                    raise BadParameterError(f"{cls.name}: {k}[{sub!r}] and {name!r} are the same parameter; give "
+                                            "only one of them.")
+                flat[name] = x
+        else:
+            flat[k] = v
+    for k, v in flat.items():
         name = cls.aliases.get(k, k)
         if name in out:
             raise BadParameterError(f"{cls.name}: {k!r} is another name of {name!r}; give only one of them.")

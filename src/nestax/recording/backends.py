@@ -74,11 +74,16 @@ def file_name(sim, model, gid, p):
     return os.path.join(sim.data_path, f"{sim.data_prefix}{label}-{gid}-0.{p['file_extension']}")
 
 
-def _fmt_time(stamps, tps, prec, in_steps):
-    """Time columns as strings: time_ms, or time_step and time_offset."""
+def _fmt_time(stamps, tps, prec, in_steps, offsets=None):
+    """Time columns as strings: time_ms, or time_step and time_offset (``offsets``: precise spike times'
+    offsets within the step in ms, NEST's time = stamp - offset; None: all 0)."""
+    if offsets is None:
+        if in_steps:
+            return [f"{int(s)}\t{0.0:.{prec}f}" for s in stamps]
+        return [f"{(int(s) * tps) / 1000.0:.{prec}f}" for s in stamps]
     if in_steps:
-        return [f"{int(s)}\t{0.0:.{prec}f}" for s in stamps]
-    return [f"{(int(s) * tps) / 1000.0:.{prec}f}" for s in stamps]
+        return [f"{int(s)}\t{float(o):.{prec}f}" for s, o in zip(stamps, offsets)]
+    return [f"{(int(s) * tps) / 1000.0 - float(o):.{prec}f}" for s, o in zip(stamps, offsets)]
 
 
 class Writer:
@@ -100,13 +105,16 @@ class Writer:
             t = "time_step\ttime_offset" if self.in_steps else "time_ms"
             self._fh.write(HEADER + "\t".join(["sender", t, *self.columns]) + "\n")
 
-    def write(self, senders, stamps, values=()):
-        """One row per event; ``values``: columns of numbers (float: fixed with precision; int as is)."""
+    def write(self, senders, stamps, values=(), offsets=None):
+        """One row per event; ``values``: columns of numbers (float: fixed with precision; int as is);
+        ``offsets``: precise spike times' offsets within the step (ms), None: on the grid."""
         n = len(stamps)
         if n == 0:
             return
         self.n_events += n
-        cols = [[str(int(g)) for g in senders], _fmt_time(stamps, self.tps, self.prec, self.in_steps)]
+        if offsets is not None and not np.any(np.asarray(offsets)):
+            offsets = None
+        cols = [[str(int(g)) for g in senders], _fmt_time(stamps, self.tps, self.prec, self.in_steps, offsets)]
         for v in values:
             v = np.asarray(v)
             cols.append([str(int(x)) for x in v] if v.dtype.kind in "iub" else [f"{x:.{self.prec}f}" for x in v])
@@ -178,10 +186,12 @@ def make_writers(sim, net) -> dict:
 
 
 def min_delay_steps(net) -> int:
-    """NEST's min_delay in steps: the shortest delay of any connection, recorders' (1 ms) included."""
+    """NEST's min_delay in steps: the shortest delay of any connection, recorders' included (the delay
+    given to a connection to a spike recorder or detector; 1 ms by default, as NEST's)."""
     d = [int(np.min(c.delay)) for c in net.conns if np.size(c.delay)]
-    if net.sr_links or net.mm_links:
-        d.append(max(1, int(round(1.0 / net.dt))))
+    if net.sr_links or net.mm_links:  # connections to spike recorders: their delay, 1 ms by default
+        d.append(min(max(1, int(round(1.0 / net.dt))) if net.mm_links else 1 << 62,
+                     getattr(net, "rec_min_delay", max(1, int(round(1.0 / net.dt))))))
     return max(1, min(d)) if d else 1
 
 

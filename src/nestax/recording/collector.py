@@ -63,7 +63,7 @@ class Collector:
             cols = []
             for tg in targets:
                 b = int(net.block_index([tg])[0])
-                if net.blocks[b].model.kind == "current_source":
+                if net.blocks[b].model.samples_value():  # a device's sampled_value
                     cols.append(("I", b, tg - net.blocks[b].gid0))
                 else:
                     cols.append(("mm", b, int(np.searchsorted(self.layout["mm"][b], tg))))
@@ -92,19 +92,31 @@ class Collector:
         for b, arr in out["spk"].items():
             if b not in self._keep_spk and not self._file_sr:
                 continue
-            a = np.asarray(arr[:n_valid])
-            i, j = np.nonzero(a)
-            part = (stamps[i], j, a[i, j])
+            if isinstance(arr, tuple):  # precise spikes (Neuron.precise): counts, offsets (steps, n_rec, M)
+                a, off = (np.asarray(x[:n_valid]) for x in arr)
+                i, j, m = np.nonzero(a)
+                part = (stamps[i], j, a[i, j, m], off[i, j, m])
+            else:
+                a = np.asarray(arr[:n_valid])
+                i, j = np.nonzero(a)
+                part = (stamps[i], j, a[i, j], np.zeros(len(i)))
             if b in self._keep_spk:
                 self.spk[b].append(part)
-            chunk_spk[b] = (part[0], self.layout["spk"][b][part[1]], part[2])
+            chunk_spk[b] = (part[0], self.layout["spk"][b][part[1]], part[2], part[3])
         for (j, srg, g) in self.rec_dev:
-            a = np.asarray(out["dev"][j][:n_valid]).reshape(n_valid, -1)[:, 0]
-            i = np.nonzero(a)[0]
-            (chunk_dev if int(srg) in self.writers else self.dev).append((stamps[i], srg, g, a[i]))
+            if isinstance(out["dev"][j], tuple):  # a precise source: counts and offsets, (steps, 1, M)
+                a, off = (np.asarray(x[:n_valid]).reshape(n_valid, -1) for x in out["dev"][j])
+                i, m = np.nonzero(a)
+                ev = (stamps[i], srg, g, a[i, m], off[i, m])
+            else:
+                a = np.asarray(out["dev"][j][:n_valid]).reshape(n_valid, -1)[:, 0]
+                i = np.nonzero(a)[0]
+                ev = (stamps[i], srg, g, a[i], np.zeros(len(i)))
+            (chunk_dev if int(srg) in self.writers else self.dev).append(ev)
         for srg in self._file_sr:
-            st, g, c = self._sr_events(srg, chunk_spk, chunk_dev)[:3]
-            self.writers[srg].write(np.repeat(g, c), np.repeat(st, c))
+            ev = self._sr_events(srg, chunk_spk, chunk_dev)
+            st, g, c = ev[:3]
+            self.writers[srg].write(np.repeat(g, c), np.repeat(st, c), offsets=np.repeat(ev[5], c))
         for j, lay in self.layout.get("wr", {}).items():
             cnt, first, last = (np.asarray(x[:n_valid]) for x in out["wr"][j])
             i, ci = np.nonzero(cnt)
@@ -184,18 +196,21 @@ class Collector:
         links = net.sr_counts.get(srg)
         n_links = (lambda g: links[np.searchsorted(senders_arr, g)]) if links is not None and np.any(links > 1) \
             else (lambda g: 1)
-        for b, (st, gid, cnt) in spikes.items():
+        o_all = []  # offsets within the step (precise spike times; 0 on the grid)
+        for b, (st, gid, cnt, off) in spikes.items():
             m = np.isin(gid, senders_arr) & (st > lo) & (st <= hi)
-            st_all.append(st[m]); g_all.append(gid[m]); c_all.append(cnt[m] * n_links(gid[m]))
-        for (st, s, g, cnt) in dev:
+            st_all.append(st[m]); g_all.append(gid[m]); c_all.append(cnt[m] * n_links(gid[m])); o_all.append(off[m])
+        for (st, s, g, cnt, off) in dev:
             if s == srg:
                 m = (st > lo) & (st <= hi)
                 st_all.append(st[m]); g_all.append(np.full(m.sum(), g)); c_all.append(cnt[m] * n_links(g))
+                o_all.append(off[m])
         st = np.concatenate(st_all) if st_all else np.zeros(0, np.int64)
         g = np.concatenate(g_all) if g_all else np.zeros(0, np.int64)
         c = np.concatenate(c_all) if c_all else np.zeros(0, np.int64)
-        order = np.lexsort((g, st))
-        return st[order], g[order], c[order].astype(np.int64), p, senders_arr
+        off = np.concatenate(o_all) if o_all else np.zeros(0)
+        order = np.lexsort((g, -off, st))  # by time (an earlier spike of a step has a larger offset), sender
+        return st[order], g[order], c[order].astype(np.int64), p, senders_arr, off[order]
 
     def _digest(self, srg, model, spikes):
         """Hand a recorder with a host-side ``digest`` its connections' spikes of this window (one entry
@@ -210,20 +225,24 @@ class Collector:
         for li, (g, r, w) in enumerate(ports):
             by_sender.setdefault(g, []).append((li, r, w))
         cols = {k: [] for k in ("stamps", "senders", "mult", "device")}
-        for b, (st, gid, cnt) in spikes.items():
+        for b, (st, gid, cnt, _) in spikes.items():
             m = np.isin(gid, list(by_sender))
             cols["stamps"].append(st[m]); cols["senders"].append(gid[m]); cols["mult"].append(cnt[m])
             cols["device"].append(np.zeros(m.sum(), bool))
-        for (st, s, g, cnt) in self.dev:
+        for (st, s, g, cnt, _) in self.dev:
             if s == srg:
                 cols["stamps"].append(st); cols["senders"].append(np.full(len(st), g)); cols["mult"].append(cnt)
                 cols["device"].append(np.ones(len(st), bool))
         ev = {k: (np.concatenate(v) if v else np.zeros(0, bool if k == "device" else np.int64)) for k, v in cols.items()}
         keep = (ev["stamps"] > o + s0) & (ev["stamps"] <= o + s1)  # NEST's Device::is_active
         # NEST delivers a spike of multiplicity m as m events of multiplicity 1 (a neuron's spike data
-        # carry no multiplicity; spike_generator sends each of its spike times on its own)
-        ev = {k: np.repeat(v[keep], ev["mult"][keep]) for k, v in ev.items()}
-        ev["mult"] = np.ones(len(ev["stamps"]), np.int64)
+        # carry no multiplicity; spike_generator sends each of its spike times on its own), except a
+        # neuron's spike to a local device (Recorder.whole_spikes: spin_detector), which keeps its m
+        whole = ~ev["device"] & bool(model.whole_spikes)
+        rep = np.where(whole, 1, ev["mult"])[keep]
+        mult = np.where(whole, ev["mult"], 1)[keep]
+        ev = {k: np.repeat(v[keep], rep) for k, v in ev.items()}
+        ev["mult"] = np.repeat(mult, rep).astype(np.int64)
         # one event per connection
         rows = [(i, li, r, w) for i, g in enumerate(ev["senders"].tolist()) for li, r, w in by_sender[g]]
         idx = np.array([x[0] for x in rows], np.int64)
@@ -232,10 +251,11 @@ class Collector:
         ev["receptors"] = np.array([x[2] for x in rows], np.int64)
         ev["weight"] = np.array([x[3] for x in rows], float)
         md = min_delay_steps(net)
-        state = model.digest(ev, p, net.rec_state.get(int(srg)), net.dt, md, self.k0 + self.n)
+        state = model.digest(ev, p, net.rec_state.get(int(srg)), net.dt, md, self.k0 + self.n, gid=int(srg))
         net.rec_state[int(srg)] = state
         out = {"kind": "detector", "model": model.name, "outputs": model.read(state),
-               "time_in_steps": bool(p.get("time_in_steps", False))}
+               "time_in_steps": bool(p.get("time_in_steps", False)),
+               "bins": {k: float(p[k]) for k in ("delta_tau", "tau_max") if k in p}}  # ms, for nx.plot
         if "events" in state:
             out["events"] = state["events"]
         return out
@@ -289,9 +309,9 @@ class Collector:
             lay = self.layout["spk"][b]
             if parts:
                 spikes[b] = (np.concatenate([p[0] for p in parts]), lay[np.concatenate([p[1] for p in parts])],
-                             np.concatenate([p[2] for p in parts]))
+                             np.concatenate([p[2] for p in parts]), np.concatenate([p[3] for p in parts]))
             else:
-                spikes[b] = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
+                spikes[b] = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
         rec = {}
         # every recorder of the network is in the result (one connected to nothing has no events)
         all_sr = {int(g): net.sr_links.get(int(g), []) for b in net.blocks
@@ -303,9 +323,9 @@ class Collector:
             if model.digest is not None:  # computes on its senders' spikes (correlation detectors)
                 rec[srg] = self._digest(srg, model, spikes)
                 continue
-            st, g, c, p, senders_arr = self._sr_events(srg, spikes, self.dev)
+            st, g, c, p, senders_arr, off = self._sr_events(srg, spikes, self.dev)
             rec[srg] = {"kind": "spikes", "senders": senders_arr, "stamps": st, "gids": g,
-                        "counts": c, "row0": self.pending_row0.get(srg),
+                        "counts": c, "offsets": off, "row0": self.pending_row0.get(srg),
                         "time_in_steps": bool(p.get("time_in_steps", False))}
             last = st == self.k0 + self.n
             self.pending_row0[srg] = (g[last], c[last])
@@ -324,8 +344,8 @@ class Collector:
             vals = {var: (np.concatenate(d["vals"][var]) if d["vals"][var] else np.zeros((0, len(targets))))
                     for var in rf}
             tm = net.block_of(int(targets[0])).model if len(targets) else None
-            units = {var: "pA" if var == "I" else tm.state[var].unit if tm is not None and var in tm.state else "1"
-                     for var in rf}
+            units = {var: "pA" if var == "I" else "1" if tm is None else tm.state[var].unit if var in tm.state
+                     else tm.recordable_unit(var) for var in rf}
             blk = net.block_of(int(mg))
             rec[mg] = {"kind": "samples", "targets": targets, "stamps": times, "values": vals, "units": units,
                        "time_in_steps": bool(blk.params_of(int(mg) - blk.gid0).get("time_in_steps", False))}

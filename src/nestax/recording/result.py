@@ -115,6 +115,22 @@ class Result:
         """Global ids of the recorders in this result."""
         return sorted(self._rec)
 
+    def recorder_kind(self, rec) -> str:
+        """What ``rec`` recorded: 'spikes', 'samples' (multimeter), 'weights' or 'detector'."""
+        return self._get(rec, data=False)["kind"]
+
+    def records_in_memory(self, rec) -> bool:
+        """True if the events of ``rec`` are in this Result (record_to 'memory'), not in a file or on screen."""
+        return self._get(rec, data=False).get("record_to", "memory") == "memory"
+
+    def writes_file(self, rec) -> bool:
+        """True if ``rec`` wrote its events to a file (record_to 'ascii')."""
+        return self._get(rec, data=False).get("record_to") == "ascii"
+
+    def time_in_steps(self, rec) -> bool:
+        """True if ``rec`` reports its times as steps (NEST's ``time_in_steps``)."""
+        return bool(self._get(rec, data=False).get("time_in_steps", False))
+
     # -------------------------------------------------------------- spikes
     def senders(self, sr) -> np.ndarray:
         """Global ids of the nodes connected to ``sr``, the columns of ``spikes(sr)``."""
@@ -153,6 +169,12 @@ class Result:
         if r["kind"] == "spikes":
             st = np.repeat(r["stamps"], r["counts"])
             snd = np.repeat(r["gids"], r["counts"])
+            off = r.get("offsets")
+            if off is not None and np.any(off):  # precise spike times: stamp - offset (NEST)
+                off = np.repeat(off, r["counts"])
+                if r["time_in_steps"]:  # NEST: 'times' in steps and 'offsets' in ms
+                    return {"senders": snd, "times": st, "offsets": off * u.ms}
+                return {"senders": snd, "times": (st * self.dt - off) * u.ms}
             times = st if r["time_in_steps"] else st * self.dt * u.ms
             return {"senders": snd, "times": times}
         n_t = len(r["stamps"])

@@ -14,11 +14,17 @@ Receptors: connect senders with ``sim.connect(a, cd, receptor_type=1)``; the rec
 (correlation_detector: 0 or 1) or channel (correlomatrix/correlospinmatrix: 0 .. N_channels-1). A
 connection's weight multiplies its spikes in the weighted outputs (histogram, covariance).
 
-Delivery order (it decides which spike of a coincident pair is "the arriving one"): NEST hands a
-neuron's spikes of a min_delay slice to the detector at the start of the next slice, sender by sender
-(global id order), each sender's spikes in time order; a generator connected directly delivers its
-spikes at once during its update. nestax replays that order. As in NEST, the spikes a neuron emits in
-the last slice of a ``simulate`` call reach the detector only when the next call starts.
+Delivery order (it decides which spike of a coincident pair is "the arriving one"): the three
+correlation detectors are nodes with proxies in NEST, so NEST hands a neuron's spikes of a min_delay
+slice to them at the start of the next slice, as events of multiplicity 1, sender by sender (global id
+order; a slice split by the end of a ``simulate`` call: the first part's spikes first), each sender's
+spikes in time order; a generator connected directly delivers its spikes at once during its update.
+nestax replays that order. As in NEST, the spikes a neuron emits in the last slice of a ``simulate``
+call reach these detectors only when the next call starts. spin_detector is a local device instead:
+it receives every spike at once, whole, during its sender's update (see its docstring).
+
+min_delay (NEST's: the shortest delay of any connection, the detectors' own connections included;
+1 ms by default) decides the slices.
 """
 from __future__ import annotations
 
@@ -65,7 +71,10 @@ def delivery_order(ev, md):
     sl = (st - 1) // md
     dev = np.asarray(ev["device"], bool)
     slot = np.where(dev, 2 * sl + 1, 2 * (sl + 1))  # delivered at the start of s+1 before its update
-    return np.lexsort((ev["link"], st, ev["senders"], slot))
+    # a slice split by the end of a simulate call is updated in two rounds: the first round's spikes
+    # (an earlier call) are in the receive buffer before the second's
+    call = ev["call"] if "call" in ev else np.zeros(len(st), np.int64)
+    return np.lexsort((ev["link"], st, ev["senders"], call, slot))
 
 
 def delivered(ev, md, k_end):
@@ -82,6 +91,9 @@ def _cat(a, b):
 
 def _ordered_new(ev, state, md, k_end):
     """The events to process now (pending ones of earlier calls first), NEST's order, and the rest."""
+    ncall = state.get("ncall", 0)
+    state["ncall"] = ncall + 1
+    ev = {**ev, "call": np.full(len(ev["stamps"]), ncall, np.int64)}
     if state.get("pending") is not None:
         ev = _cat(state["pending"], ev)
     now = delivered(ev, md, k_end)
@@ -186,33 +198,138 @@ def correlomatrix_update(state, ev, D, T, t0, t1, md):
 
 
 # --------------------------------------------------------------------------- spin decoding
-def spin_decode(ev):
-    """NEST's spin_detector / correlospinmatrix_detector decoding of binary neurons' spikes (in
-    delivery order; ``slot``: the delivery batch, after which the detector's update writes a pending
-    event). A spike of multiplicity 2 is an up transition (state 1); a spike of multiplicity 1 is held
-    back: a second one of the same sender at the same time makes it an up transition, any other event
-    releases it as a down transition (state 0) and is itself dropped unless it has multiplicity 2; the
-    update at the end of the batch releases a held one. Returns (index of the event, state) pairs."""
+def spin_handle(last, sender, stamp, m, write):
+    """One spike event reaching NEST's binary decoder (spin_detector's handle): ``last`` is the held
+    event (sender, stamp, state) or None; ``write(sender, stamp, state)`` records one transition.
+    A spike of multiplicity 2 is an up transition; one of multiplicity 1 is held back as a down
+    transition; a second single spike of the same sender at the same stamp turns the held one into an
+    up transition. Any event releases a held one, and (NEST's rule) a single spike that arrives while
+    another is held is itself dropped. Returns the new held event."""
+    if m == 1 and last is not None and last[0] == sender and last[1] == stamp:
+        last = (sender, stamp, 1)
+    had = last is not None
+    if had:
+        write(*last)
+    if m == 2:
+        write(sender, stamp, 1)
+        return None
+    return None if had else (sender, stamp, 0)
+
+
+def spin_positions(stamps, senders, gid, md):
+    """Where NEST hands each spike to a spin_detector (gid ``gid``) within its update rounds: a
+    spin_detector receives a sender's spikes at once, during the sender's update, and NEST updates the
+    nodes one after the other (gid order) for a whole min_delay slice. Position 2 r + 0 for a spike of
+    round r (slice of the emitting step) from a sender updated before the detector, 2 r + 1 after it;
+    the detector's own update (which releases a held event) sits at 2 r + 0.5."""
+    st = np.asarray(stamps, np.int64)
+    return 2 * ((st - 1) // md) + (np.asarray(senders) > gid).astype(np.int64)
+
+
+def spin_decode(ev, gid, md, k0, k_end, last):
+    """Decode the events of one simulate call (stamps in (k0, k_end]; arrays stamps, senders, mult,
+    link) as NEST's spin_detector does. ``last``: the event held at the end of the previous call.
+    Returns (written (senders, stamps, state) arrays in NEST's order, held event)."""
+    pos = spin_positions(ev["stamps"], ev["senders"], gid, md)
+    order = np.lexsort((ev["link"], np.arange(len(pos)), ev["stamps"], ev["senders"], pos))
     out = []
-    last = None  # (index, state, sender, stamp)
-    st, snd, m, slot = (ev[k].tolist() for k in ("stamps", "senders", "mult", "slot"))
-    for i in range(len(st)):
-        if last is not None and i > 0 and slot[i] != slot[i - 1]:
-            out.append((last[0], last[1]))
+    write = lambda s, t, x: out.append((s, t, x))
+    r0 = k0 // md
+    # an event held over from the previous call waits for the first update of this call
+    p_last = 2 * r0 - 0.25
+    for i in order.tolist():
+        p = int(pos[i])
+        if last is not None and math.floor((p - 0.5) / 2) >= math.ceil((p_last - 0.5) / 2):
+            write(*last)  # the detector's update came between the held event and this one
             last = None
-        if m[i] == 1 and last is not None and snd[i] == last[2] and st[i] == last[3]:
-            last = (last[0], 1, last[2], last[3])
-        had = last is not None
-        if had:
-            out.append((last[0], last[1]))
-        if m[i] == 2:
-            out.append((i, 1))
-            last = None
-        elif not had:
-            last = (i, 0, snd[i], st[i])
-        else:
-            last = None
-    return out, last
+        last = spin_handle(last, int(ev["senders"][i]), int(ev["stamps"][i]), int(ev["mult"][i]), write)
+        p_last = p
+    r_end = (k_end - 1) // md
+    if last is not None and k_end > k0 and 2 * r_end + 0.5 > p_last:
+        write(*last)
+        last = None
+    cols = np.array(out, np.int64).reshape(-1, 3)
+    return (cols[:, 0], cols[:, 1], cols[:, 2]), last
+
+
+# --------------------------------------------------------------------------- correlospinmatrix_detector
+def spinmatrix_fresh(N, n_bins):
+    return {"count_covariance": np.zeros((N, N, n_bins), np.int64), "last_i": 0, "t_last": None,
+            "tentative_down": False, "curr_state": [False] * N, "last_change": [0] * N, "incoming": [],
+            "pending": None}
+
+
+def _trunc_div(a, b):
+    """C's integer division (rounds toward zero)."""
+    q = abs(a) // b
+    return q if a >= 0 else -q
+
+
+def spinmatrix_update(state, ev, D, T, md):
+    """Feed events (in delivery order: stamps, receptors, mult) to a correlospinmatrix_detector state,
+    NEST's incremental algorithm step by step. Decoding: a single spike is a tentative down transition
+    of its channel, confirmed by the next event that is not its twin (a second single spike of the
+    same channel at the same stamp, which makes it an up transition: the channel is on from that stamp).
+    On a confirmed down transition of channel i, its up period [t_on, t_off) (steps) becomes a pulse;
+    pulses are kept sorted by t_off, and the new pulse is counted against every kept pulse (itself
+    included) j: count_covariance[i][j][t0 - k] and [j][i][t0 + k] += the overlap (steps) of pulse i
+    with pulse j shifted by k delta_tau (t0 = tau_max/delta_tau the zero-lag bin; k from
+    trunc(max(t_j_on - t_i_off, -tau_max)/delta_tau) to trunc(min(t_j_off - t_i_on, tau_max)/delta_tau),
+    positive k only for i != j, zero lag once for i = j). Pulses that ended more than tau_max +
+    delta_tau + min_delay before the earliest start among the channels that are on are dropped."""
+    cc, curr, last_change, inc = state["count_covariance"], state["curr_state"], state["last_change"], state["incoming"]
+    N = cc.shape[0]
+    t0 = T // D
+    for stamp, ch, m in zip(ev["stamps"].tolist(), ev["receptors"].tolist(), ev["mult"].tolist()):
+        down = False
+        if m == 1:
+            if ch == state["last_i"] and stamp == state["t_last"]:
+                curr[ch] = True
+                last_change[ch] = stamp
+                state["tentative_down"] = False
+            else:
+                down = state["tentative_down"]
+                state["tentative_down"] = True
+        elif m == 2:
+            curr[ch] = True
+            down = state["tentative_down"]
+            curr[state["last_i"]] = False
+            last_change[ch] = stamp
+            state["tentative_down"] = False
+        if down:
+            i = state["last_i"]
+            t_i_on, t_i_off = last_change[i], state["t_last"]
+            t_min_on = t_i_on
+            for n in range(N):
+                if curr[n] and last_change[n] < t_min_on:
+                    t_min_on = last_change[n]
+            drop = 0
+            while drop < len(inc) and (t_min_on - inc[drop][1]) >= T + D + md:
+                drop += 1
+            if drop:
+                del inc[:drop]
+            pos = 0
+            while pos < len(inc) and not inc[pos][1] > t_i_off:
+                pos += 1
+            inc.insert(pos, (t_i_on, t_i_off, i))
+            for t_j_on, t_j_off, j in inc:
+                lag = min(t_i_off, t_j_off) - max(t_i_on, t_j_on)
+                if lag > 0:
+                    cc[i, j, t0] += lag
+                    if i != j:
+                        cc[j, i, t0] += lag
+                ks = list(range(_trunc_div(max(t_j_on - t_i_off, -T), D), 0))
+                if i != j:
+                    ks += list(range(1, _trunc_div(min(t_j_off - t_i_on, T), D) + 1))
+                for k in ks:
+                    lag = min(t_i_off, t_j_off - k * D) - max(t_i_on, t_j_on - k * D)
+                    if lag > 0:
+                        cc[i, j, t0 - k] += lag
+                        cc[j, i, t0 + k] += lag
+            last_change[i] = t_i_off
+        state["last_i"] = ch
+        state["t_last"] = stamp
+    return state
 
 
 class _Detector(Recorder):
@@ -324,7 +441,7 @@ class correlation_detector(_Detector):
         return correlation_fresh(1 + 2 * T // D)
 
     @classmethod
-    def digest(cls, ev, p, state, dt, md, k_end):
+    def digest(cls, ev, p, state, dt, md, k_end, gid=None):
         state = state or cls.fresh(p, dt)
         ev, state["pending"] = _ordered_new(ev, state, md, k_end)
         D, T, t0, t1 = cls._window(p, dt)
@@ -382,29 +499,44 @@ class correlomatrix_detector(_Detector):
         return correlomatrix_fresh(int(p["N_channels"]), 1 + T // D)
 
     @classmethod
-    def digest(cls, ev, p, state, dt, md, k_end):
+    def digest(cls, ev, p, state, dt, md, k_end, gid=None):
         state = state or cls.fresh(p, dt)
         ev, state["pending"] = _ordered_new(ev, state, md, k_end)
         D, T, t0, t1 = cls._window(p, dt)
         return correlomatrix_update(state, ev, D, T, t0, t1, md)
 
 
+@register
 class spin_detector(Recorder):
     """Records the state transitions of binary neurons (NEST: spin_detector).
 
-    NOT REGISTERED YET: against NEST 3.10 it decoded 11 of NEST's 12 transitions in a network of
-    mcculloch_pitts neurons switched by noise_generator windows (min_delay 1 ms); the difference is
-    not understood, so the model is not offered until it matches.
-
     Binary neurons (ginzburg_neuron, mcculloch_pitts_neuron, erfc_neuron) send an up transition as a
     spike of multiplicity 2 and a down transition as a spike of multiplicity 1. The detector decodes
-    them as NEST does (see :func:`spin_decode`, including NEST's quirk that a second single spike of
-    another sender in the same delivery batch releases the held one and is itself dropped) and records
-    one event per transition: ``res.events(sd)`` -> {'senders', 'times', 'state'} (state 1: up, 0:
-    down). Events arrive in NEST's delivery order (slice by slice, sender by sender), which is the
-    order of the arrays.
+    them and records one event per transition: ``res.events(sd)`` -> {'senders', 'times', 'state'}
+    (state 1: up, 0: down), in the order NEST writes them.
 
-    Parameters: start (0 ms), stop (inf), origin (0 ms), label (''), time_in_steps (False).
+    NEST's decoder, reproduced exactly (:func:`spin_handle`): a spin_detector is a local device, so a
+    sender's spike reaches it at once, during the sender's update, with its multiplicity (one event per
+    connection). A spike of multiplicity 2 is written as an up transition. A spike of multiplicity 1 is
+    held back: a second one of the same sender at the same time makes it an up transition; the
+    detector's own update (once per min_delay slice, in gid order among the nodes, and at the end of
+    every ``simulate`` call) or any other spike writes it as a down transition, and a single spike that
+    arrives while another is held is dropped (NEST's rule: with several binary neurons switching off in
+    the same slice some down transitions are missing; a neuron connected twice is recorded with state 1
+    on a down transition). If the detector was created before its senders, a spike emitted after its
+    update in the last slice of a call stays held until the next call decides it.
+
+    Senders: binary neurons, and spike generators (each spike time a spike of multiplicity 1, as NEST
+    sends repeated spike_times). Difference: a spike_generator's ``spike_multiplicities`` m > 1 reach
+    nestax's detector as m single spikes, NEST's as one spike of multiplicity m (written at once as an
+    up transition); the two agree unless another sender's event is held at that moment.
+
+    Parameters: start (0 ms), stop (inf), origin (0 ms): only spikes stamped in (origin + start,
+    origin + stop] are seen; label (''); time_in_steps (False).
+
+    Reading: ``res.events(sd)`` (the transitions written during that call), or NEST's accumulated view
+    ``sim.get(sd, "events")`` / ``sim.get(sd, "n_events")``; ``sim.set(sd, n_events=0)`` clears the
+    stored events but not the decoder (a held event is written after the clear, as in NEST).
     """
 
     name = "spin_detector"
@@ -414,6 +546,8 @@ class spin_detector(Recorder):
     stream = "spikes"
     accumulated = ()
     resets_state = ()
+    whole_spikes = True
+    keeps_events = True  # sim.get(sd, "events" / "n_events") since the last sim.set(sd, n_events=0)
 
     @classmethod
     def n_receptors(cls, p):
@@ -424,36 +558,51 @@ class spin_detector(Recorder):
         return {}
 
     @classmethod
-    def digest(cls, ev, p, state, dt, md, k_end):
-        state = state or {"pending": None}
-        ev, state["pending"] = _ordered_new(ev, state, md, k_end)
-        slot = np.where(ev["device"], 2 * ((ev["stamps"] - 1) // md) + 1, 2 * ((ev["stamps"] - 1) // md + 1))
-        ev = {**ev, "slot": slot}
-        pairs, last = spin_decode(ev)
-        if last is not None:  # every batch of a neuron's spikes is followed by the detector's update
-            pairs.append((last[0], last[1]))
-        idx = np.array([i for i, _ in pairs], np.int64)
-        st = np.array([s for _, s in pairs], np.int64)
-        state["events"] = {"senders": ev["senders"][idx] if len(idx) else np.zeros(0, np.int64),
-                           "stamps": ev["stamps"][idx] if len(idx) else np.zeros(0, np.int64),
-                           "state": st}
+    def digest(cls, ev, p, state, dt, md, k_end, gid=None):
+        state = state or {"held": None, "k_end": 0}
+        k0 = state["k_end"]
+        (snd, st, x), state["held"] = spin_decode(ev, gid, md, k0, k_end, state["held"])
+        state["k_end"] = k_end
+        state["events"] = {"senders": snd, "stamps": st, "state": x}
         return state
 
 
+@register
 class correlospinmatrix_detector(_Detector):
     """Auto- and cross-correlation counts of binary neurons' states (NEST: correlospinmatrix_detector).
 
-    NOT REGISTERED YET: its update is not written (it decodes transitions as spin_detector does).
+    Connect binary neurons to channel c with ``receptor_type=c`` (0 .. N_channels-1); all connections
+    to one channel are pooled. The detector decodes its channels' spikes into up and down transitions
+    (a binary neuron sends an up transition as two spikes of one stamp, a down transition as one) and,
+    each time a down transition is confirmed, counts the finished up period of that channel against
+    the up periods kept so far: ``count_covariance[i][j][k]`` (integers, shape (N, N, 1 + 2
+    tau_max/delta_tau); centre bin tau_max/delta_tau: zero lag) accumulates the number of time steps
+    during which channel i was up at t and channel j up at t + (k - tau_max/delta_tau) delta_tau.
 
-    Connect binary neurons to channel c with ``receptor_type=c`` (0 .. N_channels-1). Transitions are
-    decoded from spike multiplicity as by spin_detector; ``count_covariance[i][j][k]`` (shape (N, N,
-    1 + 2 tau_max/delta_tau), centre bin tau_max/delta_tau: zero lag) counts the time steps (in units
-    of delta_tau) during which channel i was up at t and channel j up at t + lag, for the up periods
-    that end in [Tstart, Tstop] (NEST's incremental algorithm).
+    NEST's algorithm is reproduced step by step (:func:`spinmatrix_update`), with its rules:
 
-    Parameters: N_channels (1), delta_tau (0.1 ms, must equal the resolution... NEST: a multiple of
-    it), tau_max (1.0 ms, a multiple of delta_tau), Tstart, Tstop, start/stop/origin.
-    Output: count_covariance (int64 (N, N, bins)).
+    * the detector is a node with proxies: a neuron's spikes arrive as single events at the start of
+      the next min_delay slice (sender by sender), so an up transition is two consecutive events;
+    * decoding is by channel, not by sender: two neurons of one channel that switch off at the same
+      stamp read as one switching on; a down transition is counted only when the channel's next event
+      (of any channel) arrives, so the last down transition of a run waits for the next event;
+    * Tstart and Tstop are accepted (>= 0) but, as in NEST 3.10, do not limit the counting; only the
+      device window (start, stop, origin) does;
+    * min_delay (the shortest delay of any connection, the detector's included) enters the rule that
+      drops old pulses.
+
+    ===============  =========  ======  ================================================
+    parameter        default    unit    constraint
+    ===============  =========  ======  ================================================
+    N_channels       1                  an integer >= 1
+    delta_tau        0.1        ms      a multiple of the resolution (NEST: the resolution)
+    tau_max          1.0        ms      a multiple of delta_tau, >= 0 (NEST: 10 delta_tau)
+    Tstart, Tstop    0, inf     ms      >= 0 (not used in the counting, as in NEST)
+    start/stop/origin 0/inf/0   ms      device window
+    ===============  =========  ======  ================================================
+
+    Output (``sim.get(d, "count_covariance")``, ``res.get(d, "count_covariance")``): int64 (N, N,
+    bins). Setting N_channels, delta_tau, tau_max, Tstart or Tstop clears it.
     """
 
     name = "correlospinmatrix_detector"
@@ -461,14 +610,29 @@ class correlospinmatrix_detector(_Detector):
         "N_channels": Param(1, "1", "Number of channels", "int"),
         "delta_tau": Param(0.1, "ms", "Width of a bin"),
         "tau_max": Param(1.0, "ms", "Largest lag"),
-        "Tstart": Param(0.0, "ms", "Begin of counting"),
-        "Tstop": Param(np.inf, "ms", "End of counting"),
+        "Tstart": Param(0.0, "ms", "Begin of counting (not used by NEST 3.10)"),
+        "Tstop": Param(np.inf, "ms", "End of counting (not used by NEST 3.10)"),
         **_DEV_WINDOW,
     }
     accumulated = ("count_covariance",)
 
     @classmethod
     def check(cls, p):
-        super().check(p)
+        cls._require(p, "stop", np.asarray(p["stop"]) >= np.asarray(p["start"]), "stop >= start")
         cls._require(p, "N_channels", np.asarray(p["N_channels"]) > 0, "an integer > 0 (NEST: '/N_channels can only "
                      "be larger than zero')")
+        cls._positive(p, "delta_tau")
+        for n in ("tau_max", "Tstart", "Tstop"):
+            cls._require(p, n, np.asarray(p[n]) >= 0, f"a value >= 0 ms (NEST: '/{n} must not be negative')")
+
+    @classmethod
+    def fresh(cls, p, dt):
+        D, T, _, _ = cls._window(p, dt)
+        return spinmatrix_fresh(int(p["N_channels"]), 1 + 2 * T // D)
+
+    @classmethod
+    def digest(cls, ev, p, state, dt, md, k_end, gid=None):
+        state = state or cls.fresh(p, dt)
+        ev, state["pending"] = _ordered_new(ev, state, md, k_end)
+        D, T, _, _ = cls._window(p, dt)
+        return spinmatrix_update(state, ev, D, T, md)

@@ -27,6 +27,8 @@ from ..base import SpikeSource as _SpikeSourceProtocol
 from ..registry import register
 from ...errors import BadParameterError
 
+_EPS = float(np.finfo(float).eps)
+
 _WINDOW = {
     "start": Param(0.0, "ms", "Activation time, relative to origin"),
     "stop": Param(np.inf, "ms", "Deactivation time, relative to origin"),
@@ -385,7 +387,11 @@ class spike_generator(SpikeSource):
     ``spike_multiplicities`` (optional, one integer per spike) sends several spikes at once;
     ``spike_weights`` (optional, one per spike) scales the connection weight for that spike, as NEST
     does (weight w * spike_weight; its sign picks the receptor port, so a negative spike weight on an
-    excitatory connection is inhibitory). ``precise_times`` is not supported (nestax has no off-grid models yet).
+    excitatory connection is inhibitory). With ``precise_times`` (NEST's precise spike times) a time t
+    is kept off the grid: it is sent stamped at the end of the step it falls in, ceil(t / h) (NEST's
+    Time::ms_stamp, in tics), with offset stamp * h - t, to the precise targets (the ``_ps`` models);
+    grid targets see it at its stamp. precise_times excludes allow_offgrid_times and shift_now_spikes,
+    as in NEST; several spikes of one generator in one step are then sent one by one.
     Parameters: spike_times (ms, []), spike_weights ([]), spike_multiplicities ([]),
     precise_times (False), allow_offgrid_times (False), shift_now_spikes (False), start, stop, origin.
     """
@@ -395,7 +401,7 @@ class spike_generator(SpikeSource):
         "spike_times": Param((), "ms", "Spike times", "array"),
         "spike_weights": Param((), "1", "Weight of each spike (scales the connection weight)", "array"),
         "spike_multiplicities": Param((), "1", "Multiplicity of each spike", "array"),
-        "precise_times": Param(False, "1", "Keep off-grid times (not supported)", "bool"),
+        "precise_times": Param(False, "1", "Keep off-grid times: spikes with offsets (precise timing)", "bool"),
         "allow_offgrid_times": Param(False, "1", "Round off-grid times up to the grid", "bool"),
         "shift_now_spikes": Param(False, "1", "Shift spikes at the present time by one step", "bool"),
         **_WINDOW,
@@ -421,10 +427,12 @@ class spike_generator(SpikeSource):
                                         f"has {len(t)}; expected one multiplicity per spike or none.")
             if len(m) and (np.any(np.asarray(m) < 0) or np.any(np.asarray(m) != np.round(m))):
                 raise BadParameterError(f"spike_generator: spike_multiplicities = {list(m)} must be integers >= 0.")
-            if pr:
-                raise BadParameterError("spike_generator: precise_times=True is not supported by nestax "
-                                        "(no precise-spike-time models yet); use allow_offgrid_times=True to "
-                                        "round times up to the grid.")
+            if pr and (np.broadcast_to(p["allow_offgrid_times"], (len(p["spike_times"]),))[i]
+                       or np.broadcast_to(p["shift_now_spikes"], (len(p["spike_times"]),))[i]):
+                raise BadParameterError("spike_generator: precise_times = True is invalid together with "
+                                        "allow_offgrid_times or shift_now_spikes = True (NEST: 'Option precise_times "
+                                        "cannot be set to true when either allow_offgrid_times or shift_now_spikes "
+                                        "is set to true').")
             if len(t) and not np.all(np.isfinite(t)):
                 raise BadParameterError(f"spike_generator: spike_times value {t[~np.isfinite(t)][0]} ms is invalid; "
                                         "expected finite times in ms.")
@@ -440,8 +448,11 @@ class spike_generator(SpikeSource):
         super().check_grid(p, dt)
         n = len(p["spike_times"])
         allow = np.broadcast_to(p["allow_offgrid_times"], (n,))
+        precise = np.broadcast_to(p["precise_times"], (n,))
         for i, t in enumerate(p["spike_times"]):
             t = np.asarray(t, float)
+            if precise[i]:  # any time: it keeps its offset (a time <= 0 is never sent)
+                continue
             if not allow[i] and np.any(t < 0):
                 raise BadParameterError(
                     f"spike_generator: spike_times value {t[t < 0][0]} ms is invalid; expected times > 0 ms "
@@ -449,8 +460,54 @@ class spike_generator(SpikeSource):
             grid_times(cls, "spike_times", t, dt, allow[i])
 
     @classmethod
+    def emits_offsets(cls, p):
+        return bool(np.any(p["precise_times"]))
+
+    @classmethod
+    def precise_stamps(cls, t, dt):
+        """NEST's Time::ms_stamp of times ``t`` (ms) and the offsets stamp - t: (stamps in steps, offsets)."""
+        tps = int(round(dt * 1000))
+        t = np.asarray(t, float)
+        n = np.trunc(t * 1000.0).astype(np.int64)      # static_cast<tic_t>(t * TICS_PER_MS)
+        n = n - np.fmod(n, tps)                          # C++ %: the sign of the dividend
+        n = np.where(n * (1.0 / tps) * dt < t, n + tps, n)
+        off = n * 0.001 - t
+        tiny = (np.abs(off) < _EPS * np.abs(n * 0.001 + t) * 2.0) | (np.abs(off) < np.finfo(float).tiny)
+        return n // tps, np.where(tiny, 0.0, off)
+
+    @classmethod
+    def _precise_host_arrays(cls, p, dt, h):
+        """One entry per spike (stamp, multiplicity, weight factor, offset), at most M per stamp."""
+        origin_steps = np.broadcast_to(cls.window_steps(p, dt)[0], (len(p["spike_times"]),))
+        n = len(p["spike_times"])
+        precise = np.broadcast_to(p["precise_times"], (n,))
+        allow = np.broadcast_to(p["allow_offgrid_times"], (n,))
+        per = []
+        for i in range(n):
+            t = np.asarray(p["spike_times"][i], float)
+            if precise[i]:
+                st, off = cls.precise_stamps(t, dt)
+            else:
+                st, off = grid_times(cls, "spike_times", t, dt, allow[i]).astype(np.int64), np.zeros(len(t))
+            st = st + int(origin_steps[i])
+            m = np.asarray(p["spike_multiplicities"][i], float) if len(p["spike_multiplicities"][i]) else np.ones(len(t))
+            f = np.asarray(p["spike_weights"][i], float) * m if len(p["spike_weights"][i]) else m
+            keep = (st > h["t_lo"][i]) & (st <= h["t_hi"][i]) & (st >= 1) & (m != 0)
+            per.append((st[keep], m[keep], f[keep], off[keep]))
+        M = max([int(np.max(np.unique(x[0], return_counts=True)[1], initial=1)) for x in per] + [1])
+        L = max([len(x[0]) for x in per] + [0]) + M
+        steps = np.full((n, L), np.iinfo(np.int32).max // 2, np.int64)
+        mult, fac, offs = np.zeros((n, L)), np.zeros((n, L)), np.zeros((n, L))
+        for i, (st, m, f, off) in enumerate(per):
+            steps[i, :len(st)], mult[i, :len(st)], fac[i, :len(st)], offs[i, :len(st)] = st, m, f, off
+        h.update(sg_steps=steps, sg_counts=mult, sg_factor=fac, sg_offset=offs, sg_slots=np.zeros(M))
+        return h
+
+    @classmethod
     def host_arrays(cls, p, dt):
         h = super().host_arrays(p, dt)
+        if cls.emits_offsets(p):
+            return cls._precise_host_arrays(p, dt, h)
         origin_steps = np.broadcast_to(cls.window_steps(p, dt)[0], (len(p["spike_times"]),))
         n = len(p["spike_times"])
         per = []
@@ -506,6 +563,12 @@ class spike_generator(SpikeSource):
         step k, and the advanced pointer. Weight sums are sum(spike_weight * multiplicity) over the
         spikes of the step, split by the sign of the spike weight."""
         ptr = rs["ptr"]
+        if "sg_slots" in h:  # precise times: up to M spikes of this step, one by one, with offsets
+            idx = ptr[:, None] + jnp.arange(h["sg_slots"].shape[0])[None, :]
+            hit = jnp.take_along_axis(h["sg_steps"], idx, axis=1) == k + 1
+            take = lambda name: jnp.where(hit, jnp.take_along_axis(h[name], idx, axis=1), 0.0)
+            out = (take("sg_counts"), take("sg_factor"), take("sg_offset"))
+            return {"ptr": ptr + hit.sum(1).astype(ptr.dtype)}, out
         cur = jnp.take_along_axis(h["sg_steps"], ptr[:, None], axis=1)[:, 0]
         hit = cur == k + 1
         take = lambda name: jnp.where(hit, jnp.take_along_axis(h[name], ptr[:, None], axis=1)[:, 0], 0.0)
@@ -515,6 +578,9 @@ class spike_generator(SpikeSource):
 
     @classmethod
     def emit(cls, p, h, out, k, dt, key, src):
+        if len(out) == 3:  # precise times: (n_conn, M) multiplicities, signed weight factors, offsets
+            c, f, off = out
+            return SpikeEmission(c[src], f[src], None, off[src])
         c, wsum, has_w, wneg = out
         return SpikeEmission(c[src], jnp.where(has_w[src], wsum[src], c[src]), wneg[src])
 

@@ -105,8 +105,9 @@ class sinusoidal_poisson_generator(_ModulatedPoisson):
     (SetDefaults / CopyModel); nestax takes it per generator at create and set. With
     individual_spike_trains=False a spike_recorder connected to the generator itself sees a different
     realisation than the generator's neuron targets (record them through parrot_neuron instead): the
-    SpikeSource protocol gives ``emit`` a key per projection and ``advance`` none. NEST's recordable
-    ``rate`` is not provided. Non-finite values are refused (NEST accepts them).
+    SpikeSource protocol gives ``emit`` a key per projection and ``advance`` none. Non-finite values are
+    refused (NEST accepts them). Recordable (multimeter): ``rate``, r(t) before clipping at 0, at every
+    stamp, active or not (as NEST).
     """
 
     name = "sinusoidal_poisson_generator"
@@ -151,6 +152,16 @@ class sinusoidal_poisson_generator(_ModulatedPoisson):
     def rate_at(cls, p, h, s, dt):
         om = 2.0 * np.pi * p["frequency"] / 1000.0
         return p["rate"] + p["amplitude"] * jnp.sin(om * (s * dt) + p["phase"] * (np.pi / 180.0))
+
+    @classmethod
+    def recordables(cls):
+        return ("rate",)
+
+    @classmethod
+    def sampled_value(cls, p, h, s, dt):
+        """The recordable ``rate`` at stamp s: r(s) unclipped, whether or not the generator is active
+        (NEST: a multimeter samples it every step)."""
+        return cls.rate_at(p, h, s, dt)
 
 
 @register

@@ -77,6 +77,7 @@ class spike_recorder(Recorder):
                   "time_in_steps": Param(False, "1", "Report event times in steps", "bool"), **_BACKEND}
     direction = "in"  # senders -> recorder
     stream = "spikes"
+    keeps_events = True  # NEST's events / n_events across simulate calls (n_events = 0 clears)
 
 
 @register
@@ -91,6 +92,7 @@ class multimeter(Recorder):
     """
 
     name = "multimeter"
+    keeps_events = True  # NEST's events / n_events across simulate calls (n_events = 0 clears)
     parameters = {
         "record_from": Param((), "1", "Names of the variables to record", "list"),
         "interval": Param(1.0, "ms", "Sampling interval"),
@@ -183,3 +185,4 @@ class weight_recorder(Recorder):
     direction = "synapse"  # attached to connections through the synapse spec
     attach_as = "weight_recorder"
     stream = "weights"
+    keeps_events = True  # NEST's events / n_events across simulate calls (n_events = 0 clears)

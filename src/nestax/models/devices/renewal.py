@@ -328,11 +328,11 @@ class sinusoidal_gamma_generator(_Renewal):
     ======================= ===== ======= ==============================================
 
     Differences from NEST: NEST lets ``individual_spike_trains`` be set only on the model (SetDefaults
-    / CopyModel); nestax takes it per generator at create and set. NEST's recordable ``rate`` is not
-    provided. Lambda is summed step by step (NEST integrates it from the last spike in one piece: the
+    / CopyModel); nestax takes it per generator at create and set. Lambda is summed step by step (NEST integrates it from the last spike in one piece: the
     two differ by rounding). Where Gamma(order, Lambda) underflows (Lambda of several hundred, a
     train silent for long) NEST's hazard is 0 / 0 and the train never spikes again; nestax uses the
-    hazard's limit dt * order * r(t) there. Non-finite values are refused.
+    hazard's limit dt * order * r(t) there. Non-finite values are refused. Recordable (multimeter):
+    ``rate`` r(t) at every stamp, active or not (as NEST).
     """
 
     name = "sinusoidal_gamma_generator"
@@ -374,6 +374,15 @@ class sinusoidal_gamma_generator(_Renewal):
         h["individual"] = np.broadcast_to(np.asarray(p["individual_spike_trains"], bool), (n,)).astype(np.int64)
         h["dt"] = np.full(n, dt)  # advance() is not given the resolution
         return h
+
+    @classmethod
+    def recordables(cls):
+        return ("rate",)
+
+    @classmethod
+    def sampled_value(cls, p, h, s, dt):
+        """The recordable ``rate`` (Hz) at stamp s, active or not (as NEST)."""
+        return 1000.0 * (h["r0"] + h["r1"] * jnp.sin(h["om"] * (s * dt) + h["phi"]))
 
     @classmethod
     def init_run_state(cls, h, k_now):

@@ -118,6 +118,7 @@ class ht_neuron(Neuron):
     settable_state = ("V_m", "theta")  # what NEST's SetStatus accepts
     kind = "neuron"
     ports = RECEPTORS
+    receptor_types = {r: i + 1 for i, r in enumerate(RECEPTORS)}  # NEST's receptor_types
     weight_unit = "1"
     parameters = {
         "E_Na": _P(30.0, "mV", "Sodium reversal potential (V_m and theta are set to it at a spike)"),

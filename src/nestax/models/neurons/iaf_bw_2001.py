@@ -214,3 +214,107 @@ class iaf_bw_2001(Neuron):
             "_s_pre": jnp.where(spike, s_pre, s["_s_pre"]),
             "_s_delta": jnp.where(spike, delta, s["_s_delta"]),
         }, spike
+
+
+@register
+class iaf_bw_2001_exact(iaf_bw_2001):
+    """Brunel-Wang (2001) conductance-based integrate-and-fire neuron with AMPA, GABA and NMDA receptors,
+    with the NMDA synapses integrated exactly, one gating pair per connection (NEST: iaf_bw_2001_exact).
+
+    Membrane, AMPA and GABA as :class:`iaf_bw_2001`; for every NMDA connection j (weight w_j in nS) the
+    target integrates its own rise variable x_j and gating variable S_j:
+
+        I_NMDA = (V_m - E_ex) / (1 + conc_Mg2 exp(-0.062 V_m) / 3.57) * sum_j w_j S_j
+        dx_j/dt = -x_j / tau_rise_NMDA          (+1 per spike of the connection, x multiplicity)
+        dS_j/dt = -S_j / tau_decay_NMDA + alpha x_j (1 - S_j)
+
+    NEST gives each NMDA connection its own receptor port; nestax does the same through
+    ``own_port_receptors = (3,)``: the engine appends one input port per NMDA connection (in the order
+    the connections were made), delivers the spike multiplicity there and passes the weights as the
+    (n, K) parameter ``own_port_weights``; x_j and S_j are the (n, K) internal states ``_x_NMDA``,
+    ``_s_NMDA``. NMDA input may come from any spiking node (no payload; NEST checks no sender type).
+    As in NEST, NMDA connections are static and are made before the first simulate. The model is slow
+    for many NMDA connections per neuron (a state pair each); :class:`iaf_bw_2001` approximates it.
+
+    Update of step k, covering (k dt, (k+1) dt] (NEST 3.10):
+
+    1. integrate (V_m, s_AMPA, s_GABA, x_j, S_j for all j) as one system over the step with GSL's
+       adaptive RKF45 (absolute error gsl_error_tol over every component, relative 0) and the generator
+       current of this step, not clamped while refractory. I_AMPA, I_GABA, I_NMDA and s_NMDA (= sum_j
+       w_j S_j) are the values of the last right-hand side evaluation, at the integrated state;
+    2. add this step's spike input: s_AMPA, s_GABA += weight x multiplicity, x_j += multiplicity;
+    3. if refractory: count down, V_m = V_reset; else if V_m >= V_th: V_m = V_reset, refractory for
+       round(t_ref/dt) steps, spike stamped (k+1) dt;
+    4. generator current with NEST's one-step lag (engine).
+
+    Receptors: AMPA = 1, GABA = 2, NMDA = 3 for spikes (0 refused); current generators on receptor 0.
+    Weights keep their sign. Parameters: as :class:`iaf_bw_2001` (same names, defaults, units and
+    constraints; no I_e).
+
+    Recordables: V_m, s_AMPA, s_GABA (settable), s_NMDA (sum_j w_j S_j, nS), I_AMPA, I_GABA, I_NMDA (pA);
+    s_NMDA and the currents are read-only as in NEST.
+    """
+
+    name = "iaf_bw_2001_exact"
+    payload_receptors = ()
+    payload_state = ""
+    payload_senders = "any"
+    own_port_receptors = (3,)              # NEST: a unique rport per NMDA connection
+    own_port_state = ("_x_NMDA", "_s_NMDA")
+    settable_state = ("V_m", "s_AMPA", "s_GABA")
+    state = {
+        "V_m": State("mV", "E_L", "Membrane potential"),
+        "s_AMPA": State("nS", 0.0, "AMPA gating variable (weighted)"),
+        "s_GABA": State("nS", 0.0, "GABA gating variable (weighted)"),
+        "s_NMDA": State("nS", 0.0, "Weighted sum of the NMDA gating variables of all connections"),
+        "I_AMPA": State("pA", 0.0, "AMPA current"),
+        "I_GABA": State("pA", 0.0, "GABA current"),
+        "I_NMDA": State("pA", 0.0, "NMDA current"),
+        "refractory_steps": State("1", 0, "Refractory steps left"),
+        "h": State("ms", 0.0, "Integrator's proposed step size (0: start with dt)"),
+        "_x_NMDA": State("1", 0.0, "NMDA rise variable per NMDA connection, (n, K) (internal)"),
+        "_s_NMDA": State("1", 0.0, "NMDA gating variable per NMDA connection, (n, K) (internal)"),
+    }
+
+    @classmethod
+    def port_names(cls, p):
+        return RECEPTORS[:2]   # the NMDA connections get ports of their own after these
+
+    @classmethod
+    def prepare(cls, p, dt):
+        return {"ref_counts": refractory_steps(p["t_ref"], dt), "dt": dt}
+
+    @classmethod
+    def _rhs_exact(cls, p, y, I, W):
+        K = W.shape[0]
+        v = y[0]
+        x, sj = y[3:3 + K], y[3 + K:]
+        s_sum = jnp.sum(sj * W, axis=0)
+        i_ampa, i_gaba, i_nmda = cls._currents(p, jnp.stack([v, y[1], y[2], s_sum]))
+        dv = (-p["g_L"] * (v - p["E_L"]) - (i_ampa + i_gaba + i_nmda) + I) / p["C_m"]
+        head = jnp.stack([dv, -y[1] / p["tau_AMPA"], -y[2] / p["tau_GABA"]])
+        dx = -x / p["tau_rise_NMDA"]
+        ds = -sj / p["tau_decay_NMDA"] + p["alpha"] * x * (1.0 - sj)
+        return jnp.concatenate([head, dx, ds])
+
+    @classmethod
+    def update(cls, p, d, s, syn, I):
+        W = p["own_port_weights"].T                      # (K, n)
+        K = W.shape[0]
+        y = jnp.concatenate([jnp.stack([s["V_m"], s["s_AMPA"], s["s_GABA"]]), s["_x_NMDA"].T, s["_s_NMDA"].T])
+        h = jnp.where(s["h"] > 0, s["h"], d["dt"])
+        y, h, _ = rkf45_evolve(lambda yy, a: cls._rhs_exact(a[0], yy, a[1], a[2]), y, h, d["dt"], (p, I, W),
+                               eps_abs=p["gsl_error_tol"])
+        s_sum = jnp.sum(y[3 + K:] * W, axis=0)
+        i_ampa, i_gaba, i_nmda = cls._currents(p, jnp.stack([y[0], y[1], y[2], s_sum]))
+        x = y[3:3 + K] + syn[2:2 + K]                    # multiplicity per NMDA connection
+        r = s["refractory_steps"]
+        refr = r > 0
+        spike = ~refr & (y[0] >= p["V_th"])
+        v = jnp.where(refr | spike, p["V_reset"], y[0])
+        r = refractory_countdown(r, refr, spike, d["ref_counts"])
+        return {
+            "V_m": v, "s_AMPA": y[1] + syn[0], "s_GABA": y[2] + syn[1], "s_NMDA": s_sum,
+            "I_AMPA": i_ampa, "I_GABA": i_gaba, "I_NMDA": i_nmda, "refractory_steps": r, "h": h,
+            "_x_NMDA": x.T, "_s_NMDA": y[3 + K:].T,
+        }, spike

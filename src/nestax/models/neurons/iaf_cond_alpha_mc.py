@@ -152,6 +152,7 @@ class iaf_cond_alpha_mc(Neuron):
              "soma_curr", "proximal_curr", "distal_curr")
     current_ports = {7: "soma_curr", 8: "proximal_curr", 9: "distal_curr"}
     receptor_types = RECEPTOR_TYPES
+    nest_groups = dict(COMPARTMENTS)  # NEST's sub-dictionaries: soma={"g_L": ...} -> g_L.s
     settable_state = ("V_m.s", "V_m.p", "V_m.d")  # what NEST's SetStatus accepts
     parameters = {
         "V_th": Param(-55.0, "mV", "Spike threshold (soma)"),

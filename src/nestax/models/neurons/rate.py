@@ -21,7 +21,7 @@ import numpy as np
 
 from ..base import Neuron, Param, State
 from ..common import route_by_sign, route_one_port
-from ..registry import register
+from ..registry import models as _MODELS_NOW, register, register_template
 
 
 # ---- input nonlinearities (NEST's nonlinearities_* classes) ---------------------------------------
@@ -278,7 +278,8 @@ def _table(params):
     return f"    {line}\n{body}\n    {line}"
 
 
-_IPN_DOC = """Rate neuron with input noise and {phi} input nonlinearity (NEST: {name}).
+_IPN_DOC = """Rate neuron with input noise and {phi} input nonlinearity (NEST: {name}; also
+    ``nx.rate_neuron_ipn("{phi}")``, NEST's template rate_neuron_ipn).
 
     tau dX/dt = -lambda X + {mu} + phi(h) + sqrt(tau) {sigma} xi(t),   phi(h) = {formula}
 
@@ -301,7 +302,8 @@ _IPN_DOC = """Rate neuron with input noise and {phi} input nonlinearity (NEST: {
     Recordables: rate, noise. Weights: dimensionless; weight >= 0 goes to the excitatory sum.
     """
 
-_OPN_DOC = """Rate neuron with output noise and {phi} input nonlinearity (NEST: {name}).
+_OPN_DOC = """Rate neuron with output noise and {phi} input nonlinearity (NEST: {name}; also
+    ``nx.rate_neuron_opn("{phi}")``, NEST's template rate_neuron_opn).
 
     tau dX/dt = -X + mu + phi(h),   sent: X + sqrt(tau / dt) sigma xi_k,   phi(h) = {formula}
 
@@ -318,7 +320,8 @@ _OPN_DOC = """Rate neuron with output noise and {phi} input nonlinearity (NEST: 
     Recordables: rate, noise, noisy_rate. Weights: dimensionless; weight >= 0 is excitatory.
     """
 
-_TRANSFORMER_DOC = """Rate transformer with {phi} nonlinearity (NEST: {name}).
+_TRANSFORMER_DOC = """Rate transformer with {phi} nonlinearity (NEST: {name}; also
+    ``nx.rate_transformer_node("{phi}")``, NEST's template rate_transformer_node).
 
     X(k+1) = phi(h_k), phi(h) = {formula}; h_k is the weighted sum of the rates arriving in step k
     (with linear_summation=False: the weighted sum of phi of each arriving rate, X = that sum). It
@@ -368,3 +371,64 @@ for _nl in _NONLINEARITIES:
                                                           _TRANSFORMER_DOC)
 for _nl in (_Lin, _Tanh, _ThresholdLin):  # NEST has output-noise models for these three only
     globals()[_neuron_name(_nl, "opn")] = _make(_RateOPN, _nl, _neuron_name(_nl, "opn"), _OPN_DOC)
+
+
+# ---- templates: NEST's rate_neuron_ipn< nonlinearity >, rate_neuron_opn< >, rate_transformer_node< > ------
+# NEST builds its named rate models from three C++ templates and six nonlinearity classes; these
+# factories give the same choice by name and return the registered model (equal, not a copy).
+
+#: nonlinearity names (NEST's model-name stems and its nonlinearities_* class names) -> class
+_NL_BY_NAME = {**{nl.phi_name: nl for nl in _NONLINEARITIES}, "sigmoid_rate_gg_1998": _SigmoidGG1998,
+               **{f"nonlinearities_{nl.phi_name}_rate": nl for nl in _NONLINEARITIES if nl is not _SigmoidGG1998},
+               "nonlinearities_sigmoid_rate_gg_1998": _SigmoidGG1998}
+_TEMPLATES = {
+    "rate_neuron_ipn": lambda nl: _neuron_name(nl, "ipn"),
+    "rate_neuron_opn": lambda nl: _neuron_name(nl, "opn"),
+    "rate_transformer_node": lambda nl: f"rate_transformer_{nl.phi_name}",
+}
+
+
+def _from_template(template, nonlinearity, params):
+    from ...errors import BadParameterError, did_you_mean
+    from ..registry import _MODELS
+    names = [n for n in _NL_BY_NAME if not n.startswith("nonlinearities_")]
+    if not isinstance(nonlinearity, str) or nonlinearity not in _NL_BY_NAME:
+        raise BadParameterError(
+            f"{template}: nonlinearity {nonlinearity!r} is unknown; expected one of "
+            f"{', '.join(repr(n) for n in names)}.{did_you_mean(str(nonlinearity), names)}")
+    name = _TEMPLATES[template](_NL_BY_NAME[nonlinearity])
+    if name not in _MODELS:
+        have = [n for n in names if _TEMPLATES[template](_NL_BY_NAME[n]) in _MODELS]
+        raise BadParameterError(
+            f"{template}: nonlinearity {nonlinearity!r} has no {template} model in NEST 3.10 ({name} does not "
+            f"exist); expected one of {', '.join(repr(n) for n in have)}.")
+    cls = _MODELS[name]
+    return cls(**params) if params else cls
+
+
+def rate_neuron_ipn(nonlinearity, **params):
+    """NEST's template rate_neuron_ipn<nonlinearity>: the named input-noise rate model of that
+    nonlinearity ("gauss", "lin", "sigmoid", "sigmoid_rate_gg_1998", "tanh", "threshold_lin"; NEST's
+    class names "nonlinearities_tanh_rate", ... too). Returns the registered model (``tanh`` ->
+    :class:`tanh_rate_ipn`), or a model spec with ``params`` as overrides:
+    ``sim.create(nx.rate_neuron_ipn("tanh", g=2.0), 10)``."""
+    return _from_template("rate_neuron_ipn", nonlinearity, params)
+
+
+def rate_neuron_opn(nonlinearity, **params):
+    """NEST's template rate_neuron_opn<nonlinearity>: the named output-noise rate model ("lin", "tanh",
+    "threshold_lin": NEST 3.10 has no others). See :func:`rate_neuron_ipn`."""
+    return _from_template("rate_neuron_opn", nonlinearity, params)
+
+
+def rate_transformer_node(nonlinearity, **params):
+    """NEST's template rate_transformer_node<nonlinearity>: the named rate transformer (``tanh`` ->
+    :class:`rate_transformer_tanh`). See :func:`rate_neuron_ipn`."""
+    return _from_template("rate_transformer_node", nonlinearity, params)
+
+
+for _t, _f in (("rate_neuron_ipn", rate_neuron_ipn), ("rate_neuron_opn", rate_neuron_opn),
+               ("rate_transformer_node", rate_transformer_node)):
+    _models = sorted({_TEMPLATES[_t](nl) for nl in _NONLINEARITIES} & set(_MODELS_NOW()))
+    register_template(_t, _f, f"give it a nonlinearity, nestax.{_t}('tanh') or create('{_t}', n, "
+                      f"nonlinearity='tanh'), or name the model ({', '.join(repr(m) for m in _models)}).")

@@ -149,6 +149,7 @@ class pp_cond_exp_mc_urbanczik(Neuron):
     ports = ("soma_exc", "soma_inh", "dendritic_exc", "dendritic_inh", "soma_curr", "dendritic_curr")
     current_ports = {5: "soma_curr", 6: "dendritic_curr"}
     receptor_types = RECEPTOR_TYPES
+    nest_groups = dict(COMPARTMENTS)  # NEST's sub-dictionaries: soma={"g_L": ...} -> g_L.s
     settable_state = ("V_m.s", "V_m.p")  # what NEST's SetStatus accepts
     step_history = ("_dPI",)
     parameters = {

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from ..base import Param
 from ..registry import _MODELS, register
-from . import (bernoulli, clopath, cont_delay, short_term, static, stdp, stdp_dopamine, stdp_more,  # noqa: F401
+from . import (bernoulli, clopath, cont_delay, eprop, short_term, static, stdp, stdp_dopamine, stdp_more,  # noqa: F401
                stdp_variants, tsodyks, urbanczik)  # (they register the models)
 
 #: NEST 3.10's synapse models with _hpc and _lbl variants that nestax has
@@ -39,6 +39,11 @@ def _variant(base, suffix: str):
                           "__module__": __name__}))
 
 
+#: models NEST 3.10 has only an _hpc variant of
+HPC_ONLY = ("eprop_synapse",)
+
 for _name in BASES:
     for _suffix in ("_hpc", "_lbl"):
         _variant(_MODELS[_name], _suffix)
+for _name in HPC_ONLY:
+    _variant(_MODELS[_name], "_hpc")
