@@ -27,7 +27,7 @@ from .nodes import NodeCollection
 from .recording import Connections, Result
 from .recording.window import Window
 from .recording.backends import KernelOption, make_writers
-from .recording.kept import NAMES as kept_names, KeptEvents, check_clear
+from .recording.kept import KeptEvents
 from .units import to_nest, with_unit
 
 _cache_checked = False
@@ -305,15 +305,8 @@ class Simulator:
         first; on any error nothing changes."""
         self._check_nodes(nodes, "set")
         given = unkeyword({**(params or {}), **kwargs})
-        if self._kept_names(nodes, (), given):  # NEST: n_events = 0 clears the stored events
-            if "events" in given:
-                from .errors import ReadOnlyError
-                raise ReadOnlyError(f"{self._net.models_of(nodes._gids)[0].name}: 'events' is read-only; set "
-                                    "n_events = 0 to clear the stored events (as in NEST).")
-            for m in self._net.models_of(nodes._gids):
-                check_clear(m, given["n_events"])
-            self._kept.clear(nodes._gids, self.k, self._keeping())
-            return
+        if self._kept.answers(self._net, nodes._gids, given):  # NEST: n_events = 0 clears the stored events
+            return self._kept.set_given(self._net, nodes._gids, given, self.k)
         self._pull()
         with self._net.unchanged_on_error():
             changes = self._net.prepare_set(nodes._gids, unkeyword({**(params or {}), **kwargs}), self.k)
@@ -336,10 +329,8 @@ class Simulator:
     def get(self, nodes, *names, unit=True):
         """Parameters / state of ``nodes``: one name -> array (Quantity); several -> dict; none -> all."""
         self._check_nodes(nodes, "get")
-        if self._kept_names(nodes, names):  # NEST's events kept since the last n_events = 0
-            res = {n: [getattr(self._kept, n)(g) for g in nodes._gids] for n in names}
-            res = {n: v[0] if len(v) == 1 else v for n, v in res.items()}
-            return res[names[0]] if len(names) == 1 else res
+        if self._kept.answers(self._net, nodes._gids, names):  # NEST's events kept since the last n_events = 0
+            return self._kept.read(nodes._gids, names)
         self._pull()
         out = self._net.get(nodes._gids, names, None)
         res = {}
@@ -451,22 +442,9 @@ class Simulator:
         if error is not None:
             window.fail(error)
         res = window.finish()
-        if self._keeping():
+        if self._kept.keeping(self._net):
             self._kept.add(k0, res)
         return res
-
-    def _keeping(self):
-        """Global ids of the recorders that keep their events across calls (Recorder.keeps_events)."""
-        return [int(g) for b in self._net.blocks if b.model.kind == "recorder" and b.model.keeps_events
-                for g in b.gids]
-
-    def _kept_names(self, nodes, names, given=None):
-        """True if ``names`` (or the keys of ``given``) are only kept-event names of keeping recorders."""
-        keys = list(given) if given is not None else list(names)
-        if not keys or not all(n in kept_names for n in keys):
-            return False
-        models = self._net.models_of(nodes._gids)
-        return all(m.kind == "recorder" and m.keeps_events for m in models)
 
     def _remember_initial_state(self):
         """The neuron states and plastic connection values the first simulate call starts from (reset())."""

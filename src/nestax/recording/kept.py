@@ -48,6 +48,37 @@ class KeptEvents:
     def add(self, k0, result):
         self.windows.append((k0, result))
 
+    @staticmethod
+    def keeping(net):
+        """Global ids of the recorders that keep their events across calls (Recorder.keeps_events)."""
+        return [int(g) for b in net.blocks if b.model.kind == "recorder" and b.model.keeps_events for g in b.gids]
+
+    @staticmethod
+    def answers(net, gids, keys) -> bool:
+        """True if ``keys`` are all kept-event names (events, n_events) and ``gids`` all keeping recorders."""
+        keys = list(keys)
+        if not keys or not all(n in NAMES for n in keys):
+            return False
+        return all(m.kind == "recorder" and m.keeps_events for m in net.models_of(gids))
+
+    def read(self, gids, names):
+        """sim.get of kept-event names: one name -> its value (a list for several recorders); several
+        names -> a dict."""
+        res = {n: [getattr(self, n)(g) for g in gids] for n in names}
+        res = {n: v[0] if len(v) == 1 else v for n, v in res.items()}
+        return res[names[0]] if len(names) == 1 else res
+
+    def set_given(self, net, gids, given, k):
+        """sim.set of kept-event names: ``n_events = 0`` clears (NEST); anything else is an error."""
+        models = net.models_of(gids)
+        if "events" in given:
+            from ..errors import ReadOnlyError
+            raise ReadOnlyError(f"{models[0].name}: 'events' is read-only; set n_events = 0 to clear the stored "
+                                "events (as in NEST).")
+        for m in models:
+            check_clear(m, given["n_events"])
+        self.clear(gids, k, self.keeping(net))
+
     def clear(self, gids, k, keeping):
         """Recorders ``gids`` cleared at step ``k``; ``keeping``: every gid that keeps events."""
         for g in gids:
