@@ -276,40 +276,47 @@ class _Func(Parameter):
     def value(self, ctx):
         v = [a.value(ctx) for a in self.args]
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            if self.name == "exp":
-                return np.exp(v[0])
-            if self.name == "sin":
-                return np.sin(v[0])
-            if self.name == "cos":
-                return np.cos(v[0])
-            if self.name == "min":
-                return np.minimum(v[0], v[1])
-            if self.name == "max":
-                return np.maximum(v[0], v[1])
-            if self.name == "pow":
-                return np.power(v[0], v[1])
-            if self.name == "gaussian":
-                mean, std = self.args[1].v, self.args[2].v
-                dx = v[0] - mean
-                return np.exp(-dx * dx * (1.0 / (2 * std * std)))
-            if self.name == "exponential":
-                return np.exp(-v[0] * (1.0 / self.args[1].v))
-            if self.name == "gaussian2D":
-                mx, my, sx, sy, rho = (a.v for a in self.args[2:])
-                xt = 1.0 / (2.0 * (1.0 - rho * rho) * sx * sx)
-                yt = 1.0 / (2.0 * (1.0 - rho * rho) * sy * sy)
-                xyt = rho / ((1.0 - rho * rho) * sx * sy)
-                dx, dy = v[0] - mx, v[1] - my
-                return np.exp(-dx * dx * xt - dy * dy * yt + dx * dy * xyt)
-            if self.name == "gamma":
-                kappa, theta = self.args[1].v, self.args[2].v
-                inv = 1.0 / theta
-                delta = inv ** kappa / _math.gamma(kappa)
-                return np.power(v[0], kappa - 1.0) * np.exp(-1.0 * inv * v[0]) * delta
-        raise AssertionError(self.name)  # pragma: no cover
+            return _FUNCS[self.name](v, self.args)
 
     def __repr__(self):
         return f"{self.name}({', '.join(map(repr, self.args))})"
+
+
+def _gaussian(v, args):
+    mean, std = args[1].v, args[2].v
+    dx = v[0] - mean
+    return np.exp(-dx * dx * (1.0 / (2 * std * std)))
+
+
+def _gaussian2d(v, args):
+    mx, my, sx, sy, rho = (a.v for a in args[2:])
+    xt = 1.0 / (2.0 * (1.0 - rho * rho) * sx * sx)
+    yt = 1.0 / (2.0 * (1.0 - rho * rho) * sy * sy)
+    xyt = rho / ((1.0 - rho * rho) * sx * sy)
+    dx, dy = v[0] - mx, v[1] - my
+    return np.exp(-dx * dx * xt - dy * dy * yt + dx * dy * xyt)
+
+
+def _gamma(v, args):
+    kappa, theta = args[1].v, args[2].v
+    inv = 1.0 / theta
+    delta = inv ** kappa / _math.gamma(kappa)
+    return np.power(v[0], kappa - 1.0) * np.exp(-1.0 * inv * v[0]) * delta
+
+
+#: what each _Func computes from its arguments' values ``v`` (and its constant arguments ``args``)
+_FUNCS = {
+    "exp": lambda v, args: np.exp(v[0]),
+    "sin": lambda v, args: np.sin(v[0]),
+    "cos": lambda v, args: np.cos(v[0]),
+    "min": lambda v, args: np.minimum(v[0], v[1]),
+    "max": lambda v, args: np.maximum(v[0], v[1]),
+    "pow": lambda v, args: np.power(v[0], v[1]),
+    "gaussian": _gaussian,
+    "exponential": lambda v, args: np.exp(-v[0] * (1.0 / args[1].v)),
+    "gaussian2D": _gaussian2d,
+    "gamma": _gamma,
+}
 
 
 def exp(x):

@@ -50,6 +50,9 @@ def grid_times(cls, name, t, dt, allow_offgrid):
     return np.ceil(steps)
 
 
+_NEVER = np.iinfo(np.int32).max // 2  # step index of an unused slot of a padded list
+
+
 class _Device(Model):
     """Common parts: start/stop/origin in steps, checks."""
 
@@ -141,8 +144,58 @@ class ac_generator(CurrentSource):
         return p["offset"] + p["amplitude"] * jnp.sin(om * t + p["phase"] * np.pi / 180.0)
 
 
+class _PiecewiseConstant:
+    """A value that is amplitude_values[i] from amplitude_times[i] on (absolute times, as NEST; 0 before
+    the first), for step_current_generator and step_rate_generator. A ``set`` between simulate calls
+    keeps the value in force until the next listed time still to come (NEST's state, carry_over)."""
+
+    @classmethod
+    def check_grid(cls, p, dt):
+        super().check_grid(p, dt)
+        cls.host_arrays(p, dt)  # amplitude_times on the grid (or allow_offgrid_times), on distinct steps
+
+    @classmethod
+    def host_arrays(cls, p, dt):
+        h = super().host_arrays(p, dt)
+        n = len(p["amplitude_times"])
+        L = max(1, max((len(np.asarray(t).reshape(-1)) for t in p["amplitude_times"]), default=1))
+        steps = np.full((n, L), _NEVER, dtype=np.int64)
+        vals = np.zeros((n, L))
+        for i, (t, v, off) in enumerate(zip(p["amplitude_times"], p["amplitude_values"],
+                                            np.broadcast_to(p["allow_offgrid_times"], (n,)))):
+            t = np.asarray(t, float).reshape(-1)
+            st = grid_times(cls, "amplitude_times", t, dt, bool(off))
+            if len(st) > 1 and not np.all(np.diff(st) > 0):
+                raise BadParameterError(
+                    f"{cls.name}: amplitude_times {list(t)} ms fall on the same grid step at resolution {dt} ms "
+                    "(NEST: 'amplitude times must be at strictly increasing time steps').")
+            steps[i, :len(t)] = st.astype(np.int64)
+            vals[i, :len(t)] = np.asarray(v, float).reshape(-1)
+        h["amp_steps"], h["amp_vals"] = steps, vals
+        # hidden parameters written by carry_over (none: from step -1, value 0)
+        h["held_amp"] = np.asarray(p.get("_held_amp", np.zeros(n)), float)
+        h["held_from"] = np.asarray(p.get("_held_from", np.full(n, -1)), np.int64)
+        return h
+
+    @classmethod
+    def carry_over(cls, old_p, new_p, k, dt):
+        """NEST keeps the value in force at a SetStatus until the next listed time still to come."""
+        held = np.asarray(cls.amplitude(old_p, cls.host_arrays(old_p, dt), k, dt), float)
+        return {**new_p, "_held_amp": held, "_held_from": np.full(len(held), k, np.int64)}
+
+    @classmethod
+    def amplitude(cls, p, h, s, dt):
+        s = jnp.asarray(s)[..., None]  # a stamp for all, or one per row of h
+        passed = h["amp_steps"] <= s
+        idx = jnp.sum(passed, axis=1) - 1
+        val = jnp.take_along_axis(h["amp_vals"], jnp.maximum(idx, 0)[:, None], axis=1)[:, 0]
+        val = jnp.where(idx >= 0, val, 0.0)
+        changed = jnp.any((h["amp_steps"] > h["held_from"][:, None]) & passed, axis=1)
+        return jnp.where(changed, val, h["held_amp"])
+
+
 @register
-class step_current_generator(CurrentSource):
+class step_current_generator(_PiecewiseConstant, CurrentSource):
     """Piecewise-constant current (NEST: step_current_generator).
 
     The current is amplitude_values[i] from amplitude_times[i] until the next change. Times must be
@@ -180,50 +233,6 @@ class step_current_generator(CurrentSource):
                 raise BadParameterError(f"step_current_generator: amplitude_values = {list(v)} must be finite "
                                         "(pA).")
 
-    @classmethod
-    def check_grid(cls, p, dt):
-        super().check_grid(p, dt)
-        cls.host_arrays(p, dt)  # amplitude_times on the grid (or allow_offgrid_times), distinct steps
-
-    @classmethod
-    def host_arrays(cls, p, dt):
-        h = super().host_arrays(p, dt)
-        n = len(p["amplitude_times"])
-        L = max(1, max((len(t) for t in p["amplitude_times"]), default=1))
-        steps = np.full((n, L), np.iinfo(np.int32).max // 2, dtype=np.int64)
-        vals = np.zeros((n, L))
-        for i, (t, v, off) in enumerate(zip(p["amplitude_times"], p["amplitude_values"],
-                                            np.broadcast_to(p["allow_offgrid_times"], (n,)))):
-            t = np.asarray(t, float)
-            st = grid_times(cls, "amplitude_times", t, dt, off)
-            if len(st) > 1 and not np.all(np.diff(st) > 0):
-                raise BadParameterError(
-                    f"step_current_generator: amplitude_times {list(t)} fall on the same grid step at "
-                    f"resolution {dt} ms.")
-            steps[i, :len(t)] = st.astype(np.int64)
-            vals[i, :len(v)] = v
-        # times are absolute (relative to origin 0 of the simulation), as in NEST
-        h["amp_steps"] = steps
-        h["amp_vals"] = vals
-        # a set between simulate calls at step K keeps the amplitude in force (NEST's state) until the
-        # first listed time after K; hidden parameters written by carry_over (none: from step -1, 0 pA)
-        h["held_amp"] = np.asarray(p.get("_held_amp", np.zeros(n)), float)
-        h["held_from"] = np.asarray(p.get("_held_from", np.full(n, -1)), np.int64)
-        return h
-
-    @classmethod
-    def carry_over(cls, old_p, new_p, k, dt):
-        """NEST keeps the amplitude in force at a SetStatus until the next listed time still to come."""
-        held = np.asarray(cls.amplitude(old_p, cls.host_arrays(old_p, dt), k, dt), float)
-        return {**new_p, "_held_amp": held, "_held_from": np.full(len(held), k, np.int64)}
-
-    @classmethod
-    def amplitude(cls, p, h, s, dt):
-        idx = jnp.sum(h["amp_steps"] <= s, axis=1) - 1
-        val = jnp.take_along_axis(h["amp_vals"], jnp.maximum(idx, 0)[:, None], axis=1)[:, 0]
-        val = jnp.where(idx >= 0, val, 0.0)
-        changed = jnp.any((h["amp_steps"] > h["held_from"][:, None]) & (h["amp_steps"] <= s), axis=1)
-        return jnp.where(changed, val, h["held_amp"])
 
 
 @register

@@ -7,15 +7,13 @@ min_delay in steps), because NEST computes these devices one min_delay slice ahe
 """
 from __future__ import annotations
 
-import jax.numpy as jnp
 import numpy as np
 
 from ..base import Param, RateSource
 from ..registry import register
 from ...errors import BadParameterError
-from .generators import _WINDOW, _Device, grid_times
+from .generators import _WINDOW, _Device, _PiecewiseConstant
 
-_NEVER = np.iinfo(np.int32).max // 2  # step index of an unused slot of a padded list
 
 
 class _RateDevice(_Device, RateSource):
@@ -28,7 +26,7 @@ class _RateDevice(_Device, RateSource):
 
 
 @register
-class step_rate_generator(_RateDevice):
+class step_rate_generator(_PiecewiseConstant, _RateDevice):
     """Piecewise-constant rate sent to rate neurons (NEST: step_rate_generator).
 
     The rate is amplitude_values[i] from amplitude_times[i] until the next change (0 before the
@@ -93,48 +91,3 @@ class step_rate_generator(_RateDevice):
             if not np.all(np.isfinite(v)):
                 raise BadParameterError(f"{cls.name}: amplitude_values = {list(v)} Hz is invalid; expected finite "
                                         "rates.")
-
-    @classmethod
-    def check_grid(cls, p, dt):
-        super().check_grid(p, dt)
-        cls.host_arrays(p, dt)  # times on the grid (or allow_offgrid_times), on distinct steps
-
-    @classmethod
-    def host_arrays(cls, p, dt):
-        h = super().host_arrays(p, dt)
-        n = len(p["amplitude_times"])
-        L = max(1, max((len(np.asarray(t).reshape(-1)) for t in p["amplitude_times"]), default=1))
-        steps = np.full((n, L), _NEVER, dtype=np.int64)
-        vals = np.zeros((n, L))
-        for i, (t, v, off) in enumerate(zip(p["amplitude_times"], p["amplitude_values"],
-                                            np.broadcast_to(p["allow_offgrid_times"], (n,)))):
-            t = np.asarray(t, float).reshape(-1)
-            st = grid_times(cls, "amplitude_times", t, dt, bool(off))
-            if len(st) > 1 and not np.all(np.diff(st) > 0):
-                raise BadParameterError(
-                    f"{cls.name}: amplitude_times {list(t)} ms fall on the same grid step at resolution {dt} ms "
-                    "(NEST: 'amplitude times must be at strictly increasing time steps').")
-            steps[i, :len(t)] = st.astype(np.int64)
-            vals[i, :len(t)] = np.asarray(v, float).reshape(-1)
-        h["amp_steps"], h["amp_vals"] = steps, vals
-        # the rate in force at a set between simulate calls (carry_over), held until the next listed
-        # time after it; none: from step -1, 0
-        h["held_amp"] = np.asarray(p.get("_held_amp", np.zeros(n)), float)
-        h["held_from"] = np.asarray(p.get("_held_from", np.full(n, -1)), np.int64)
-        return h
-
-    @classmethod
-    def carry_over(cls, old_p, new_p, k, dt):
-        """NEST keeps the rate in force at a SetStatus until the next listed time still to come."""
-        held = np.asarray(cls.amplitude(old_p, cls.host_arrays(old_p, dt), k, dt), float)
-        return {**new_p, "_held_amp": held, "_held_from": np.full(len(held), k, np.int64)}
-
-    @classmethod
-    def amplitude(cls, p, h, s, dt):
-        s = jnp.asarray(s)[..., None]  # a stamp for all, or one per row of h
-        passed = h["amp_steps"] <= s
-        idx = jnp.sum(passed, axis=1) - 1
-        val = jnp.take_along_axis(h["amp_vals"], jnp.maximum(idx, 0)[:, None], axis=1)[:, 0]
-        val = jnp.where(idx >= 0, val, 0.0)
-        changed = jnp.any((h["amp_steps"] > h["held_from"][:, None]) & passed, axis=1)
-        return jnp.where(changed, val, h["held_amp"])
