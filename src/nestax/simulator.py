@@ -371,10 +371,7 @@ class Simulator:
         changes = self._net.prepare_conn_set(conns._sel, unkeyword(given))
         self._net.apply_conn_set(changes)
         if self._t0 is not None:  # a static weight is a parameter: reset() keeps the value set here
-            for ci, key, _ in changes:
-                c = self._net.conns[ci]
-                if key == "weight" and not c.synapse.plastic and ci < len(self._t0[1]):
-                    self._t0[1][ci] = (c.weight.copy(), self._t0[1][ci][1])
+            self._net.keep_set_weights(self._t0, changes)
         self._structure_changed()
         return self._connections_of(conns._sel)
 
@@ -386,16 +383,8 @@ class Simulator:
         self._fresh_state = True
         self._pending_row0 = {}
         self._carried = {}  # no input in flight at t = 0
-        self._net.rec_state.clear()  # correlation detectors start empty
         self._kept = KeptEvents()
-        states, plastic = self._t0 or ([], [])
-        for c, (w0, p0) in zip(self._net.conns, plastic):
-            c.weight, c.plastic = w0, p0  # plastic weights back to their values at the first simulate
-        for i, blk in enumerate(self._net.blocks):
-            if blk.model.kind == "neuron":
-                # the state the first simulate call started from (create's values, sets before it)
-                blk.state = ({k: v.copy() for k, v in states[i].items()} if i < len(states) and states[i] is not None
-                             else self._net.initial_state(blk.model, blk.params, blk.n, {}))
+        self._net.restore(self._t0)  # states and plastic weights of the first simulate (create's, sets before)
 
     def cont(self, duration, **kw):
         """Same as :meth:`simulate` (brainpy.state spelling)."""
@@ -416,7 +405,7 @@ class Simulator:
         writers = make_writers(self, self._net)  # record_to 'ascii'/'screen': every file check before the run
         t_build = _time.perf_counter()
         if self.k == 0:
-            self._remember_initial_state()
+            self._t0 = self._net.snapshot()  # what reset() returns to
         runner = self._prepare()
         self.timings["prepare_s"] = _time.perf_counter() - t_build
         k0 = self.k
@@ -445,13 +434,6 @@ class Simulator:
         if self._kept.keeping(self._net):
             self._kept.add(k0, res)
         return res
-
-    def _remember_initial_state(self):
-        """The neuron states and plastic connection values the first simulate call starts from (reset())."""
-        self._t0 = ([{k: np.array(v) for k, v in b.state.items()} if b.model.kind == "neuron" else None
-                     for b in self._net.blocks],
-                    [(c.weight.copy(), None if c.plastic is None else {k: v.copy() for k, v in c.plastic.items()})
-                     for c in self._net.conns])
 
     def _prepare(self) -> Runner:
         """The runner of the current network, lowered and with a run state at step k."""

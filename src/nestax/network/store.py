@@ -169,6 +169,33 @@ class Network:
         cls.finalize()
         return cls
 
+    # ------------------------------------------------------------------ reset
+    def snapshot(self):
+        """The neuron states and connection values a first simulate call starts from (for reset)."""
+        return ([{k: np.array(v) for k, v in b.state.items()} if b.model.kind == "neuron" else None
+                 for b in self.blocks],
+                [(c.weight.copy(), None if c.plastic is None else {k: v.copy() for k, v in c.plastic.items()})
+                 for c in self.conns])
+
+    def keep_set_weights(self, snap, changes):
+        """A static weight set between runs is a parameter: the snapshot takes the new value."""
+        for ci, key, _ in changes:
+            c = self.conns[ci]
+            if key == "weight" and not c.synapse.plastic and ci < len(snap[1]):
+                snap[1][ci] = (c.weight.copy(), snap[1][ci][1])
+
+    def restore(self, snap):
+        """Back to ``snap`` (None: nothing ran yet): plastic values of the connections it knows, and every
+        neuron block's state (blocks created after it start from their model's initial state)."""
+        states, plastic = snap or ([], [])
+        for c, (w0, p0) in zip(self.conns, plastic):
+            c.weight, c.plastic = w0, p0
+        for i, blk in enumerate(self.blocks):
+            if blk.model.kind == "neuron":
+                blk.state = ({k: v.copy() for k, v in states[i].items()} if i < len(states) and states[i] is not None
+                             else self.initial_state(blk.model, blk.params, blk.n, {}))
+        self.rec_state.clear()  # correlation detectors start empty
+
     def set_shared(self, base, cls, shared):
         """SetDefaults of the shared parameters ``shared`` of _hom model ``base`` (new defaults in
         ``cls``): every existing connection of the model takes the new values, as in NEST."""
