@@ -26,6 +26,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import native
+
 EVENT_MIN_SYNAPSES = 20_000
 
 
@@ -56,6 +58,8 @@ class ProjectionPlan:
     capacity: int = 0       # event mode on accelerators: spikes handled per step in one scatter
                             # (0: loop over batches). The engine checks after each chunk that no
                             # step had more spiking sources and reruns the chunk with more if one did.
+    native: bool = False    # on the CPU: the additions are made by the native kernels
+                            # (nestax.engine.native, same order and sums as the pure-JAX scatters)
 
 
 def argsort_ints(x: np.ndarray, n: int) -> np.ndarray:
@@ -91,7 +95,7 @@ def build_projection(src_block, tgt_block, n_pre, src, flat_tgt, w, d, counts, p
         arrays["w"] = np.asarray(w[:1] if const_w else w)
         arrays["d"] = np.asarray(d[:1] if const_d else d, np.int32)
         return ProjectionPlan(src_block, tgt_block, mode, n_pre, n_syn, const_w=const_w, const_d=const_d,
-                              counts=counts), arrays
+                              counts=counts, native=native.enabled()), arrays
     order = argsort_ints(src, n_pre)
     s_sorted = src[order]
     deg = np.bincount(s_sorted, minlength=n_pre)
@@ -112,8 +116,11 @@ def build_projection(src_block, tgt_block, n_pre, src, flat_tgt, w, d, counts, p
         Dl = np.ones((rows, M), np.int32)
         Dl[s_sorted, col] = d[order]
     arrays.update(tgt=T, w=W, d=Dl)
+    use_native = native.enabled()
+    if use_native:  # the used length of each row: the native kernel skips the padding
+        arrays["deg"] = np.append(deg, 0).astype(np.int32)
     return ProjectionPlan(src_block, tgt_block, mode, n_pre, n_syn, row_len=M, batch=batch_size(n_pre),
-                          const_w=const_w, const_d=const_d, counts=counts), arrays
+                          const_w=const_w, const_d=const_d, counts=counts, native=use_native), arrays
 
 
 def deliver(plan: ProjectionPlan, a, ring, cnt, k, D, slot_size, spike_list=None):
@@ -123,8 +130,12 @@ def deliver(plan: ProjectionPlan, a, ring, cnt, k, D, slot_size, spike_list=None
         x = cnt_f[a["src"]]
         val = x if plan.counts else x * (a["w"][0] if plan.const_w else a["w"])
         dd = a["d"][0] if plan.const_d else a["d"]
+        if plan.native:
+            return native.dense_add(ring, k, dd, a["tgt"], val, D, slot_size)
         flat = ((k + dd) % D) * slot_size + a["tgt"]
         return ring.at[flat].add(val, mode="promise_in_bounds")
+    if plan.native and not plan.capacity:
+        return native.row_scatter(ring, cnt_f, a["tgt"], a["w"], a["d"], a["deg"], k, D, slot_size, plan.counts)
     ranks, n_active = spike_list
     K = plan.capacity or plan.batch
     cnt_ext = jnp.concatenate([cnt_f, jnp.zeros((1,), cnt_f.dtype)])

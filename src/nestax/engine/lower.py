@@ -20,6 +20,7 @@ from . import archive
 from . import step_history as sh
 from . import delivery as dl
 from . import precise as ps
+from . import native
 from ..network.records import gather
 
 UNROLL_MAX_NEURONS = 64  # networks up to this size run their scan unrolled 4x (measured crossover: 50-100)
@@ -97,6 +98,7 @@ class Plan:
     slice_steps: int = 1  # NEST's min_delay in steps: modulated synapses follow its slices
     gap: "GapPlan | None" = None  # gap junctions and NEST's waveform-relaxation settings (None: none)
     precise: "ps.PrecisePlan | None" = None  # targets of precise spikes (engine/precise.py; None: none)
+    native: bool = False  # ring updates (clear, dense adds) by the native CPU kernels (engine/native)
 
     @property
     def n_neurons(self):
@@ -139,6 +141,7 @@ def lower(net, dtype, seed: int, chunk_bytes: int, max_chunk: int, capacity: dic
     ``capacity``: source block -> spikes per step of fixed-capacity event delivery (None: looping
     batches, the default; see :func:`nestax.engine.delivery.deliver`).
     """
+    native.unroll_threefry()  # identical random bits, drawn ~3.7x faster on the CPU
     blocks = net.blocks
     dt = net.dt
     models = {i: b.model for i, b in enumerate(blocks)}
@@ -252,7 +255,7 @@ def lower(net, dtype, seed: int, chunk_bytes: int, max_chunk: int, capacity: dic
     plan = Plan(dt, D, S, neurons, source_plans, projections, rec_dev, post_blocks=post_blocks,
                 tics_per_step=net.tics_per_step, rate_projections=rate_plans,
                 unroll=4 if n_total <= UNROLL_MAX_NEURONS else 1, pad_index=pad_index,
-                mod_blocks=mod_blocks, slice_steps=slice_steps)
+                mod_blocks=mod_blocks, slice_steps=slice_steps, native=native.enabled())
     plan.gap = gap_plan
     plan.precise = precise_plan
     params, host, keys = {}, {}, {}

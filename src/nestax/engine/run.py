@@ -34,6 +34,7 @@ import numpy as np
 
 from . import archive
 from . import delivery as dl
+from . import native
 from . import plastic as pl
 from . import precise as ps
 from . import step_history as sh
@@ -162,6 +163,8 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
     by_block = {nb.block: i for i, nb in enumerate(plan.neurons)}
 
     def add_at(ring, k, d, flat_tgt, val):
+        if plan.native:
+            return native.dense_add(ring, k, d, flat_tgt, val, D, S)
         flat = ((k + d) % D) * S + flat_tgt
         return ring.at[flat].add(val.astype(ring.dtype), mode="promise_in_bounds")
 
@@ -246,7 +249,9 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
         # it can take the input of step k + D (no delivery of this step targets it: 1 <= d < D)
         # (a scatter of zeros: XLA turns a dynamic-update-slice of a constant into a select over the
         # whole ring, whose cost grows with the longest delay)
-        if D * S <= SMALL_RING:  # a few cache lines: the select XLA makes of it costs less than a scatter
+        if plan.native:  # a memset
+            ring = native.ring_clear(ring, k, D, S)
+        elif D * S <= SMALL_RING:  # a few cache lines: the select XLA makes of it costs less than a scatter
             ring = jax.lax.dynamic_update_slice(ring, jnp.zeros((S,), ring.dtype), ((k % D) * S,))
         else:
             ring = ring.at[(k % D) * S + jnp.arange(S)].set(0.0, mode="promise_in_bounds", indices_are_sorted=True,
@@ -399,7 +404,7 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
                                   o_p[arr["proj"][j]["src"]], k, D)
                 continue
             sl = None
-            if pp.mode in ("event", "plastic_event"):
+            if pp.mode == "plastic_event" or (pp.mode == "event" and not (pp.native and not pp.capacity)):
                 if pp.src_block not in spike_lists:
                     spike_lists[pp.src_block] = dl.spike_list(cnt)
                 sl = spike_lists[pp.src_block]
