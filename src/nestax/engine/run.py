@@ -249,10 +249,10 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
         # it can take the input of step k + D (no delivery of this step targets it: 1 <= d < D)
         # (a scatter of zeros: XLA turns a dynamic-update-slice of a constant into a select over the
         # whole ring, whose cost grows with the longest delay)
-        if plan.native:  # a memset
-            ring = native.ring_clear(ring, k, D, S)
-        elif D * S <= SMALL_RING:  # a few cache lines: the select XLA makes of it costs less than a scatter
+        if D * S <= SMALL_RING:  # a few cache lines: the select XLA makes of it costs less than a scatter
             ring = jax.lax.dynamic_update_slice(ring, jnp.zeros((S,), ring.dtype), ((k % D) * S,))
+        elif plan.native:  # a memset
+            ring = native.ring_clear(ring, k, D, S)
         else:
             ring = ring.at[(k % D) * S + jnp.arange(S)].set(0.0, mode="promise_in_bounds", indices_are_sorted=True,
                                                              unique_indices=True)
