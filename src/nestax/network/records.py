@@ -92,7 +92,8 @@ class NodeRef(int):
 def compact(x, dtype):
     """``x`` as an array of ``dtype``; a single 0-d value when every entry is the same."""
     x = np.asarray(x, dtype)
-    return x.reshape(-1)[:1].reshape(()) if x.size and np.all(x == x.flat[0]) else x
+    # a copy: a 0-d view would keep the whole per-connection array alive
+    return x.reshape(-1)[:1].reshape(()).copy() if x.size and np.all(x == x.flat[0]) else x
 
 
 def gather(parts, field):

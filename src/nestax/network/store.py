@@ -970,7 +970,8 @@ def receptor_values(scls, value, n_conn, rng=None):
             not np.all(np.isfinite(r)) or np.any(r != np.round(r)):
         raise BadParameterError(f"{scls.name}: receptor_type = {value!r} is invalid; expected an integer (or one "
                                 f"per connection, {n_conn}).")
-    return np.broadcast_to(r, (n_conn,)).astype(np.int64)
+    # one value: a read-only broadcast view (no n_conn x 8 bytes at connect)
+    return np.broadcast_to(r.astype(np.int64), (n_conn,))
 
 
 def available_memory():
