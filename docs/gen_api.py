@@ -67,6 +67,8 @@ def render() -> str:
     lines += klass(Result, "Result (what `simulate` returns)")
     lines += klass(Connections, "Connections (what `sim.connections` returns)")
     lines += klass(NodeCollection, "NodeCollection")
+    lines += klass(nestax.Batch, "nestax.Batch (batched runs)")
+    lines += klass(nestax.BatchResult, "BatchResult (what `Batch.simulate` returns)")
     lines += module(nestax.random, [n for n in nestax.random.__all__ if n != "Distribution"], "nestax.random")
     lines += module(nestax.plot, [n for n, o in vars(nestax.plot).items()
                                   if inspect.isfunction(o) and not n.startswith("_") and o.__module__ == "nestax.plot"],

@@ -37,6 +37,7 @@ from .models.synapses.bernoulli import bernoulli_synapse
 from .nodes import NodeCollection
 from .result import Result
 from .simulator import Simulator
+from .batch import Batch, BatchResult
 from . import plot
 from . import functional  # neuron models as plain functions (nx.functional.params / init / step / run)
 

@@ -532,6 +532,13 @@ class SpikeSource(Model):
         ``table=``), e.g. a Poisson CDF when they share one rate; None: no table."""
         return None
 
+    @classmethod
+    def pad_table(cls, table, length: int):
+        """``table`` (from :meth:`shared_table`) lengthened to ``length`` entries along its first axis
+        without changing what ``emit`` draws with it, so that batched runs (nx.Batch) can stack the
+        tables of variants with other parameters; None: it cannot be (such variants are refused)."""
+        return None
+
 
 class CurrentSource(Model):
     """Protocol of a device that injects a current (dc, ac, step_current, noise generators).

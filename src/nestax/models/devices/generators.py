@@ -374,6 +374,12 @@ class poisson_generator(SpikeSource):
         return poisson_cdf_table(float(rates[0]) * dt / 1000.0, dtype)
 
     @classmethod
+    def pad_table(cls, table, length):
+        """Entries of 1.0 at the end: a uniform in [0, 1) never reaches them, so no count changes."""
+        table = np.asarray(table)
+        return np.concatenate([table, np.ones(length - len(table), table.dtype)])
+
+    @classmethod
     def emit(cls, p, h, out, k, dt, key, src, pieces=1, table=None):
         on = (k > h["t_lo"]) & (k <= h["t_hi"])
         if table is not None:  # connections that share one mean: one uniform each against the CDF
