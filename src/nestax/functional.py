@@ -235,6 +235,9 @@ def params(model, n: int = 1, dt=0.1, dtype=None, **values) -> Params:
     blk = net.create(cls, n, given)  # sim.create's conversion, defaults and checks
     # the engine's lowering of a lone population: the arrays its compiled step is given
     values = {k: jnp.asarray(v) for k, v in lower(net, dtype, 0, _CHUNK_BYTES, 1).arrays["params"][0].items()}
+    # one entry per neuron here, also where the engine passes a value shared by the block once
+    values = {k: (jnp.broadcast_to(v, (n,) + v.shape[1:]) if k in blk.params and not isinstance(blk.params[k], list)
+                  and v.ndim >= 1 and v.shape[0] == 1 and n > 1 else v) for k, v in values.items()}
     return Params(values, _Host(blk.model, blk.n, blk.params, dt, dtype, leaves=values))
 
 

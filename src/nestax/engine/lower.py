@@ -128,8 +128,19 @@ def float_arrays(d: dict, dtype) -> dict:
 
 def block_params(blk, dtype) -> dict:
     """The run's parameter arrays of node block ``blk``: :func:`float_arrays` plus the numeric stand-ins
-    its model derives for list / string parameters (``Model.run_params``)."""
-    return {**float_arrays(blk.params, dtype), **blk.model.run_params(blk.params)}
+    its model derives for list / string parameters (``Model.run_params``).
+
+    A neuron parameter with the same value for every neuron of the block is passed as one value
+    (shape (1,), which broadcasts, and gathers the same value at any index) for models that declare
+    ``Neuron.params_once``: the step then reads one
+    number instead of a stream of n, which makes the update of a large homogeneous population
+    cheaper (it is bound by memory traffic). ``set`` with per-neuron values gives (n,) again (and a
+    new compile for that shape)."""
+    per_node = float_arrays(blk.params, dtype)  # one entry per node (list-valued parameters stay out)
+    if blk.model.kind == "neuron" and blk.model.params_once and blk.n > 1:
+        per_node = {k: (v[:1] if v.ndim == 1 and v.shape[0] == blk.n and np.all(v == v[0]) else v)
+                    for k, v in per_node.items()}
+    return {**per_node, **blk.model.run_params(blk.params)}
 
 
 def lower(net, dtype, seed: int, chunk_bytes: int, max_chunk: int, capacity: dict | None = None,

@@ -45,6 +45,14 @@ ADVANCE_KEY = 2**31 - 1  # folded into a spike source's step key for advance() (
 SMALL_RING = 4096  # values in the ring buffer below which a step clears its slot with a dynamic-update-slice
 
 
+def fit(new, old):
+    """A state variable computed in the step, in the dtype and shape of its previous value: a model's
+    arithmetic with Python/NumPy scalars may promote, and a value computed from parameters alone has
+    the parameters' shape (a parameter shared by the whole block is passed as one value, see
+    :func:`nestax.engine.lower.block_params`)."""
+    return jnp.broadcast_to(new.astype(old.dtype), old.shape)
+
+
 def _gap_sum(plan, arr, coef_src):
     """Per gap block, the sum over its partners j of g_ij x j's coefficients: (m, K, n) arrays from
     the sources' (m, K, n_src) coefficients."""
@@ -149,7 +157,7 @@ def gap_step(plan, models, arr, states, ring, cur, k, gc):
     states = list(states)
     for b in gp.blocks:
         i = by_block[b]
-        states[i] = {**states[i], **{v: x.astype(states[i][v].dtype) for v, x in kept[b].items()}}
+        states[i] = {**states[i], **{v: fit(x, states[i][v]) for v, x in kept[b].items()}}
     return states, {b: (g_sum[b], gc["inp"][b][lag0]) for b in gp.blocks}, gc
 
 
@@ -263,7 +271,7 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
             if model.signal == "rate" or model.sends_rate_event:  # rate neurons; spiking ones that also send values
                 kw = {"key": jax.random.fold_in(key_of(arr, nb.block, k), 1)} if model.stochastic else {}
                 sent[nb.block], s = model.emit(arr["params"][nb.block], arr["derived"][nb.block], states[i], **kw)
-                states[i] = {name: v.astype(states[i][name].dtype) for name, v in s.items()}
+                states[i] = {name: fit(v, states[i][name]) for name, v in s.items()}
         for j, rp in enumerate(plan.rate_projections):
             if rp.source:  # rate source devices (RateSource): the value of stamp k + 1 + m - d, read now
                 a, sm = arr["rate"][j], models[rp.src_block]
@@ -306,8 +314,8 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
                 precise_out[nb.block] = (spk[0].astype(jnp.int32), spk[1].astype(ring.dtype))
                 spk = spk[0].sum(-1)
             # keep the run's precision: a model's arithmetic with Python/NumPy scalars may promote
-            new_states.append({name: v.astype(states[i][name].dtype) for name, v in s.items()})
-            spikes.append(spk.astype(jnp.int32))
+            new_states.append({name: fit(v, states[i][name]) for name, v in s.items()})
+            spikes.append(jnp.broadcast_to(spk.astype(jnp.int32), (nb.n,)))
         if plan.precise is not None:
             pbuf = ps.clear(pbuf, k, D)
         # 2b. values sent after the update (Neuron.sends_after_update): what the sources computed in this
@@ -327,7 +335,7 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
                 inp = jnp.stack([late[nb.offset + r * (nb.n + 1):nb.offset + r * (nb.n + 1) + nb.n]
                                  for r in range(nb.n_ports)])
                 s = models[b].absorb(arr["params"][b], arr["derived"][b], new_states[i], inp)
-                new_states[i] = {name: v.astype(new_states[i][name].dtype) for name, v in s.items()}
+                new_states[i] = {name: fit(v, new_states[i][name]) for name, v in s.items()}
         post = {b: archive.record(carry["post"][b], spikes[by_block[b]], k, arr["derived_post"][b],
                                   plan.tics_per_step, ring.dtype)
                 for b in plan.post_blocks}

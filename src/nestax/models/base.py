@@ -353,6 +353,12 @@ class Neuron(Model):
     #: It also declares ``gap_slope(p, d, s, I, gap, frac) -> d(gap_state)/dt`` (per ms) at the
     #: fraction ``frac`` of the step, from which the engine builds the Hermite coefficients.
     gap: ClassVar[bool] = False
+    #: the engine may pass a parameter that has the same value for every neuron of a block as one
+    #: value (shape (1,)) instead of n copies: the update of a large homogeneous population then reads
+    #: one number, not a stream. Off by default: XLA compiles the two forms differently (FMA
+    #: contraction), which moves the last bits of adaptive-step ODE models and, near a threshold,
+    #: their NEST parity; exact-integration models whose results are unchanged switch it on.
+    params_once: ClassVar[bool] = False
     #: the state variable a gap neuron sends to its partners (its membrane potential)
     gap_state: ClassVar[str] = "V_m"
     #: state variables that a waveform-relaxation iteration does not restore when it rewinds the

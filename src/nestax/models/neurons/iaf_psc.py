@@ -41,6 +41,7 @@ _COMMON = {
 
 class _IafPscBase(SignedRouting, Neuron):
     kind = "neuron"
+    params_once = True  # exact integration: the same numbers with block-shared parameters passed once
     settable_state = ("V_m",)  # what NEST's SetStatus accepts
     ports = ("ex", "in")
 
@@ -120,8 +121,9 @@ class iaf_psc_delta(OnePortRouting, _IafPscBase):
         keep = p["refractory_input"].astype(bool)
         v_free = d["P30"] * (I + p["I_e"]) + d["P33"] * v + w + jnp.where(keep, buf, 0.0)
         v_free = jnp.maximum(v_free, d["v_min"])
-        discount = jnp.exp(-r * d["dt"] / p["tau_m"])
-        buf = jnp.where(free, jnp.where(keep, 0.0, buf), jnp.where(keep, buf + w * discount, buf))
+        # (the discount, an exp per neuron, is computed only when some neuron keeps refractory input)
+        held = jax.lax.cond(jnp.any(keep), lambda: buf + w * jnp.exp(-r * d["dt"] / p["tau_m"]), lambda: buf)
+        buf = jnp.where(free, jnp.where(keep, 0.0, buf), jnp.where(keep, held, buf))
         v = jnp.where(free, v_free, v)
         r = jnp.where(free, r, r - 1)
         spike = v >= d["theta"]
