@@ -349,3 +349,16 @@ def test_positions_in_vectorised():
     pool = np.array([7, 3, 9, 1])
     np.testing.assert_array_equal(cr.positions_in(np.array([9, 2, 1, 7]), pool), [2, -1, 3, 0])
     assert len(cr.positions_in(np.array([1]), np.array([], int))) == 1
+
+
+def test_constant_connection_fields_do_not_keep_their_per_connection_arrays():
+    """Regression: a constant weight / delay / receptor was stored as a 0-d *view* of the
+    per-connection array it came from, which kept that whole array (n_conn x 8 bytes) alive."""
+    sim = nx.Simulator(dt=0.1, seed=1)
+    a = sim.create(nx.iaf_psc_alpha, 50)
+    sim.connect(a, a, rule="fixed_indegree", indegree=20, weight=3.0, delay=1.0)
+    rec = sim._net.conns[-1]
+    assert len(rec) == 1000
+    for field in ("weight", "delay", "receptor"):
+        x = getattr(rec, field)
+        assert x.ndim == 0 and x.base is None, field
