@@ -11,6 +11,7 @@
     python benchmarks/run.py --repeat 3 --simulators nestax,nest                 # medians of 3 runs
     python benchmarks/run.py --networks hpc_benchmark --simulators nestax,nest     # opt-in: NEST's hpc_benchmark
     python benchmarks/run.py --networks hpc_benchmark --scale 0.1 --T 200         # ... at 1/10 size
+    python benchmarks/run.py --networks microcircuit --scale 0.05 --T 200          # opt-in: Potjans & Diesmann 2014
     python benchmarks/run.py --networks brunel_tsodyks2 --simulators nestax,nest   # opt-in: Brunel 12500, tsodyks2
 
 Each (network, simulator) runs in its own subprocess (``--worker``), which prints one JSON line;
@@ -34,6 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import hpc_benchmark as hpc  # noqa: E402
+import microcircuit as mc  # noqa: E402  (benchmarks/microcircuit.py: HERE comes first on sys.path)
 import networks as nw  # noqa: E402
 
 # equivalence criteria (against the NEST row of the same network)
@@ -46,7 +48,8 @@ BRUNEL_SIZES = {2500: dict(order=500), 12500: dict(order=2500, CE_fixed=1000),
                 50000: dict(order=10000, CE_fixed=1000)}
 SIMULATORS = ("nestax", "nest", "brian2", "brian2-cpp")
 # networks that run only when asked for by name (--networks), with the names that select them
-OPT_IN = {"hpc_benchmark": ("hpc", "hpc_benchmark"), "brunel_tsodyks2": ("tsodyks2", "brunel_tsodyks2")}
+OPT_IN = {"hpc_benchmark": ("hpc", "hpc_benchmark"), "brunel_tsodyks2": ("tsodyks2", "brunel_tsodyks2"),
+          "microcircuit": ("microcircuit", "potjans"), "microcircuit-dc": ("microcircuit-dc",)}
 
 
 # ==================================================================================================
@@ -142,12 +145,15 @@ def builders_of(net):
         return nw.va_nestax, nw.va_nest
     return {"aeif": (nw.adex_nestax, nw.adex_nest), "one-neuron": (nw.one_nestax, nw.one_nest),
             "hpc_benchmark": (hpc.hpc_nestax, hpc.hpc_nest),
-            "brunel_tsodyks2": (brunel_tsodyks2_nestax, brunel_tsodyks2_nest)}[net]
+            "brunel_tsodyks2": (brunel_tsodyks2_nestax, brunel_tsodyks2_nest),
+            "microcircuit": (mc.mc_nestax, mc.mc_nest), "microcircuit-dc": (mc.mc_nestax, mc.mc_nest)}[net]
 
 
 def rec_groups(spec):
     """{population: (first global id, number)} of the recorded neurons of networks that record E and I
-    apart (E[:n_rec_E] and I[:n_rec_I], E created first); {} for the others."""
+    apart (E[:n_rec_E] and I[:n_rec_I], E created first), the microcircuit's 8 populations; {} for the others."""
+    if hasattr(spec, "groups"):
+        return spec.groups()
     if not hasattr(spec, "n_rec_E"):
         return {}
     return {"E": (1, spec.n_rec_E), "I": (spec.NE + 1, spec.n_rec_I)}
@@ -158,6 +164,8 @@ def spec_of(net, scale=1.0):
         return hpc.HPCBenchmark(scale=scale)
     if net == "brunel_tsodyks2":
         return BrunelTsodyks2(order=int(round(2500 * scale)))
+    if net in ("microcircuit", "microcircuit-dc"):
+        return mc.Microcircuit(scale=scale, bg="dc" if net.endswith("-dc") else "poisson")
     if net.startswith("brunel-"):
         return nw.Brunel(**BRUNEL_SIZES[int(net.split("-")[1])])
     if net in ("cuba", "coba"):
@@ -391,7 +399,7 @@ def check(rows):
 
 def pop_rates(r):
     """' (E x Hz, I y Hz)' for rows with population rates, else ''."""
-    pops = [(p, r[f"rate_{p}_hz"]) for p in ("E", "I") if f"rate_{p}_hz" in r]
+    pops = [(k[5:-3], v) for k, v in r.items() if k.startswith("rate_") and k.endswith("_hz") and k != "rate_hz"]
     return " (" + ", ".join(f"{p} {v:.2f} Hz" for p, v in pops) + ")" if pops else ""
 
 
@@ -433,8 +441,9 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="T=100 ms (one neuron: 1 s), Brunel 2500 only")
     ap.add_argument("--only", "--networks", dest="only", default="",
                     help="comma-separated network names or substrings "
-                    "(brunel, brunel-2500, cuba, coba, aeif, one-neuron); the opt-in hpc_benchmark and "
-                    "brunel_tsodyks2 only by name (or 'hpc', 'tsodyks2')")
+                    "(brunel, brunel-2500, cuba, coba, aeif, one-neuron); the opt-in hpc_benchmark, "
+                    "brunel_tsodyks2, microcircuit and microcircuit-dc only by name (or 'hpc', 'tsodyks2', "
+                    "'potjans')")
     ap.add_argument("--aeif", action="store_true", help="no effect (kept for old command lines): the aeif_cond_exp "
                     "network is in the default set")
     ap.add_argument("--seed", type=int, default=1, help="kernel seed (connectivity, Poisson input) of every "
@@ -450,7 +459,7 @@ def main(argv=None):
                     help="subset of nestax,nest,brian2,brian2-cpp (Brian2 runs CUBA/COBA only)")
     ap.add_argument("--scale", type=float, default=1.0, help="size of the opt-in networks: hpc_benchmark has "
                     "scale * 11250 neurons (in-degrees stay 9000 / 2250), brunel_tsodyks2 order 2500 * scale "
-                    "(CE = 0.1 NE) (default 1; e.g. 0.1 for a quick run)")
+                    "(CE = 0.1 NE), microcircuit N_scaling = K_scaling (default 1; e.g. 0.1 for a quick run)")
     ap.add_argument("--T", type=float, default=None, help="biological time in ms (default 1000; --quick 100)")
     ap.add_argument("--T-one", type=float, default=None, help="one-neuron time in ms (default 100000; --quick 1000)")
     ap.add_argument("--warmup", type=float, default=100.0, help="warm-up simulate in ms, timed separately; nestax runs "

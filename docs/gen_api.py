@@ -78,6 +78,8 @@ def render() -> str:
                                      "distance_between", "find_nearest", "find_center"], "nestax.spatial")
     lines += module(nestax.spatial_distributions, nestax.spatial_distributions.__all__, "nestax.spatial_distributions")
     lines += module(nestax.functional, nestax.functional.__all__, "nestax.functional (models as plain functions)")
+    lines += module(nestax.gradients, ["as_function", "SimFunction", "Outputs"], "nestax.gradients (differentiable runs)")
+    lines += module(nestax.surrogate, ["Surrogate", "spike_fn"], "nestax.surrogate (surrogate spike derivatives)")
     lines += module(nestax.nest, ["ResetKernel", "SetKernelStatus", "GetKernelStatus", "Create", "Connect",
                                   "GetConnections", "GetStatus", "SetStatus", "Simulate", "Run", "GetDefaults",
                                   "SetDefaults", "CopyModel", "Models"], "nestax.nest (PyNEST's interface)")

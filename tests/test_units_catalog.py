@@ -61,8 +61,10 @@ SYN_ENDS = {"rate_connection_delayed": "lin_rate_ipn", "rate_connection_instanta
             "clopath_synapse": "aeif_psc_delta_clopath", "diffusion_connection": "siegert_neuron",
             "stdp_dopamine_synapse": "iaf_psc_alpha", "gap_junction": "hh_psc_alpha_gap",
             "urbanczik_synapse": ("parrot_neuron", "pp_cond_exp_mc_urbanczik"),   # (pre, post) where they differ
-            "eprop_synapse": "eprop_iaf", "eprop_learning_signal_connection": ("eprop_readout", "eprop_iaf")}
-SYN_DT = {"eprop_synapse": 1.0}  # resolution (ms) of the test's simulator where 0.1 does not fit (one-step delay)
+            "eprop_synapse": "eprop_iaf", "eprop_learning_signal_connection": ("eprop_readout", "eprop_iaf"),
+            "eprop_synapse_bsshslm_2020": "eprop_iaf_bsshslm_2020",
+            "eprop_learning_signal_connection_bsshslm_2020": ("eprop_readout_bsshslm_2020", "eprop_iaf_bsshslm_2020")}
+SYN_DT = {"eprop_synapse": 1.0, "eprop_synapse_bsshslm_2020": 1.0}  # resolution (ms) of the test's simulator where 0.1 does not fit (one-step delay)
 SYN_DEFAULT_END = "iaf_psc_alpha"
 
 

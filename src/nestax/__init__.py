@@ -40,5 +40,8 @@ from .simulator import Simulator
 from .batch import Batch, BatchResult
 from . import plot
 from . import functional  # neuron models as plain functions (nx.functional.params / init / step / run)
+from .models import surrogate  # surrogate spike derivatives for differentiable runs (docs/gradients.md)
+from . import gradients  # nx.gradients.as_function: a network as a differentiable function
+from .compat_brainpy import dist  # brainpy.state's dist.Normal / Uniform / LogNormal (-> nx.random)
 
 __version__ = "0.1.0"

@@ -368,21 +368,26 @@ def _port_rows(cls, p: Params, inputs, lead: tuple, what: str):
     return syn, I, events
 
 
-def _one_step(cls, p, d, s, syn, I, events, key, k):
+def _one_step(cls, p, d, s, syn, I, events, key, k, threshold=None):
     """One engine step of one neuron block (engine/run.py, phases 1 and 2 for a block without
-    connections): a rate neuron's emit, then update; the state keeps its types; spikes int32."""
+    connections): a rate neuron's emit, then update; the state keeps its types; spikes int32 (with a
+    surrogate ``threshold``: floats that carry its derivative)."""
     step_key = None if key is None else jax.random.fold_in(key, k)
     if cls.signal == "rate" or cls.sends_rate_event:  # the value sent at the start of the step
         kw = {"key": jax.random.fold_in(step_key, 1)} if cls.stochastic else {}
         _, s1 = cls.emit(p, d, s, **kw)
         s = {name: v.astype(s[name].dtype) for name, v in s1.items()}
     kw = {"key": step_key} if cls.stochastic else {}
-    if cls.device_window:
+    if cls.device_window or cls.update_takes_step:
         kw["step"] = (k, 1)
     if cls.precise:
         kw["events"] = events
+    if threshold is not None:
+        kw["threshold"] = threshold
     s1, spk = cls.update(p, d, s, syn, I, **kw)
     s1 = {name: v.astype(s[name].dtype) for name, v in s1.items()}
+    if threshold is not None and threshold.differentiable:
+        return s1, jnp.asarray(spk, syn.dtype)
     if cls.precise:
         return s1, (spk[0].astype(jnp.int32), spk[1].astype(syn.dtype))
     return s1, spk.astype(jnp.int32)
@@ -395,15 +400,31 @@ def _key(cls, key):
     return key if cls.stochastic else None
 
 
-def step(model, p: Params, state: dict, inputs: dict | None = None, dt=0.1, key=None, k=0):
+def step(model, p: Params, state: dict, inputs: dict | None = None, dt=0.1, key=None, k=0, surrogate=None):
     """One step of ``dt`` (ms) from ``state`` with this step's ``inputs`` (see the module's docs):
     returns (new state, spikes). ``k`` is the step's index, which picks the random draws of stochastic
-    models (``fold_in(key, k)``) and the window of device-like models. Pure: jit, vmap and grad apply."""
+    models (``fold_in(key, k)``) and the window of device-like models. ``surrogate`` (a name such as
+    "fast_sigmoid" or an ``nx.surrogate.Surrogate``): float spikes with a surrogate derivative
+    (docs/gradients.md). Pure: jit, vmap and grad apply."""
     cls, p = _as_params(model, p)
     dt = _ms(dt)
     syn, I, events = _port_rows(cls, p, inputs, (), "one value or one per neuron")
     d = cls.prepare(p, dt)
-    return _one_step(cls, p, d, state, syn, I, events, _key(cls, key), jnp.asarray(k, jnp.int32))
+    return _one_step(cls, p, d, state, syn, I, events, _key(cls, key), jnp.asarray(k, jnp.int32),
+                     _threshold(cls, surrogate))
+
+
+def _threshold(cls, surrogate):
+    """The threshold object of a surrogate choice (None: the model's exact threshold)."""
+    if surrogate is None:
+        return None
+    if not cls.differentiable:
+        from .models.registry import lookup, models
+        ok = [n for n in models() if lookup(n).kind == "neuron" and lookup(n).differentiable]
+        raise BadParameterError(f"{cls.name} has no surrogate-gradient hook (Neuron.differentiable); models that "
+                                f"have one: {', '.join(ok)}.")
+    from .models.surrogate import resolve
+    return resolve(surrogate)
 
 
 def _recordables(cls, names):
@@ -419,7 +440,7 @@ def _recordables(cls, names):
 
 
 def run(model, p: Params, state: dict, inputs: dict | None = None, dt=0.1, steps: int | None = None, key=None,
-        k0: int = 0, record=None, states: bool = False) -> Trajectory:
+        k0: int = 0, record=None, states: bool = False, surrogate=None) -> Trajectory:
     """``T`` steps of ``dt`` (ms) from ``state`` with ``lax.scan``: ``inputs`` maps ports and ``"I"`` to
     values with a leading time axis, ``(T,)`` or ``(T, n)`` (``steps=T`` when there are none; with
     ``steps=T``, inputs of T + 1 rows give the input of the step after the run in their last row).
@@ -427,8 +448,10 @@ def run(model, p: Params, state: dict, inputs: dict | None = None, dt=0.1, steps
     per-population names such as cm_default's ``v_comp0`` or ``I_syn_2`` when asked for);
     ``states``: also return every state variable after every step. ``k0``: the index of the first step
     (the random draws of stochastic models). A recordable that shows the next step's input (glif's
-    ``I``) reads row k + 1 of ``inputs`` (0 after the last row). Pure: jit, vmap and grad apply."""
+    ``I``) reads row k + 1 of ``inputs`` (0 after the last row). ``surrogate``: as for :func:`step`
+    (spikes then floats with a surrogate derivative). Pure: jit, vmap and grad apply."""
     cls, p = _as_params(model, p)
+    threshold = _threshold(cls, surrogate)
     dt = _ms(dt)
     inputs = {} if inputs is None else inputs
     lens = {int(np.shape(v)[0]) for k, v in inputs.items() if k != "events"}
@@ -456,7 +479,7 @@ def run(model, p: Params, state: dict, inputs: dict | None = None, dt=0.1, steps
 
     def body(s, x):
         k, syn_k, I_k, ev_k, nxt_k = x
-        s, spk = _one_step(cls, p, d, s, syn_k, I_k, ev_k, key, k)
+        s, spk = _one_step(cls, p, d, s, syn_k, I_k, ev_k, key, k, threshold)
         rec = {name: (nxt_k[name] if name in nxt_k else jnp.broadcast_to(cls.observe(p, s, name), (p.n,)))
                for name in names}
         return s, (spk, rec, s if states else None)

@@ -43,6 +43,18 @@ class NodeCollection:
     def __len__(self):
         return len(self._gids)
 
+    @property
+    def size(self) -> int:
+        """The number of nodes (``len(nodes)``; brainpy.state's spelling)."""
+        return len(self._gids)
+
+    @property
+    def segments(self) -> list:
+        """brainpy.state's view of the collection: one segment per run of nodes from one ``create``
+        call, with ``.population`` (all nodes of that call) and ``.indices`` (positions in it)."""
+        from .compat_brainpy import segments
+        return segments(self)
+
     def __iter__(self):
         for g in self._gids:
             yield type(self)(self._sim, [g])

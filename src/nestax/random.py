@@ -142,4 +142,30 @@ class uniform_int(Distribution):
         return rng.integers(0, int(self.max), n).astype(np.float64)
 
 
-__all__ = ["Distribution", "uniform", "normal", "lognormal", "exponential", "uniform_int"]
+@dataclass(frozen=True)
+class redraw(Distribution):
+    """``base`` drawn again wherever a draw falls outside [min, max] (NEST's ``nest.math.redraw``): the
+    result follows ``base`` truncated to the closed interval. After 1000 rounds with draws still outside,
+    an error (NEST's limit), so an interval ``base`` almost never reaches fails instead of hanging."""
+    base: Distribution
+    min: object = -np.inf
+    max: object = np.inf
+
+    def sample(self, rng, n, unit, where=""):
+        if not isinstance(self.base, Distribution):
+            raise TypeError(f"{where}: redraw needs a random parameter (nest.random.normal(...), ...) to draw "
+                            f"again, got {self.base!r}.")
+        lo, hi = self._v(self.min, unit, where, "redraw.min"), self._v(self.max, unit, where, "redraw.max")
+        if not lo <= hi:
+            raise ValueError(f"{where}: redraw needs min <= max, got min={lo}, max={hi} ({unit}).")
+        d = np.array(self.base.sample(rng, n, unit, where), float)
+        for _ in range(1000):
+            bad = np.flatnonzero((d < lo) | (d > hi))
+            if bad.size == 0:
+                return d
+            d[bad] = self.base.sample(rng, bad.size, unit, where)
+        raise ValueError(f"{where}: redraw of {self.base!r} still outside [{lo}, {hi}] ({unit}) after 1000 "
+                         f"redraws; widen the interval.")
+
+
+__all__ = ["Distribution", "uniform", "normal", "lognormal", "exponential", "uniform_int", "redraw"]

@@ -13,6 +13,7 @@ import time as _time
 import jax
 import numpy as np
 
+from . import compat_brainpy
 from .engine import archive
 from .engine import step_history
 from .engine import precise as _precise
@@ -67,6 +68,14 @@ class Simulator:
         NEST parity needs). 32 is a speed option: see docs/performance.md for its measured accuracy.
     chunk_bytes : int
         Memory budget of the recordings held on the device per chunk of steps.
+    differentiable : bool
+        Allow :meth:`as_function`: the network as a differentiable JAX function of chosen parameters,
+        spikes with surrogate derivatives (docs/gradients.md). Off by default; ``simulate`` is the
+        same either way.
+    surrogate : str or nestax.surrogate.Surrogate
+        The surrogate derivative of the spike threshold in differentiable mode: "fast_sigmoid"
+        (default), "sigmoid", "triangle", "exponential", "gaussian" with scale 1 mV, or
+        ``nx.surrogate.Surrogate(name, scale=..., reset="detach" | "through")``.
     """
 
     # NEST's kernel options of the ascii recording backend (nest.data_path = ... in NEST 3), checked
@@ -76,7 +85,7 @@ class Simulator:
     overwrite_files = KernelOption()  # replace existing files (False: an existing file is an error)
 
     def __init__(self, dt=0.1, seed: int = 1, *, precision: int | None = None, chunk_bytes: int = 64 * 2**20,
-                 max_chunk: int = 10_000):
+                 max_chunk: int = 10_000, differentiable: bool = False, surrogate="fast_sigmoid"):
         dt = float(np.asarray(to_nest(dt, "ms", "Simulator", "dt")))
         if not dt > 0:
             raise BadParameterError(f"Simulator: parameter 'dt' = {dt} ms is invalid; expected a value > 0 ms.")
@@ -114,6 +123,16 @@ class Simulator:
         self.timings = {}
         self.partial_result = None  # the recordings of an interrupted simulate, up to its last chunk
         self._kept = KeptEvents()  # each call's Result, for recorders that keep events (n_events = 0 clears)
+        from .models.surrogate import resolve as _surrogate
+        self.differentiable = bool(differentiable)  # as_function allowed (docs/gradients.md)
+        self.surrogate = _surrogate(surrogate)
+
+    def as_function(self, duration, params=None, poisson: str = "straight_through", connection_gradients: bool = True):
+        """The network as a differentiable function of ``params`` over a run of ``duration`` from t = 0:
+        ``f(values, key=None) -> Outputs`` (``f.init``: the current values), for ``jax.grad``. Needs
+        ``Simulator(differentiable=True)``; see :func:`nestax.gradients.as_function` and docs/gradients.md."""
+        from .gradients import as_function
+        return as_function(self, duration, params, poisson, connection_gradients)
 
     @property
     def t(self):
@@ -165,7 +184,8 @@ class Simulator:
         (a grid's shape or a list of positions sets the number of nodes; see :mod:`nestax.spatial`)."""
         self._invalidate()
         with self._net.unchanged_on_error():
-            block = self._net.create(model, n, create_params(params, kwargs), positions=positions)
+            given = compat_brainpy.create_params(self._net, model, create_params(params, kwargs))
+            block = self._net.create(model, n, given, positions=positions)
         self._structure_changed()
         return NodeCollection(self, block.gids)
 
@@ -182,6 +202,7 @@ class Simulator:
         self._check_nodes(post, "connect", "post")
         syn, model = split_syn_spec(syn_spec, synapse, synapse_model, weight, delay, receptor_type)
         kwargs = unkeyword(kwargs)  # lambda_=... for NEST's parameter 'lambda'
+        compat_brainpy.connect_args(self._net, pre._gids, post._gids, conn_spec if rule is None else rule, kwargs, syn)
         self._node_refs(syn, "connect")
         self._node_refs(kwargs, "connect")
         self._invalidate()
@@ -229,6 +250,20 @@ class Simulator:
     def wfr(self) -> dict:
         """The waveform-relaxation settings in force (see :meth:`set_wfr`)."""
         return dict(self._net.wfr)
+
+    def set_kernel_status(self, params: dict | None = None, **settings):
+        """NEST kernel settings that models declare (``Model.kernel_settings``, e.g. the e-prop
+        bsshslm_2020 models' eprop_update_interval, eprop_learning_window,
+        eprop_reset_neurons_on_update), as ``nest.SetKernelStatus``: quantities or numbers in NEST's
+        units; checked; the next simulate uses them."""
+        self._invalidate()
+        self._net.set_kernel(**{**(params or {}), **settings})
+        self._structure_changed()
+
+    def get_kernel_status(self, name: str | None = None):
+        """The declared kernel settings in force (all as a dict, or the one called ``name``), with units."""
+        from .network import kernel
+        return kernel.status(self._net.kernel, name)
 
     # ------------------------------------------------------------------ model defaults
     def copy_model(self, existing, new_name: str, params: dict | None = None, **kwargs):
@@ -358,6 +393,13 @@ class Simulator:
                            None if target is None else target._gids, synapse_label)
         return self._connections_of(sel)
 
+    def get_connections(self, source=None, target=None, synapse=None):
+        """brainpy.state's spelling of :meth:`connections` (``synapse``: the synapse model). Its
+        ``get('source')`` / ``get('target')`` are population-local indices, as in brainpy.state
+        (``.sources`` / ``.targets`` are global ids); ``get([names])`` gives a dict and
+        ``set(name, values)`` sets one column. See docs/migration.md."""
+        return compat_brainpy.get_connections(self, source, target, synapse)
+
     def _connections_of(self, sel):
         """The :class:`Connections` of ``sel`` ([(record index, positions)])."""
         return Connections(**netconns.columns(self._net, sel), dt=self.dt, _owner=self, _sel=sel)
@@ -393,8 +435,12 @@ class Simulator:
     def run(self, duration, **kw):
         return self.simulate(duration, **kw)
 
-    def simulate(self, duration, progress: bool = False) -> Result:
-        """Advance the network by ``duration`` and return the recordings of this window."""
+    def simulate(self, duration, progress: bool = False, devices=None) -> Result:
+        """Advance the network by ``duration`` and return the recordings of this window.
+
+        ``devices`` (a list of JAX devices, e.g. ``jax.devices()``): run the network split over them,
+        its neurons in equal shards that exchange their spikes every step (docs/multidevice.md); the
+        spikes are those of the run on one device. None: one device."""
         T = float(np.asarray(to_nest(duration, "ms", "simulate", "duration")))
         if T < 0 or not np.isfinite(T):
             raise BadParameterError(f"simulate: duration = {T} ms is invalid; expected a finite value >= 0 ms.")
@@ -406,7 +452,11 @@ class Simulator:
         t_build = _time.perf_counter()
         if self.k == 0:
             self._t0 = self._net.snapshot()  # what reset() returns to
-        runner = self._prepare()
+        if devices is None:
+            runner = self._prepare()
+        else:
+            from .engine import shard
+            runner = shard.prepare(self, devices)
         self.timings["prepare_s"] = _time.perf_counter() - t_build
         k0 = self.k
         window = Window(self._net, runner.low, k0, n_steps, self._pending_row0, self, writers)
@@ -437,6 +487,9 @@ class Simulator:
 
     def _prepare(self) -> Runner:
         """The runner of the current network, lowered and with a run state at step k."""
+        if getattr(self._runner, "base", None) is not None:  # after a run split over devices: one device again
+            self._pull()
+            self._runner, self._fresh_state = self._runner.base, True
         if self._runner is None:
             capacity = self._capacity if os.environ.get("NESTAX_DELIVERY", "loop") == "capacity" else None
             # Measured on an H200 (Brunel 12,500): the looping kernel ran 1536 steps/s, the fixed-capacity

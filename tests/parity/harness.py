@@ -18,6 +18,7 @@ import numpy as np
 import nestax as nx
 
 from .nest_helpers import fresh_nest, mantissa
+from .validation import record_worst
 
 
 @dataclass
@@ -157,13 +158,16 @@ def first_spike(spikes, i):
     return min([k for k, s in spikes if s == i], default=10**9)
 
 
-def compare_traces(ref: Recording, got: Recording, exp: Experiment, tol, shifted=(), label=""):
+def compare_traces(ref: Recording, got: Recording, exp: Experiment, tol, shifted=(), label="", kind=None):
     """Every recordable of every neuron at every common stamp: ``got`` within ``tol(var) -> (atol, rtol)``
     of ``ref``. Variables in ``shifted`` are compared one sample shifted (got at stamp k+1 against ref at
-    stamp k). Returns the max absolute deviation per variable."""
-    worst = {}
+    stamp k). Returns the max absolute deviation per variable. With ``kind`` ('exact' / 'integrator'),
+    each variable's max deviation is recorded for docs/validation_measured.md (tests/parity/validation.py)
+    against the bound it met, atol + rtol * max |ref|."""
+    worst, bound = {}, {}
     for var in exp.rec:
         worst[var] = 0.0
+        bound[var] = 0.0
         for i in range(exp.n):
             _, a, b = aligned(ref, got, var, i, exp)
             if var in shifted:
@@ -171,4 +175,9 @@ def compare_traces(ref: Recording, got: Recording, exp: Experiment, tol, shifted
             worst[var] = max(worst[var], float(np.max(np.abs(b - a))))
             atol, rtol = tol(var)
             np.testing.assert_allclose(b, a, atol=atol, rtol=rtol, err_msg=f"{label} {var} neuron {i}".strip())
+            bound[var] = max(bound[var], atol + rtol * float(np.max(np.abs(a))))
+    if kind is not None:
+        state = getattr(getattr(nx, exp.model, None), "state", {}) or {}
+        record_worst(exp.model, label if label and label != exp.model else "", worst, bound.get, kind,
+                     unit=lambda v: getattr(state.get(v), "unit", None))
     return worst

@@ -20,6 +20,7 @@ import nestax as nx
 
 from .harness import Experiment, aligned, first_spike, run_both, run_nest, run_nestax
 from .nest_helpers import fresh_nest, mantissa
+from .validation import record as vrecord
 
 # Before a neuron's first spike: rounding. XLA's exp differs from glibc's in the last bit for ~15%
 # of arguments (at most ~1.4 ulp); measured max deviation 4e-11 absolute, 3e-12 relative.
@@ -75,6 +76,12 @@ def compare(model, dt, T, params, gen, rec=None, conns=None, spikes=SPIKES, spli
                     np.testing.assert_allclose(mine[m], ref[m], atol=atol, rtol=rtol,
                                                err_msg=f"{model.name} {var} neuron {i} ({part} first spike)")
     assert nx_run.spikes == nest_run.spikes
+    case = f"dt={dt}" + (" split" if splits else "")
+    vrecord(model.name, f"{case} before first spike", worst["pre"], ATOL + RTOL, "integrator",
+            "max |dev| / max(|NEST|, 1), all recordables")
+    vrecord(model.name, f"{case} after first spike", worst["post"],
+            ATOL + RTOL if strict else POST_ATOL + POST_RTOL, "integrator",
+            "max |dev| / max(|NEST|, 1), all recordables")
     print(f"{model.name} dt={dt}: max deviation", {k: float(f"{v:.3g}") for k, v in worst.items()},
           f"{len(nest_run.spikes)} spikes identical")
     return nest_run.events, nest_run.spikes, worst

@@ -18,6 +18,7 @@ import nestax as nx
 
 from .harness import Experiment, aligned, first_spike, run_both, run_nest
 from .nest_helpers import fresh_nest
+from .validation import record as vrecord
 
 ATOL, RTOL = 1e-9, 1e-10
 POST_ATOL, POST_RTOL = 2e-5, 2e-5
@@ -48,6 +49,11 @@ def compare(model, params, gen, T=100.0, dt=0.1, conns=CONNS, splits=None):
                     np.testing.assert_allclose(mine[m], ref[m], atol=atol, rtol=rtol,
                                                err_msg=f"{model.name} {v} neuron {i} ({part} first spike)")
     assert nx_run.spikes == nest_run.spikes
+    case = f"dt={dt}" + (" split" if splits else "")
+    vrecord(model.name, f"{case} before first spike", worst["pre"], ATOL + RTOL, "integrator",
+            "max |dev| / max(|NEST|, 1), all recordables")
+    vrecord(model.name, f"{case} after first spike", worst["post"], POST_ATOL + POST_RTOL, "integrator",
+            "max |dev| / max(|NEST|, 1), all recordables")
     print(model.name, "max scaled deviation", {k: float(f"{x:.3g}") for k, x in worst.items()},
           len(nest_run.spikes), "spikes identical")
     return nest_run.spikes, worst

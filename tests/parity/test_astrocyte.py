@@ -28,6 +28,7 @@ import nestax as nx
 from nestax.errors import BadParameterError, ConnectionError_
 
 from .nest_helpers import fresh_nest, import_nest
+from .validation import record as vrecord
 
 DT = 0.1
 ASTRO_VARS = ("IP3", "Ca_astro", "h_IP3R")
@@ -109,6 +110,8 @@ def test_astrocyte_single():
     assert ref["Ca_astro"][:, 0].max() > 0.5           # the input drives calcium over the SIC threshold
     for v in ASTRO_VARS:
         np.testing.assert_allclose(got[v][:n], ref[v], rtol=0, atol=1e-12, err_msg=v)
+        vrecord("astrocyte_lr_1994", v, float(np.max(np.abs(got[v][:n] - ref[v]))), 1e-12, "integrator",
+                f"{v} max abs dev")
 
 
 # ------------------------------------------------------------------------------ 3. astrocyte_interaction
@@ -193,6 +196,11 @@ def test_interaction_traces(interaction):
     np.testing.assert_allclose(got["I_SIC"][:n], ref["I_SIC"], rtol=0, atol=1e-10, err_msg="I_SIC")
     for v in ("V_m", "g_ex", "w"):
         np.testing.assert_allclose(got[v][:n], ref[v], rtol=0, atol=1e-7, err_msg=v)
+    for v, tol in [*((v, 1e-12) for v in ASTRO_VARS), ("I_SIC", 1e-10), ("V_m", 1e-7), ("g_ex", 1e-7), ("w", 1e-7)]:
+        model = ("astrocyte_lr_1994" if v in ASTRO_VARS else "sic_connection" if v == "I_SIC"
+                 else "aeif_cond_alpha_astro")
+        vrecord(model, f"interaction {v}", float(np.max(np.abs(got[v][:n] - ref[v]))), tol, "integrator",
+                f"{v} max abs dev")
 
 
 def test_sic_schedule(interaction):

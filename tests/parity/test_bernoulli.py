@@ -12,6 +12,7 @@ import pytest
 import nestax as nx
 
 from .nest_helpers import fresh_nest, mantissa
+from .validation import record as vrecord
 
 DT = 0.1
 N_TGT = 20
@@ -65,6 +66,8 @@ def test_transmission_statistics_match_nest(p, event, monkeypatch):
         assert abs(c.mean() - n_spikes * p) < 5 * se / np.sqrt(N_TGT)
         assert 0.5 * se < c.std(ddof=1) < 1.6 * se
     assert len(np.unique(np.round(c_x))) > 5  # the targets draw independently
+    vrecord("bernoulli_synapse", f"p={p}", abs(c_x.mean() - n_spikes * p) / (se / np.sqrt(N_TGT)), 5.0,
+            "statistical", "transmitted count per target |mean - 1100 p| / SE")
 
 
 def test_errors_as_nest():

@@ -59,6 +59,7 @@ from scipy import special, stats
 import nestax as nx
 
 from .nest_helpers import fresh_nest, mantissa
+from .validation import record as vrecord
 
 MODELS = ("mcculloch_pitts_neuron", "ginzburg_neuron", "erfc_neuron")
 
@@ -358,6 +359,10 @@ def test_stationary_fraction_matches_gain_function():
             _within(a.mean(), th, se_a, 4.0, f"NEST {model} {params} fraction on")
             _within(b.mean(), th, se_b, 4.0, f"nestax {model} {params} fraction on")
             _within(b.mean(), a.mean(), np.hypot(se_a, se_b), 4.0, f"{model} {params} nestax vs NEST")
+            vrecord(model, f"on-fraction {params}", abs(b.mean() - a.mean()) / np.hypot(se_a, se_b), 4.0,
+                    "statistical", "on-fraction |nestax - NEST| / combined SE")
+            vrecord(model, f"on-fraction vs theory {params}", abs(b.mean() - th) / se_b, 4.0, "statistical",
+                    "on-fraction |nestax - gain theory| / SE")
             _within(ra.mean(), rth, sr_a, 4.0, f"NEST {model} {params} up-transition rate")
             _within(rb.mean(), rth, sr_b, 4.0, f"nestax {model} {params} up-transition rate")
             _within(rb.mean(), ra.mean(), np.hypot(sr_a, sr_b), 4.0, f"{model} {params} up rate nestax vs NEST")

@@ -20,6 +20,7 @@ import numpy as np
 import nestax as nx
 
 from .nest_helpers import fresh_nest, mantissa
+from .validation import record as vrecord
 
 NE, NI, CE, CI = 800, 200, 80, 20
 J, G, ETA, DELAY = 0.1, 5.0, 2.0, 1.5
@@ -97,3 +98,9 @@ def test_brunel_rate_and_cv_within_nest_seed_range():
         m = 3 * sd + 0.05 * mu
         assert np.all((got >= ref.min() - m) & (got <= ref.max() + m)), f"{what}: {report}"
         assert abs(got.mean() - mu) <= 2 * sd + 0.05 * mu, f"{what} mean: {report}"
+        outside = float(np.max(np.maximum(0.0, np.maximum(ref.min() - got, got - ref.max()))))
+        unit = " (Hz)" if what == "rate" else ""
+        vrecord("iaf_psc_delta", f"Brunel network {what} per seed", outside, m, "statistical",
+                f"{what}: distance outside NEST's seed range{unit}")
+        vrecord("iaf_psc_delta", f"Brunel network {what} mean", abs(got.mean() - mu), 2 * sd + 0.05 * mu,
+                "statistical", f"{what}: |mean nestax - mean NEST|{unit}")

@@ -16,6 +16,7 @@ import nestax as nx
 from nestax.errors import BadParameterError, ConnectionError_
 
 from .nest_helpers import fresh_nest, mantissa
+from .validation import record as vrecord
 
 DT = 0.1
 VARS = ("V_m", "w", "z", "V_th", "u_bar_plus", "u_bar_minus", "u_bar_bar")
@@ -89,6 +90,10 @@ def test_spike_pairing_example(i):
     worst = _compare(tr_ref, tr, 1e-9)
     print(i, w, w_ref, abs(w - w_ref) / abs(w_ref), max(worst.values()))
     assert abs(w - w_ref) <= 1e-9 * abs(w_ref), (w, w_ref)
+    vrecord("clopath_synapse", "pairing weight", abs(w - w_ref) / abs(w_ref), 1e-9, "integrator",
+            "final weight relative dev")
+    vrecord("aeif_psc_delta_clopath", "pairing traces", max(worst.values()), 1e-9, "integrator",
+            "max |dev| / max(1, |NEST|), all recordables")
 
 
 SMALL_PARAMS = {
@@ -221,6 +226,11 @@ def test_small_network_split_runs():
           "changed", int(np.sum(ref_w != np.round(ref_w, 6))))
     assert max(worst.values()) < 1e-7, worst
     assert rel_w < 1e-9, rel_w
+    vrecord("aeif_psc_delta_clopath", "small network before first spike", worst_before, 1e-9, "integrator",
+            "max |dev| / max(1, |NEST|), all recordables")
+    vrecord("aeif_psc_delta_clopath", "small network", max(worst.values()), 1e-7, "integrator",
+            "max |dev| / max(1, |NEST|), all recordables")
+    vrecord("clopath_synapse", "small network weights", rel_w, 1e-9, "integrator", "max weight relative dev")
 
 
 def test_bad_input():

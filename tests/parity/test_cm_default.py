@@ -30,6 +30,7 @@ import nestax as nx
 from nestax.errors import BadParameterError, ConnectionError_, NestaxError, UnitError
 
 from .nest_helpers import fresh_nest, mantissa
+from .validation import record as vrecord
 
 ATOL = 1e-9
 DT = 0.1
@@ -197,6 +198,8 @@ def compare(case, one_population=False):
             worst[var] = max(worst.get(var, 0.0), float(np.max(np.abs(a - b))))
             np.testing.assert_allclose(b, a, atol=ATOL, rtol=0, err_msg=var)
     assert got_spk == ref_spk
+    for var, dev in worst.items():
+        vrecord("cm_default", f"{var}", dev, ATOL, "integrator", f"{var} max abs dev")
     return worst, ref_spk
 
 

@@ -8,6 +8,7 @@ import nestax as nx
 from nestax.errors import BadParameterError
 
 from .nest_helpers import fresh_nest, mantissa
+from .validation import record as vrecord
 
 DT = 0.1
 DELAYS = [1.0, 1.23, 1.25, 1.27, 0.15, 2.0001, 0.1]
@@ -58,6 +59,9 @@ def test_set_delays_between_grid_points_match_nest():
     spikes_nx, d_nx = _nx(DELAYS)
     assert spikes_nx == spikes_nest
     np.testing.assert_allclose(d_nx, d_nest, rtol=0, atol=1e-12)
+    vrecord("cont_delay_synapse", "delays set between grid points",
+            float(np.max(np.abs(np.asarray(d_nx) - np.asarray(d_nest)))), 1e-12, "exact",
+            "delay read back max abs dev (ms); spike times identical")
     assert 1.23 in np.round(d_nx, 6)  # reads back as set, not rounded
 
 

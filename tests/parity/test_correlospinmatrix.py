@@ -20,6 +20,7 @@ from nestax.errors import BadParameterError
 from nestax.models.devices.correlation import correlospinmatrix_detector as CSM
 
 from .nest_helpers import fresh_nest
+from .validation import record as vrecord
 
 DT = 0.1
 
@@ -75,6 +76,8 @@ def test_deterministic_networks_identical(seed):
             assert y.shape == x.shape, (cfg, k)
             assert np.issubdtype(y.dtype, np.integer)
             np.testing.assert_array_equal(y, x, err_msg=f"{cfg}, after call {k}")
+            vrecord("correlospinmatrix_detector", "count_covariance", int(np.sum(y != x)), 0, "exact",
+                    "count_covariance entries differing from NEST's")
         total += int(a[-1].sum())
     assert total > 500  # the windows overlap: the counts are not trivially zero
 

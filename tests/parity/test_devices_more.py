@@ -29,6 +29,7 @@ import nestax as nx
 from nestax.errors import BadParameterError, ConnectionError_
 
 from .nest_helpers import fresh_nest, mantissa
+from .validation import record as vrecord
 
 DT = 0.1
 ATOL = 1e-12
@@ -149,6 +150,10 @@ def test_step_rate_generator_drives_rate_neurons_as_nest(name):
     assert np.any(nt_v != 0) and np.any(ng_v != 0)
     dg = _compare(ng_s, ng_v, xg_t, xg_v, f"{name}: generators' rate")
     dt_ = _compare(nt_s, nt_v, xt_t, xt_v, f"{name}: targets' rate")
+    vrecord("step_rate_generator", "generator rate", dg, ATOL * (1 + float(np.max(np.abs(ng_v)))), "exact",
+            "generator rate max abs dev")
+    vrecord("step_rate_generator", "target rates", dt_, ATOL * (1 + float(np.max(np.abs(nt_v)))), "exact",
+            "rate of the driven rate neurons max abs dev")
     print(f"{name}: max |dev| generator rate {dg:.2e}, target rate {dt_:.2e}")
 
 

@@ -27,6 +27,7 @@ import nestax as nx
 from nestax.models.synapses.eprop import optimizer_params
 
 from .nest_helpers import fresh_nest, mantissa
+from .validation import record as vrecord
 
 REC = ["V_m", "surrogate_gradient", "learning_signal"]
 OUT = ["V_m", "readout_signal", "error_signal", "target_signal"]
@@ -200,10 +201,14 @@ def compare(s, check_gaps=True):
     for v in ("V_m", "surrogate_gradient", "out_V_m", "out_readout_signal", "out_error_signal",
               "out_target_signal"):
         np.testing.assert_allclose(b[v], a[v], atol=1e-12, rtol=0, err_msg=v)
+        vrecord("eprop_readout" if v.startswith("out_") else s["model"], v.removeprefix("out_"),
+                float(np.max(np.abs(b[v] - a[v]))), 1e-12, "exact", f"{v.removeprefix('out_')} max abs dev")
     moved = 0.0
     for name, w in a["W"].items():
         np.testing.assert_allclose(b["W"][name], w, atol=1e-10, rtol=0, err_msg=f"weights {name}")
         moved = max(moved, np.abs(w - s["w_" + name]).max())
+        vrecord("eprop_synapse", f"weights {name} ({s['model']})", float(np.max(np.abs(b["W"][name] - w))), 1e-10,
+                "exact", "final weights max abs dev")
     assert moved > 1e-3, "no weight learned"
     ls_a, ls_b = a["learning_signal"], b["learning_signal"]
     differ = np.abs(ls_a - ls_b) > 1e-12
@@ -413,5 +418,9 @@ def test_supervised_regression_example():
     np.testing.assert_allclose(yb, ya, atol=1e-12, rtol=0)
     np.testing.assert_allclose(rb, ra, atol=1e-12, rtol=0)
     np.testing.assert_allclose(loss_b, loss_a, atol=1e-10, rtol=0)
+    vrecord("eprop_readout", "regression example readout", float(np.abs(rb - ra).max()), 1e-12, "exact",
+            "readout signal max abs dev")
+    vrecord("eprop_synapse", "regression example loss", float(np.abs(loss_b - loss_a).max()), 1e-10, "exact",
+            "loss curve max abs dev")
     print(f"eprop regression: readout max deviation {np.abs(rb - ra).max():.3g}, loss {np.abs(loss_b - loss_a).max():.3g}")
     assert loss_a[-3:].mean() < 0.95 * loss_a[:3].mean()

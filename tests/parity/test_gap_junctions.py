@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import nestax as nx
+from .validation import record as vrecord
 
 nest = pytest.importorskip("nest")
 
@@ -89,6 +90,9 @@ def test_two_neurons_example(wfr, tol):
     assert got.shape == ref.shape
     print("max |dV| mV", wfr, np.abs(got - ref).max())
     assert np.abs(got - ref).max() < tol, np.abs(got - ref).max()
+    for model in ("hh_psc_alpha_gap", "gap_junction"):
+        vrecord(model, "two neurons", float(np.abs(got - ref).max()), tol, "integrator",
+                "V_m max abs dev (mV), waveform relaxation")
     assert len(t) == len(t_ref) and len(t) > 10 and np.allclose(t, t_ref)
 
 
@@ -118,6 +122,8 @@ def test_traub_pair():
         got = _vm(res, mm)
         print("max |dV| mV", wfr, np.abs(got - ref).max())
         assert np.abs(got - ref).max() < 1e-6, np.abs(got - ref).max()
+        vrecord("hh_cond_beta_gap_traub", f"pair {wfr}", float(np.abs(got - ref).max()), 1e-6, "integrator",
+                "V_m max abs dev (mV), waveform relaxation")
         t = np.asarray(getattr(res.events(sr2)["times"], "mantissa", res.events(sr2)["times"]))
         t_ref = sr.events["times"][sr.events["times"] <= 100.0]
         assert len(t) == len(t_ref) > 2 and np.allclose(np.sort(t), np.sort(t_ref))
@@ -171,6 +177,9 @@ def test_inhibitory_network_reduced():
         got = _vm(res, mm)
         print("max |dV| mV", wfr, np.abs(got - ref).max())
         assert np.abs(got - ref).max() < 1e-6, np.abs(got - ref).max()
+        for model in ("hh_psc_alpha_gap", "gap_junction"):
+            vrecord(model, f"network {wfr}", float(np.abs(got - ref).max()), 1e-6, "integrator",
+                    "V_m max abs dev (mV), waveform relaxation")
         ev = res.events(sr2)
         t = np.asarray(getattr(ev["times"], "mantissa", ev["times"]))
         mine = sorted(zip(t, np.asarray(ev["senders"])))

@@ -10,6 +10,7 @@ import pytest
 import nestax as nx
 
 from .nest_helpers import fresh_nest, mantissa
+from .validation import record as vrecord
 
 DT = 0.1
 
@@ -25,11 +26,18 @@ def _sorted_events(ev, var):
     return _steps(ev["times"][o][::n]), np.asarray(ev[var])[o].reshape(-1, n)
 
 
-def _compare(t_a, a, t_b, b, what, atol=1e-9):
+def _compare(t_a, a, t_b, b, what, atol=1e-9, model=None):
     common, ia, ib = np.intersect1d(t_a, t_b, return_indices=True)
     assert len(common) == len(t_a), f"{what}: NEST sample times missing in nestax"
     np.testing.assert_allclose(b[ib], a[ia], atol=atol, rtol=0, err_msg=what)
+    if model is not None:
+        dev = float(np.max(np.abs(np.asarray(b[ib]) - np.asarray(a[ia])))) if len(common) else 0.0
+        var = what.split()[0]
+        vrecord(model, what, dev, atol, "exact", f"{var} max abs dev ({_UNITS.get(var, '')})")
     return common
+
+
+_UNITS = {"V_m": "mV", "I": "pA", "I_syn_ex": "pA", "I_syn_in": "pA"}
 
 
 # ---------------------------------------------------------------------------------- current generators
@@ -99,9 +107,9 @@ def test_current_generator_parity(model, gp, delay, neuron):
     T = 30.0
     tv_n, v_n, ti_n, i_n, sp_n = _run_current(model, gp, delay, neuron, T, True)
     tv_x, v_x, ti_x, i_x, sp_x = _run_current(model, gp, delay, neuron, T, False)
-    common = _compare(tv_n, v_n, tv_x, v_x, "V_m")
+    common = _compare(tv_n, v_n, tv_x, v_x, "V_m", model=model)
     assert len(common) >= 290
-    _compare(ti_n, i_n, ti_x, i_x, "I")
+    _compare(ti_n, i_n, ti_x, i_x, "I", model=model)
     np.testing.assert_array_equal(sp_x, sp_n)
     # the generator's I is nonzero exactly on stamps [start, stop) (and from stamp 1 when start = 0)
     lo, hi = _nominal_window(gp)
@@ -140,7 +148,7 @@ def test_current_generator_two_simulate_calls_continue():
     t = np.concatenate([_steps(mantissa(r.trace_times(mm), u.ms)) for r in parts])
     v = np.concatenate([mantissa(r.trace(mm, "V_m"), u.mV)[:, 0] for r in parts])
     assert np.array_equal(t, np.arange(1, 301))
-    _compare(tv_n, v_n, t, v, "V_m (two calls)")
+    _compare(tv_n, v_n, t, v, "V_m (two calls)", model="ac_generator")
 
 
 def test_step_current_offgrid_times_need_allow_offgrid():
@@ -200,7 +208,7 @@ def test_spike_generator_parity(gp, weight, delay, neuron):
     t_n, v_n, s_n = _run_sg(gp, weight, delay, neuron, T, True)
     t_x, v_x, s_x = _run_sg(gp, weight, delay, neuron, T, False)
     for var in v_n:
-        _compare(t_n, v_n[var], t_x, v_x[var], var)
+        _compare(t_n, v_n[var], t_x, v_x[var], var, model="spike_generator")
     # spike_generator -> spike_recorder directly: same stamps, multiplicity kept
     np.testing.assert_array_equal(s_x, s_n)
 

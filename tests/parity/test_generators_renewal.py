@@ -13,6 +13,7 @@ import nestax as nx
 from nestax.errors import BadParameterError
 
 from .nest_helpers import fresh_nest, mantissa
+from .validation import current_test, record as vrecord
 
 DT = 0.1
 SEEDS = (1, 2)
@@ -28,7 +29,20 @@ def _close(a, b, what, k=5.0):
     se = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
     print(f"{what}: nestax {b.mean():.5g} vs NEST {a.mean():.5g} (se {se:.3g}, {abs(a.mean() - b.mean()) / se:.2f} SE)")
     assert abs(a.mean() - b.mean()) <= k * se, f"{what}: nestax {b.mean():.5g} vs NEST {a.mean():.5g} (se {se:.3g})"
+    _record_close(what, abs(a.mean() - b.mean()) / se if se > 0 else 0.0, k, MODELS_OF_TESTS)
     return a.mean(), b.mean(), se
+
+
+def _record_close(what, z, k, models):
+    """Record |z| (combined SE) for the generator this test is about (by the test name's prefix)."""
+    name = current_test()[1]
+    model = next((m for prefix, m in models if name.startswith(prefix)), None)
+    if model is not None:
+        vrecord(model, what, z, k, "statistical", f"{what}: |nestax - NEST| ensemble means / combined SE")
+
+
+MODELS_OF_TESTS = [("test_gamma_sup", "gamma_sup_generator"), ("test_ppd", "ppd_sup_generator"),
+                   ("test_sinusoidal_gamma", "sinusoidal_gamma_generator")]
 
 
 def _run(side, model, gp, T, n_par=1, seed=1, direct=False, defaults=None, split=None, reset_between=False):

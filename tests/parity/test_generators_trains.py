@@ -13,6 +13,7 @@ import nestax as nx
 from nestax.errors import BadParameterError
 
 from .nest_helpers import fresh_nest, mantissa
+from .validation import current_test, record as vrecord
 
 DT = 0.1
 
@@ -26,7 +27,19 @@ def _close(a, b, what, k=5.0):
     a, b = np.asarray(a, float), np.asarray(b, float)
     se = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
     assert abs(a.mean() - b.mean()) <= k * se, f"{what}: nestax {b.mean():.5g} vs NEST {a.mean():.5g} (se {se:.3g})"
+    _record_close(what, abs(a.mean() - b.mean()) / se if se > 0 else 0.0, k, MODELS_OF_TESTS)
     return a.mean(), b.mean(), se
+
+
+def _record_close(what, z, k, models):
+    """Record |z| (combined SE) for the generator this test is about (by the test name's prefix)."""
+    name = current_test()[1]
+    model = next((m for prefix, m in models if name.startswith(prefix)), None)
+    if model is not None:
+        vrecord(model, what, z, k, "statistical", f"{what}: |nestax - NEST| ensemble means / combined SE")
+
+
+MODELS_OF_TESTS = [("test_pulsepacket", "pulsepacket_generator"), ("test_mip", "mip_generator")]
 
 
 def _run(side, model, gp, T, n_gen=1, n_par=1, delay=DT, direct=False, seed=1, split=None):

@@ -35,6 +35,7 @@ from nestax.models.base import State
 from nestax.models.neurons.gif_pop import history_length
 
 from .nest_helpers import fresh_nest, mantissa
+from .validation import record as vrecord
 
 REC = ["V_m", "n_events", "E_sfa", "mean", "I_syn_ex", "I_syn_in"]
 
@@ -128,6 +129,8 @@ def test_arithmetic_equals_nest_given_its_counts(case):
         scale = max(1.0, float(np.max(np.abs(ref[v]))))
         worst[v] = float(np.max(np.abs(got[v] - ref[v])) / scale)
         np.testing.assert_allclose(got[v], ref[v], rtol=0, atol=1e-9 * scale, err_msg=f"{case} {v}")
+        vrecord("gif_pop_psc_exp", v, worst[v], 1e-9, "exact",
+                f"{v} max abs dev / max(1, max |NEST|), NEST's counts replayed")
     print(case, "max relative deviation", {k: float(f"{x:.2g}") for k, x in worst.items()})
     assert np.ptp(ref["I_syn_in"]) > 1.0 and np.ptp(ref["I_syn_ex"]) > 1.0 and np.ptp(ref["mean"]) > 0.1
 
@@ -202,6 +205,10 @@ def test_activity_statistics_match_nest_ensemble(bino):
     assert ref[:, 0].mean() > 2.0                          # a population that fires
     assert abs(ref[:, 0].mean() - got[:, 0].mean()) <= 4 * se
     assert abs(np.log(got[:, 1].mean() / ref[:, 1].mean())) <= 0.35
+    vrecord("gif_pop_psc_exp", "rate", abs(ref[:, 0].mean() - got[:, 0].mean()) / se, 4.0, "statistical",
+            "|rate nestax - NEST| / combined SE")
+    vrecord("gif_pop_psc_exp", "bin variance", abs(float(np.log(got[:, 1].mean() / ref[:, 1].mean()))), 0.35,
+            "statistical", "|log(10 ms bin variance nestax / NEST)|")
 
 
 # ---- 3. large-N limit: the mean-field trajectory ----------------------------------------------------
@@ -234,6 +241,9 @@ def test_large_population_follows_mean_field():
     assert a_ref[start:].min() > 2.0
     print("large N: max |A_nestax - A_NEST| / A_NEST =", float(np.max(np.abs(a_got[start:] / a_ref[start:] - 1))))
     np.testing.assert_allclose(a_got[start:], a_ref[start:], rtol=0.01, atol=0.05)
+    vrecord("gif_pop_psc_exp", "N=1e7 activity", float(np.max(np.abs(a_got[start:] - a_ref[start:]))),
+            0.05 + 0.01 * float(np.max(np.abs(a_ref[start:]))), "statistical",
+            "1 ms population activity max abs dev (Hz)")
 
 
 # ---- defaults, len_kernel, parameters ------------------------------------------------------------

@@ -27,7 +27,8 @@ DA_ATOL = 1e-9
 def compare(model, params, gen, rec, conns, atol, rtol=0.0, T=100.0, splits=None):
     exp = Experiment(model, DT, T, params, rec, conns, SPIKES, gen, splits)
     ref, got = run_both(exp)
-    worst = compare_traces(ref, got, exp, lambda v: (atol, rtol), label=model)
+    worst = compare_traces(ref, got, exp, lambda v: (atol, rtol), label=model,
+                           kind="integrator" if "cond" in model else "exact")
     assert got.spikes == ref.spikes
     print(model, "max |nestax - NEST|", {k: float(f"{x:.3g}") for k, x in worst.items()}, len(ref.spikes), "spikes")
     return ref.spikes, worst

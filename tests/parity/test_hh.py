@@ -46,7 +46,7 @@ def compare(model, dt, T, params, gen, conns=None, spikes=SPIKES, splits=None):
     conns = CONNS[model.name] if conns is None else conns
     exp = Experiment(model.name, dt, T, params, rec, conns, spikes, gen, splits)
     ref, got = run_both(exp)
-    worst = compare_traces(ref, got, exp, lambda var: _tol(model, var), label=model.name)
+    worst = compare_traces(ref, got, exp, lambda var: _tol(model, var), label=model.name, kind="integrator")
     assert got.spikes == ref.spikes
     print(f"{model.name} dt={dt}: max deviation", {k: float(f"{v:.3g}") for k, v in worst.items()},
           f"{len(ref.spikes)} spikes identical")

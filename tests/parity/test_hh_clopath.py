@@ -53,7 +53,7 @@ def test_dc_and_spike_input(splits):
     gen = ("dc_generator", {"amplitude": 500.0, "start": 10.0, "stop": 60.0}, 0.5)
     exp = Experiment(MODEL.name, DT, 100.0, params, list(MODEL.recordables()), CONNS, SPIKES, gen, splits)
     ref, got = run_both(exp)
-    worst = compare_traces(ref, got, exp, _tol, label=MODEL.name)
+    worst = compare_traces(ref, got, exp, _tol, label=MODEL.name, kind="integrator")
     assert got.spikes == ref.spikes
     assert len(ref.spikes) >= 10 and {s for _, s in ref.spikes} == {0, 1, 2}
     print("hh_psc_alpha_clopath dc/spikes", splits, {k: float(f"{v:.3g}") for k, v in worst.items()},

@@ -11,6 +11,7 @@ import pytest
 import nestax as nx
 
 from .nest_helpers import fresh_nest, mantissa
+from .validation import record as vrecord
 
 DT = 0.1
 PRE = [2.0, 4.0, 4.5, 9.0, 15.0, 15.5, 16.0, 30.0]
@@ -73,8 +74,12 @@ def test_hom_synapse_matches_nest(model, split):
     assert m > len(vm_x) - 20
     assert np.ptp(vm_n[:m]) > 1.0
     np.testing.assert_allclose(vm_x[:m], vm_n[:m], rtol=0, atol=1e-9)
+    vrecord(model, "V_m", float(np.max(np.abs(vm_x[:m] - vm_n[:m]))), 1e-9, "exact",
+            "postsynaptic V_m max abs dev (mV)")
     if len(w_n):  # NEST reports no per-connection weight for static_synapse_hom_w (it is a default)
         np.testing.assert_allclose(np.sort(w_x), np.sort(w_n), rtol=0, atol=1e-9)
+        vrecord(model, "weight", float(np.max(np.abs(np.sort(w_x) - np.sort(w_n)))), 1e-9, "exact",
+                "final weights max abs dev")
     else:
         np.testing.assert_array_equal(w_x, shared["weight"])
     if model == "stdp_synapse_hom":

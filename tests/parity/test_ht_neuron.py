@@ -13,6 +13,7 @@ import nestax as nx
 from nestax.errors import ConnectionError_
 
 from .nest_helpers import fresh_nest, mantissa
+from .validation import record as vrecord
 
 ATOL = 1e-9
 REC = list(nx.ht_neuron.recordables())
@@ -80,6 +81,9 @@ def compare(dt, params, gen, splits, conns=CONNS, spikes=SPIKES):
         nx_spk += list(zip(np.round(mantissa(e["times"], u.ms) / dt).astype(int).tolist(),
                            (np.asarray(e["senders"]) - 1).tolist()))
     assert sorted(nx_spk) == nest_spk
+    for var, dev in worst.items():
+        vrecord("ht_neuron", f"dt={dt}" + (" split" if splits else "") + f" {var}", dev, ATOL, "integrator",
+                f"{var} max abs dev")
     print("ht_neuron: max deviation", {k: float(f"{v:.3g}") for k, v in worst.items()},
           f"{len(nest_spk)} spikes identical")
     return ev, nest_spk

@@ -23,6 +23,7 @@ import nestax as nx
 from nestax.errors import BadParameterError, ConnectionError_
 
 from .nest_helpers import fresh_nest, mantissa
+from .validation import record as vrecord
 
 DT = 0.1
 VARS = ("V_m", "s_AMPA", "s_GABA", "s_NMDA", "I_AMPA", "I_GABA", "I_NMDA")
@@ -83,6 +84,7 @@ def compare(build, T, splits, record="rec", label=""):
     for v in VARS:
         worst[v] = float(np.max(np.abs(got[v][:k] - ref[v])))
         np.testing.assert_allclose(got[v][:k], ref[v], rtol=0, atol=ATOL[v], err_msg=f"{label} {v}")
+        vrecord("iaf_bw_2001", f"{label} {v}", worst[v], ATOL[v], "integrator", f"{v} max abs dev")
     print(f"{label}: {len(ref_spk)} spikes identical; max deviation",
           {k_: float(f"{x:.3g}") for k_, x in worst.items()})
     return ref, ref_spk, worst

@@ -25,6 +25,7 @@ from nestax.errors import BadParameterError, ConnectionError_
 from .nest_helpers import fresh_nest
 from .test_iaf_bw_2001 import (DT, EPOP, IPOP, N_I, N_NS, N_SEL, SG_TIMES, VARS, generators, grid_train,
                                run_nest, run_nestax)
+from .validation import record as vrecord
 
 MODEL = "iaf_bw_2001_exact"
 ATOL = {"V_m": 1e-9, "s_AMPA": 1e-9, "s_GABA": 1e-9, "s_NMDA": 1e-9,
@@ -40,6 +41,7 @@ def compare(build, T, splits, label=""):
     for v in VARS:
         worst[v] = float(np.max(np.abs(got[v][:k] - ref[v])))
         np.testing.assert_allclose(got[v][:k], ref[v], rtol=0, atol=ATOL[v], err_msg=f"{label} {v}")
+        vrecord("iaf_bw_2001_exact", f"{label} {v}", worst[v], ATOL[v], "integrator", f"{v} max abs dev")
     print(f"{label}: {len(ref_spk)} spikes identical; max deviation",
           {k_: float(f"{x:.3g}") for k_, x in worst.items()})
     return ref, ref_spk

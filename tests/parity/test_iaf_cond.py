@@ -38,7 +38,7 @@ def compare(model, dt, T, params, gen, rec=("V_m", "g_ex", "g_in"), splits=None,
     """Run both simulators; assert identical spikes and traces; return NEST's events for more checks."""
     exp = Experiment(model.name, dt, T, for_model(model, params), list(rec), conns, spikes, gen, splits)
     ref, got = run_both(exp)
-    worst = compare_traces(ref, got, exp, lambda var: (ATOL[var], 0), label=model.name)
+    worst = compare_traces(ref, got, exp, lambda var: (ATOL[var], 0), label=model.name, kind="integrator")
     # spikes: identical (sender, step) lists
     assert got.spikes == ref.spikes
     print(f"{model.name} dt={dt}: max deviation", {k: float(f"{v:.3g}") for k, v in worst.items()},

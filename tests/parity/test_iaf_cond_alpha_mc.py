@@ -22,6 +22,7 @@ import nestax as nx
 from nestax.errors import BadParameterError, ConnectionError_
 
 from .nest_helpers import fresh_nest, mantissa
+from .validation import record as vrecord
 
 ATOL = 1e-9
 MODEL = nx.iaf_cond_alpha_mc
@@ -114,6 +115,8 @@ def compare(dt, params, spikes, currents, splits, sets=(), label=""):
         nx_spk += list(zip(np.round(mantissa(e["times"], u.ms) / dt).astype(int).tolist(),
                            (np.asarray(e["senders"]) - 1).tolist()))   # the neurons are gids 1..nb
     assert sorted(nx_spk) == nest_spk, label
+    for var, dev in worst.items():
+        vrecord("iaf_cond_alpha_mc", f"{label} {var}", dev, ATOL, "integrator", f"{var} max abs dev")
     print(f"iaf_cond_alpha_mc {label}: max deviation", {k: float(f"{v:.3g}") for k, v in worst.items()},
           f"{len(nest_spk)} spikes identical")
     traces = {var: np.concatenate([np.asarray(mantissa(r.trace(mm2, var))).reshape(-1, nb) for r in results])

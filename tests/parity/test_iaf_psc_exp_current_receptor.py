@@ -15,6 +15,7 @@ import nestax as nx
 from nestax.errors import ConnectionError_
 
 from .nest_helpers import fresh_nest, mantissa
+from .validation import record as vrecord
 
 DT, T = 0.1, 120.0
 PARAMS = [dict(), dict(tau_syn_ex=10.0, tau_m=10.0), dict(tau_syn_ex=0.5, t_ref=1.3, V_th=-60.0)]
@@ -108,6 +109,8 @@ def test_receptor_1_current_matches_nest():
     k = len(ref["V_m"])
     for var in ("V_m", "I_syn_ex"):
         np.testing.assert_allclose(got[var][:k], ref[var], rtol=0, atol=1e-9, err_msg=var)
+        vrecord("iaf_psc_exp", f"receptor 1 {var}", float(np.max(np.abs(got[var][:k] - ref[var]))), 1e-9, "exact",
+                f"{var} max abs dev")
     # the receptor-1 current really reaches I_syn_ex (it is not a step current on V_m)
     assert np.max(ref["I_syn_ex"][:, 0]) > 200.0
 

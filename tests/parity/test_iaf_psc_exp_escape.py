@@ -12,6 +12,7 @@ import nestax as nx
 from nestax.errors import BadParameterError
 
 from .nest_helpers import fresh_nest, mantissa
+from .validation import record as vrecord
 
 N, T = 200, 2000.0
 CASES = {"sub-threshold drive": {"delta": 2.0, "rho": 200.0, "I_e": 330.0, "t_ref": 2.0},
@@ -51,6 +52,8 @@ def test_escape_noise_rate_and_cv_match_nest(case):
     for a, b, what in ((ref[0], got[0], "rate"), (ref[1], got[1], "ISI CV")):
         se = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
         assert abs(a.mean() - b.mean()) <= 5 * se, (what, a.mean(), b.mean(), se)
+        vrecord("iaf_psc_exp", f"escape noise {what}", abs(a.mean() - b.mean()) / se, 5.0, "statistical",
+                f"{what}: |nestax - NEST| / combined SE")
 
 
 def test_escape_noise_parameters_are_checked():

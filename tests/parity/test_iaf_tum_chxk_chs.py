@@ -70,7 +70,7 @@ def run_tum(case, net, dt, T, splits=None, atol=1e-9):
     sim, pop, mm, sr = H.nx_build(net, dt)
     results = [sim.simulate(piece) for piece in (splits or [T])]
     b = H.nx_collect(net, results, pop, mm, sr, dt)
-    H.compare(case, a, b, net.record, atol)
+    H.compare(case, a, b, net.record, atol, model=net.model)
     return a, b
 
 

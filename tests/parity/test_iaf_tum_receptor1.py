@@ -18,6 +18,7 @@ import nestax as nx
 from nestax.errors import ConnectionError_
 
 from .nest_helpers import fresh_nest, mantissa
+from .validation import record as vrecord
 
 DT, T = 0.1, 150.0
 SENDERS = [dict(I_e=600.0, U=0.5, tau_fac=0.0, tau_rec=300.0),           # depressing
@@ -91,6 +92,8 @@ def test_receptor_1_spikes_and_currents_match_nest():
     k = len(ref["V_m"])
     for v in VARS:
         np.testing.assert_allclose(got[v][:k], ref[v], rtol=0, atol=1e-9, err_msg=v)
+        vrecord("iaf_tum_2000", f"receptor 1 {v}", float(np.max(np.abs(got[v][:k] - ref[v]))), 1e-9, "exact",
+                f"{v} max abs dev")
     # receptor 1 really scales by u x: the inhibitory current steps differ from spike to spike
     steps = np.diff(ref["I_syn_in"][:, 0])
     jumps = -steps[steps < -1.0]

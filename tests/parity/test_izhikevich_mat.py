@@ -28,6 +28,7 @@ import pytest
 import nestax as nx
 
 from .nest_helpers import fresh_nest, mantissa
+from .validation import record as vrecord
 
 MAX_DEV: dict = {}
 
@@ -162,7 +163,7 @@ def nx_collect(net, results, pop, mm, sr, dt):
     return out
 
 
-def compare(case, a, b, record, atol=1e-9, min_samples=10, rtol=0.0):
+def compare(case, a, b, record, atol=1e-9, min_samples=10, rtol=0.0, model=None):
     """Every NEST sample exists in nestax and agrees to ``atol`` (+ ``rtol``); spike steps identical."""
     worst = 0.0
     if record:
@@ -175,6 +176,10 @@ def compare(case, a, b, record, atol=1e-9, min_samples=10, rtol=0.0):
             dev = float(np.max(np.abs(x - y))) if x.size else 0.0
             worst = max(worst, dev)
             np.testing.assert_allclose(y, x, atol=tol, rtol=rtol, err_msg=f"{case}: {var}")
+            if model is not None:
+                unit = getattr(getattr(nx, model).state.get(var), "unit", "")
+                vrecord(model, f"{case}: {var}", dev, tol + rtol * (float(np.max(np.abs(x))) if x.size else 0.0),
+                        "integrator" if model == "izhikevich" else "exact", f"{var} max abs dev ({unit})")
     for i, (sa, sb) in enumerate(zip(a["spikes"], b["spikes"])):
         np.testing.assert_array_equal(sb, sa, err_msg=f"{case}: spike steps of neuron {i}")
     MAX_DEV[case] = max(MAX_DEV.get(case, 0.0), worst)
@@ -187,7 +192,7 @@ def run_both(case, net, dt, T, atol=1e-9, splits=None, nest_splits=None, min_sam
     sim, pop, mm, sr = nx_build(net, dt)
     results = [sim.simulate(piece) for piece in (splits or [T])]
     b = nx_collect(net, results, pop, mm, sr, dt)
-    compare(case, a, b, net.record, atol, min_samples, rtol)
+    compare(case, a, b, net.record, atol, min_samples, rtol, model=net.model)
     return a, b
 
 
@@ -203,7 +208,7 @@ def split_check(case, net, dt, T, splits, atol=1e-9, rtol=0.0):
     for s1, s2 in zip(parts["spikes"], whole["spikes"]):
         np.testing.assert_array_equal(s1, s2)
     a = _nest_run(net, dt, T, splits=splits)
-    compare(case, a, parts, net.record, atol, rtol=rtol)
+    compare(case, a, parts, net.record, atol, rtol=rtol, model=net.model)
     return a, parts
 
 

@@ -19,6 +19,7 @@ import nestax as nx
 from nestax.errors import BadParameterError, NestaxError
 
 from .nest_helpers import fresh_nest
+from .validation import record as vrecord
 
 T_TOL = 1e-12   # ms
 V_TOL = 1e-9    # mV
@@ -79,7 +80,7 @@ def _run_both(model, dt, params, times, weights, w, T=100.0, delay=1.0):
     return got, ref
 
 
-def _compare(got, ref, min_spikes=3):
+def _compare(got, ref, min_spikes=3, model=None):
     assert len(ref["t"]) >= min_spikes, f"NEST fired {len(ref['t'])} times: the check would be weak"
     assert len(got["t"]) == len(ref["t"]), (got["t"], ref["t"])
     np.testing.assert_allclose(got["t"], ref["t"], rtol=0, atol=T_TOL)
@@ -90,6 +91,12 @@ def _compare(got, ref, min_spikes=3):
         k = min(len(got["v"]), len(ref["v"]))
         assert k >= len(ref["v"]) - 1
         np.testing.assert_allclose(got["v"][:k], ref["v"][:k], rtol=0, atol=V_TOL)
+    if model is not None:
+        dt_max = float(np.max(np.abs(np.asarray(got["t"]) - np.asarray(ref["t"]))))
+        vrecord(model, "spike times", dt_max, T_TOL, "exact", f"spike time max abs dev (ms), {len(ref['t'])} spikes")
+        if ref["v"] is not None:
+            vrecord(model, "V_m", float(np.max(np.abs(np.asarray(got["v"][:k]) - np.asarray(ref["v"][:k])))), V_TOL,
+                    "exact", "V_m max abs dev (mV)")
 
 
 @pytest.mark.parametrize("dt", [0.1, 1.0, 0.01])
@@ -99,7 +106,7 @@ def test_precise_input_parity(model, dt):
     drive: the same spike times, steps, offsets and V_m as NEST at three resolutions."""
     times, weights = _input_train()
     got, ref = _run_both(model, dt, {"I_e": 300.0 * u.pA}, times, weights, WEIGHT[model])
-    _compare(got, ref)
+    _compare(got, ref, model=model)
 
 
 @pytest.mark.parametrize("model", PRECISE_NEURONS)
@@ -109,7 +116,7 @@ def test_precise_drift_crossings(model):
     times, weights = _input_train(seed=3, n=40)
     got, ref = _run_both(model, 0.1, {"I_e": 600.0 * u.pA, "t_ref": 1.3 * u.ms}, times, weights,
                          WEIGHT[model] / 3)
-    _compare(got, ref, min_spikes=8)
+    _compare(got, ref, min_spikes=8, model=model)
 
 
 def test_lossless_finds_crossings_inside_a_step():
@@ -121,15 +128,15 @@ def test_lossless_finds_crossings_inside_a_step():
     got, ref = _run_both("iaf_psc_exp_ps_lossless", 1.0, p, times, np.ones(2), 76000.0, T=40.0)
     got_x, ref_x = _run_both("iaf_psc_exp_ps", 1.0, p, times, np.ones(2), 76000.0, T=40.0)
     assert len(ref["t"]) > len(ref_x["t"])
-    _compare(got, ref)
-    _compare(got_x, ref_x, min_spikes=2)
+    _compare(got, ref, model="iaf_psc_exp_ps_lossless")
+    _compare(got_x, ref_x, min_spikes=2, model="iaf_psc_exp_ps")
 
 
 def test_parrot_neuron_ps_repeats_offsets():
     """parrot_neuron_ps repeats each precise spike with its offset and multiplicity."""
     times, _ = _input_train(seed=5, n=80)
     got, ref = _run_both("parrot_neuron_ps", 0.1, {}, times, np.ones(len(times)), 1.0)
-    _compare(got, ref, min_spikes=70)
+    _compare(got, ref, min_spikes=70, model="parrot_neuron_ps")
 
 
 @pytest.mark.parametrize("model", PRECISE_NEURONS)
@@ -337,6 +344,9 @@ def test_poisson_generator_ps_statistics():
     assert abs(n_mine - n_theirs) < 0.015 * rate
     assert mine[0] >= dead - 1e-9 and theirs[0] >= dead - 1e-9
     assert abs(mine[2] - 0.6) < 0.02 and abs(mine[2] - theirs[2]) < 0.02
+    vrecord("poisson_generator_ps", "rate", abs(n_mine - n_theirs), 0.015 * rate, "statistical",
+            "|rate nestax - rate NEST| (Hz), 100 trains")
+    vrecord("poisson_generator_ps", "ISI CV", abs(mine[2] - theirs[2]), 0.02, "statistical", "|ISI CV nestax - NEST|")
     assert np.mean(np.abs(t * 10 - np.round(t * 10)) > 1e-9) > 0.99     # off the grid
     # grid parrots: the same trains at their stamps (one per connection, so only the rate compares)
     n_grid = res.n_events(sr_g) / 20 / (T / 1000)

@@ -21,6 +21,7 @@ import pytest
 import nestax as nx
 
 from .nest_helpers import fresh_nest, mantissa
+from .validation import record as vrecord
 
 ATOL = 1e-9
 PSC_MODELS = ("iaf_psc_delta", "iaf_psc_exp", "iaf_psc_alpha")
@@ -144,7 +145,7 @@ def run_nx(model, dt, T, neurons, inputs, record, splits=None):
     return _collect_nx(results, pop, mm, sr, dt, record)
 
 
-def compare(case, a_nest, b_nx, record, min_samples=10):
+def compare(case, a_nest, b_nx, record, min_samples=10, model=None):
     """Traces at every common sample to ATOL, spike stamps exactly. Returns the max deviation."""
     worst = 0.0
     if record:
@@ -158,6 +159,8 @@ def compare(case, a_nest, b_nx, record, min_samples=10):
             dev = float(np.max(np.abs(a - b))) if a.size else 0.0
             worst = max(worst, dev)
             np.testing.assert_allclose(b, a, atol=ATOL, rtol=0, err_msg=f"{case}: {var}")
+            if model is not None:
+                vrecord(model, f"{case}: {var}", dev, ATOL, "exact", f"{var} max abs dev ({UNITS[var]})")
     for i, (sa, sb) in enumerate(zip(a_nest["spikes"], b_nx["spikes"])):
         np.testing.assert_array_equal(sb, sa, err_msg=f"{case}: spike stamps of neuron {i}")
     MAX_DEV[case] = max(MAX_DEV.get(case, 0.0), worst)
@@ -168,7 +171,7 @@ def both(case, model, dt, T, neurons, inputs, record=None, splits=None, min_samp
     record = RECORD[model] if record is None else record
     a = run_nest(model, dt, T, neurons, inputs, record)
     b = run_nx(model, dt, T, neurons, inputs, record, splits)
-    compare(case, a, b, record, min_samples)
+    compare(case, a, b, record, min_samples, model=model)
     return a, b
 
 
@@ -354,11 +357,11 @@ def test_split_simulate_calls(model):
     np.testing.assert_array_equal(parts["samples"]["stamps"], whole["samples"]["stamps"])
     for s1, s2 in zip(parts["spikes"], whole["spikes"]):
         np.testing.assert_array_equal(s1, s2)
-    compare(f"{model} split x7", a, parts, record)
+    compare(f"{model} split x7", a, parts, record, model=model)
     assert sum(len(s) for s in a["spikes"]) > 5
     # NEST itself split the same way
     a7 = run_nest(model, dt, T, neurons, inputs, record, splits=splits)
-    compare(f"{model} split x7 (NEST split too)", a7, parts, record)
+    compare(f"{model} split x7 (NEST split too)", a7, parts, record, model=model)
 
 
 @pytest.mark.parametrize("model", PSC_MODELS)
@@ -408,7 +411,7 @@ def test_set_between_calls(model):
     for var in record:
         a["samples"][var] = np.stack(a["samples"][var], axis=1)
     b = _collect_nx(results, npop, nmm, nsr, dt, record)
-    compare(f"{model} set between calls", a, b, record)
+    compare(f"{model} set between calls", a, b, record, model=model)
     assert sum(len(s) for s in a["spikes"]) > 5
 
 
@@ -475,7 +478,7 @@ def test_parrot_repeats_spikes_with_multiplicity(dt):
     delays = [0.1, 0.3, 1.0, 5.0, 20.0]
     a = _parrot_nest(dt, T, sg_params, delays, 2.5)
     b = _parrot_nx(dt, T, sg_params, delays, 2.5)
-    compare(f"parrot dt={dt}", a, b, ("V_m",))
+    compare(f"parrot dt={dt}", a, b, ("V_m",), model="parrot_neuron")
     # the generator's own spikes: 2 spikes at 1.0 (1 + 2), ... as NEST records them
     src = a["spikes"][0]
     assert len(src) == sum(sg_params["spike_multiplicities"])

@@ -31,6 +31,7 @@ from nestax.errors import BadParameterError, ConnectionError_
 
 from .harness import per_neuron_kwargs
 from .nest_helpers import fresh_nest, import_nest, mantissa
+from .validation import record as vrecord
 
 DT = 0.1
 ATOL = RTOL = 1e-12
@@ -235,6 +236,8 @@ def test_exact_parity_every_rate_model(network_runs):
     ref, got, nest_pops, nx_pops, sim = network_runs
     worst = {}
     n_rate = sum(len(p) for _, p in BLOCKS)
+    model_of = {g: m for (m, _), p in zip(BLOCKS, nest_pops) for g in p.tolist()}
+    per_model = {}
     for var, blocks in RECORD:
         n_nodes = sum(len(BLOCKS[b][1]) for b in blocks)
         assert len(ref[var]) == len(got[var]) == n_nodes
@@ -247,7 +250,15 @@ def test_exact_parity_every_rate_model(network_runs):
             err = np.abs(v_got[i_g] - v_ref[i_r])
             worst[var] = max(worst[var], float(err.max()))
             np.testing.assert_allclose(v_got[i_g], v_ref[i_r], atol=ATOL, rtol=RTOL, err_msg=f"{var} gid {gid}")
+            m = model_of[gid]
+            d, b = per_model.get((m, var), (0.0, 0.0))
+            per_model[(m, var)] = (max(d, float(err.max())), max(b, ATOL + RTOL * float(np.abs(v_ref[i_r]).max())))
     assert n_rate == len(ref["rate"])
+    for (m, var), (d, b) in per_model.items():
+        vrecord(m, f"{var} (36-node network, 4 pieces)", d, b, "exact", f"{var} max abs dev")
+    d, b = max(v[0] for v in per_model.values()), max(v[1] for v in per_model.values())
+    for syn in ("rate_connection_delayed", "rate_connection_instantaneous"):   # the network's couplings
+        vrecord(syn, "36-node network, 4 pieces", d, b, "exact", "rate / noise of every node max abs dev")
     print("max |nestax - NEST|:", worst)
 
 

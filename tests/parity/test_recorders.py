@@ -6,6 +6,7 @@ import pytest
 import nestax as nx
 
 from .nest_helpers import fresh_nest, mantissa
+from .validation import record as vrecord
 
 DT = 0.1
 EVERY_STEP = [round(DT * i, 1) for i in range(1, 200)]
@@ -31,6 +32,7 @@ def test_spike_recorder_window(sp):
     sim.connect(g, sr)
     t_x = _steps(mantissa(sim.simulate(10.0).events(sr)["times"], u.ms))
     np.testing.assert_array_equal(t_x, t_n)
+    vrecord("spike_recorder", "", int(np.sum(t_x != t_n)), 0, "exact", f"stamps differing from NEST's (of {len(t_n)})")
     o = sp.get("origin", 0.0)
     lo, hi = _steps(o + sp.get("start", 0.0)), _steps(min(o + sp.get("stop", 10.0), 10.0))
     np.testing.assert_array_equal(t_x, np.arange(lo + 1, hi + 1))
@@ -88,6 +90,8 @@ def test_multimeter_windows_and_two_calls(model, mp):
     assert len(common) == len(t_n)
     for v in recs:
         np.testing.assert_allclose(v_x[v][i_x], v_n[v][i_n], atol=1e-9, rtol=0, err_msg=v)
+        vrecord(model, v, float(np.max(np.abs(v_x[v][i_x] - v_n[v][i_n]))) if len(common) else 0.0, 1e-9, "exact",
+                f"recorded {v} max abs dev, {len(common)} samples on NEST's grid")
 
 
 def test_multimeter_full_count_at_resolution():

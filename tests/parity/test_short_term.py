@@ -23,6 +23,7 @@ import pytest
 import nestax as nx
 
 from .nest_helpers import fresh_nest, mantissa
+from .validation import record as vrecord
 
 DT = 0.1
 TOL_V = 1e-9
@@ -98,6 +99,8 @@ def test_ht_single_synapse(case, delivery, monkeypatch):
     assert abs(p_x - cn["P"]) <= TOL_P, (p_x, cn["P"])
     assert float(np.asarray(u.get_mantissa(cx.weights))[0]) == cn["weight"] == syn["weight"]
     assert 0.0 <= cn["P"] < 1.0
+    vrecord("ht_synapse", "V_m", dev, TOL_V, "exact", "postsynaptic V_m max abs dev (mV)")
+    vrecord("ht_synapse", "P", abs(p_x - cn["P"]), TOL_P, "exact", "final P abs dev")
     print(f"ht_synapse case {case} {delivery}: max |dV_m| = {dev:.3g} mV, |dP| = {abs(p_x - cn['P']):.3g}")
 
 
@@ -165,6 +168,8 @@ def test_ht_per_connection_parameters():
     np.testing.assert_allclose(p_x, p_n, rtol=0, atol=TOL_P)
     np.testing.assert_array_equal(w_x, w_n)
     assert len(np.unique(np.round(p_n, 6))) >= 5  # the six pools ended in different states
+    vrecord("ht_synapse", "V_m", max(devs), TOL_V, "exact", "postsynaptic V_m max abs dev (mV)")
+    vrecord("ht_synapse", "P", float(np.max(np.abs(p_x - p_n))), TOL_P, "exact", "final P max abs dev")
     print(f"ht_synapse per-connection: max |dV_m| = {max(devs):.3g} mV, max |dP| = {np.max(np.abs(p_x - p_n)):.3g}")
 
 
@@ -193,6 +198,7 @@ def test_quantal_deterministic_cases(case, delivery, monkeypatch):
     assert float(np.asarray(u.get_mantissa(cx.weights))[0]) == cn["weight"] == syn["weight"]
     if case < 2:
         assert np.ptp(vm_n) > 1.0  # the releases are visible
+    vrecord("quantal_stp_synapse", "V_m", dev, TOL_V, "exact", "postsynaptic V_m max abs dev (mV)")
     print(f"quantal case {case} {delivery}: max |dV_m| = {dev:.3g} mV; u = {cn['u']}, a = {cn['a']}")
 
 
@@ -320,6 +326,12 @@ def test_quantal_release_statistics(delivery, monkeypatch):
     assert abs(lr) < 5 * np.sqrt(4.0 / (N_STAT - 1)), lr
     # the connections draw independently: many different totals
     assert len(np.unique(tot_x)) > 8
+    vrecord("quantal_stp_synapse", "release z nestax", float(np.max(np.abs(z_x))), 5.0, "statistical",
+            "mean sites released per spike vs exact expectation, max |z| (SE)")
+    vrecord("quantal_stp_synapse", "release z nestax-NEST", float(np.max(np.abs(d))), 5.0, "statistical",
+            "nestax - NEST mean sites released per spike, max |z| (combined SE)")
+    vrecord("quantal_stp_synapse", "total variance log-ratio", abs(float(lr)), 5 * np.sqrt(4.0 / (N_STAT - 1)),
+            "statistical", "|log(var nestax / var NEST)| of the total released")
     print(f"quantal stats {delivery}: max |z| NEST {np.max(np.abs(z_n)):.2f}, nestax {np.max(np.abs(z_x)):.2f}, "
           f"nestax-NEST {np.max(np.abs(d)):.2f}; total released mean NEST {tot_n.mean():.3f} nestax "
           f"{tot_x.mean():.3f} (exact {_expected()[0].sum():.3f}), var NEST {tot_n.var(ddof=1):.3f} "

@@ -30,6 +30,7 @@ from nestax.errors import BadParameterError, ConnectionError_
 
 from .harness import per_neuron_kwargs
 from .nest_helpers import fresh_nest, import_nest, mantissa
+from .validation import record as vrecord
 
 DT = 0.1
 T_RUN = 40.0
@@ -191,6 +192,8 @@ def test_rates_match_nest(runs):
     err = np.abs(g - ref)
     bad = err > ATOL + RTOL * np.abs(ref)
     assert not bad.any(), (np.argwhere(bad)[:5], np.max(err / (np.abs(ref) + 1e-300)))
+    vrecord("siegert_neuron", "rates", float(err.max()), ATOL + RTOL * float(np.abs(ref).max()), "exact",
+            "rate max abs dev (Hz), NEST at wfr_tol 1e-12")
     # the drivers relax exactly to their mean: r(k) = mean + (r0 - mean) exp(-k dt / tau)
     for i, d in enumerate(DRIVERS):
         expect = d["mean"] + (d.get("rate", 0.0) - d["mean"]) * np.exp(-k_got * DT / d.get("tau", 1.0))
@@ -213,6 +216,8 @@ def test_default_wfr_tolerance(runs):
     np.testing.assert_array_equal(k_def, k_ref)
     dev = np.max(np.abs(dflt - got[:len(k_def)]))
     assert dev <= 1e-4, dev  # measured 4.1e-7 Hz
+    vrecord("siegert_neuron", "NEST default wfr_tol", float(dev), 1e-4, "exact",
+            "rate max abs dev (Hz) vs NEST at wfr_tol 1e-4")
 
 
 # ------------------------------------------------------------------------ 3. errors

@@ -30,6 +30,7 @@ from nestax.errors import BadParameterError
 from nestax.models.devices.correlation import spin_decode
 
 from .nest_helpers import fresh_nest, mantissa
+from .validation import record as vrecord
 
 DT = 0.1
 MODELS = {"mcculloch_pitts_neuron": dict(tau_m=1e-3, theta=0.5),
@@ -109,6 +110,7 @@ def test_deterministic_networks_identical(model, seed):
         a, b = _run("nest", model, cfg), _run("nx", model, cfg)
         for k, (x, y) in enumerate(zip(a, b)):
             assert y == x, f"{model} {cfg}, after call {k}:\nNEST   {x}\nnestax {y}"
+            vrecord("spin_detector", model, int(y != x), 0, "exact", "calls whose (sender, time, state) events differ")
         n_tr += len(a[-1])
     assert n_tr > 30  # the configurations do produce transitions
 

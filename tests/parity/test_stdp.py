@@ -13,6 +13,7 @@ import nestax as nx
 from nestax.errors import NestaxError
 
 from .nest_helpers import fresh_nest, mantissa
+from .validation import record as vrecord
 
 DT = 0.1
 TOL = 1e-9
@@ -104,7 +105,10 @@ def _compare(n, x, check_vm=True):
         m = min(len(vm_x), len(vm_n))
         assert m > len(vm_x) - 20
         np.testing.assert_allclose(vm_x[:m], vm_n[:m], rtol=0, atol=TOL)
+        vrecord("stdp_synapse", "V_m", float(np.max(np.abs(np.asarray(vm_x[:m]) - np.asarray(vm_n[:m])))), TOL,
+                "exact", "postsynaptic V_m max abs dev (mV)")
     assert abs(w_x - w_n) <= TOL * max(1.0, abs(w_n)), (w_x, w_n)
+    vrecord("stdp_synapse", "weight", abs(w_x - w_n), TOL * max(1.0, abs(w_n)), "exact", "final weight abs dev")
     return abs(w_x - w_n)
 
 
@@ -218,6 +222,8 @@ def test_recurrent_network_weights(delivery, monkeypatch):
     assert ok.mean() > 0.7
     print("recurrent network: max |w_nestax - w_NEST| =", np.abs(wx - wn)[ok].max(), "over", ok.sum(), "synapses")
     np.testing.assert_allclose(wx[ok], wn[ok], rtol=0, atol=TOL * 200.0)
+    vrecord("stdp_synapse", "weights", float(np.abs(wx - wn)[ok].max()), TOL * 200.0, "exact",
+            f"max abs weight dev over {int(ok.sum())} synapses")
     assert abs(wx[ok].mean() - wn[ok].mean()) < 1e-9 and abs(wx[ok].std() - wn[ok].std()) < 1e-9
 
 
@@ -270,6 +276,7 @@ def test_set_tau_minus_between_runs_matches_nest():
     w_nx = float(np.asarray(sim.connections(p_x, q_x).weights)[0])
     assert w_nest != 20.0
     assert abs(w_nx - w_nest) < TOL, (w_nx, w_nest)
+    vrecord("stdp_synapse", "weight", abs(w_nx - w_nest), TOL, "exact", "final weight abs dev")
 
 
 def test_connection_columns_match_nest():

@@ -10,6 +10,7 @@ import nestax as nx
 from nestax.errors import BadParameterError, ConnectionError_
 
 from .nest_helpers import fresh_nest, mantissa
+from .validation import record as vrecord
 
 DT = 0.1
 PRE = [[5.0, 21.0, 38.3, 52.0, 77.7, 90.0, 121.0, 140.5], [11.0, 30.0, 44.4, 61.0, 99.9, 133.0]]
@@ -84,6 +85,10 @@ def test_matches_nest(case, windows):
     n = min(len(v_nest), len(v_nx))
     assert n >= len(v_nx) - 20
     np.testing.assert_allclose(v_nx[:n], v_nest[:n], rtol=0, atol=1e-9)
+    vrecord("stdp_dopamine_synapse", "V_m", float(np.max(np.abs(v_nx[:n] - v_nest[:n]))), 1e-9, "exact",
+            "postsynaptic V_m max abs dev (mV)")
+    vrecord("stdp_dopamine_synapse", "weight", float(np.max(np.abs(cols_nx["weight"] - cols_nest["weight"]))),
+            1e-10 + 1e-10 * float(np.max(np.abs(cols_nest["weight"]))), "exact", "final weights max abs dev")
     assert np.max(np.abs(cols_nx["weight"] - 40.0)) > 1e-3  # the weights did move
     if shared["Wmax"] < 100:  # and were clipped
         assert np.any(np.isclose(cols_nx["weight"], shared["Wmin"]) | np.isclose(cols_nx["weight"], shared["Wmax"]))

@@ -13,6 +13,7 @@ import nestax as nx
 
 from . import test_stdp as stdp
 from .nest_helpers import fresh_nest, mantissa
+from .validation import record as vrecord
 
 DT = 0.1
 TOL = 1e-9
@@ -60,6 +61,8 @@ def _compare(model, n, x, changed=True):
     MAXDEV[model] = max(MAXDEV.get(model, 0.0), dev / max(1.0, abs(w_n)))
     print(f"{model}: w_nest={w_n!r} w_nx={w_x!r} |dw|={dev:.3g} max rel dev so far {MAXDEV[model]:.3g}")
     assert dev <= TOL * max(1.0, abs(w_n)), (w_x, w_n)
+    vrecord(model, "weight", dev, TOL * max(1.0, abs(w_n)), "exact", "final weight abs dev")
+    vrecord(model, "V_m", float(np.max(np.abs(vm_x[:m] - vm_n[:m]))), TOL, "exact", "postsynaptic V_m max abs dev (mV)")
 
 
 # case -> (model, synapse parameters, initial weight, tau_minus, tau_minus_triplet of the target)
@@ -220,6 +223,8 @@ def test_recurrent_network_weights(model, delivery, monkeypatch):
     MAXDEV[model + " network"] = dev
     print(f"{model} network ({delivery}): max |w_nestax - w_NEST| = {dev:.3g} over {ok.sum()} synapses")
     np.testing.assert_allclose(wx[ok], wn[ok], rtol=TOL, atol=0)
+    vrecord(model, "network weights", float(dev), TOL * float(np.max(np.abs(wn[ok]))), "exact",
+            f"max abs weight dev over {int(ok.sum())} synapses")
 
 
 def test_state_columns_match_nest():

@@ -12,6 +12,7 @@ import nestax as nx
 
 from . import test_stdp as stdp
 from .nest_helpers import fresh_nest, mantissa
+from .validation import record as vrecord
 
 DT = 0.1
 TOL = 1e-9
@@ -55,6 +56,8 @@ def _compare(model, n, x):
     MAXDEV[model] = max(MAXDEV.get(model, 0.0), dev, float(np.max(np.abs(vm_x[:m] - vm_n[:m]))))
     print(f"{model}: w_nest={w_n!r} w_nx={w_x!r} |dw|={dev:.3g} max dev so far {MAXDEV[model]:.3g}")
     assert dev <= TOL * max(1.0, abs(w_n)), (w_x, w_n)
+    vrecord(model, "weight", dev, TOL * max(1.0, abs(w_n)), "exact", "final weight abs dev")
+    vrecord(model, "V_m", float(np.max(np.abs(vm_x[:m] - vm_n[:m]))), TOL, "exact", "postsynaptic V_m max abs dev (mV)")
 
 
 # model -> (synapse parameters, initial weight, tau_minus of the target); weights in mV (iaf_psc_delta)

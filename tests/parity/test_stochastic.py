@@ -10,6 +10,7 @@ import pytest
 import nestax as nx
 
 from .nest_helpers import fresh_nest, mantissa
+from .validation import record as vrecord
 
 DT = 0.1
 
@@ -18,11 +19,14 @@ def _steps(t_ms):
     return np.round(np.asarray(t_ms) / DT).astype(int)
 
 
-def _close(a, b, what, k=5.0):
+def _close(a, b, what, k=5.0, model=None):
     """Ensemble means of a and b agree within k combined standard errors."""
     a, b = np.asarray(a, float), np.asarray(b, float)
     se = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
     assert abs(a.mean() - b.mean()) <= k * se, f"{what}: nestax {b.mean():.4g} vs NEST {a.mean():.4g} (se {se:.3g})"
+    if model is not None:
+        vrecord(model, what, abs(a.mean() - b.mean()) / se if se > 0 else 0.0, k, "statistical",
+                f"{what}: |nestax - NEST| ensemble means / combined SE")
 
 
 # ------------------------------------------------------------------------------ poisson timing
@@ -106,13 +110,13 @@ def test_poisson_statistics_vs_nest_ensemble():
     res = [_poisson_trains("nx", s) for s in seeds]
     nxs = np.array([_train_stats(t, snd) for t, snd, _ in res])
     for j, name in enumerate(["rate", "ISI CV", "Fano"]):
-        _close(nst[:, j], nxs[:, j], name)
+        _close(nst[:, j], nxs[:, j], name, model="poisson_generator")
     # theory (about 4 standard errors): rate 80 Hz within 4% (12800 spikes: se 0.9%); ISI CV 1 within 0.05
     # (se ~0.01); Fano factor 1 within 0.1 (40 windows per train, 80 trains: se ~0.025)
     assert abs(nxs[:, 0].mean() - RATE) < 0.04 * RATE
     assert abs(nxs[:, 1].mean() - 1.0) < 0.05 and abs(nxs[:, 2].mean() - 1.0) < 0.1
     # N independent trains: the count correlation between trains is that of independent trains (NEST's)
-    _close(nst[:, 3], nxs[:, 3], "|corr| between trains")
+    _close(nst[:, 3], nxs[:, 3], "|corr| between trains", model="poisson_generator")
     assert nxs[:, 3].mean() < 0.2   # independent trains, 40 windows: E|r| ~ 0.13; copies give 1
     for t, snd, t_g in res:
         # the directly recorded train is one more independent realisation, not a copy of a parrot's
@@ -139,7 +143,7 @@ def test_poisson_multiplicity_at_high_rate():
         return np.bincount(t, minlength=1002)[2:1001]
     cn = np.array([counts("nest", s) for s in (1, 2, 3)])
     cx = np.array([counts("nx", s) for s in (1, 2, 3)])
-    _close(cn.mean(axis=1), cx.mean(axis=1), "mean count per step", k=6)
+    _close(cn.mean(axis=1), cx.mean(axis=1), "mean count per step", k=6, model="poisson_generator")
     # mean and variance of the count per step: 10 +- 0.3 (se 0.06) and 10 +- 1.2 (se ~0.26)
     assert abs(cx.mean() - 10.0) < 0.3 and abs(cx.var() - 10.0) < 1.2
     assert abs(cn.mean() - 10.0) < 0.3 and abs(cn.var() - 10.0) < 1.2
@@ -179,8 +183,8 @@ def test_noise_generator_vm_statistics_vs_nest(dt_noise):
     # per seed and neuron: mean and std of V_m over 300 ms (samples correlated: compare across runs)
     mn, mx = np.array([v.mean(0) for v in vn]).ravel(), np.array([v.mean(0) for v in vx]).ravel()
     sn, sx = np.array([v.std(0) for v in vn]).ravel(), np.array([v.std(0) for v in vx]).ravel()
-    _close(mn, mx, "V_m mean")
-    _close(sn, sx, "V_m std")
+    _close(mn, mx, "V_m mean", model="noise_generator")
+    _close(sn, sx, "V_m std", model="noise_generator")
     # the std of V_m depends on the noise interval (0.3 ms gives a smaller one than 1 ms)
     assert abs(sx.mean() / sn.mean() - 1.0) < 0.15
     # independent currents for the targets: V_m traces of the neurons are uncorrelated (|r| < 0.35 on

@@ -7,6 +7,7 @@ import nestax as nx
 from nestax.models.synapses.variants import BASES, HPC_ONLY
 
 from .nest_helpers import fresh_nest, mantissa
+from .validation import record as vrecord
 
 DT = 0.1
 
@@ -63,6 +64,8 @@ def test_variant_matches_nest_and_labels_select(model):
     w_nest, by_label_nest = _run(True, model)
     w_nx, by_label_nx = _run(False, model)
     np.testing.assert_allclose(w_nx, w_nest, rtol=1e-12, atol=1e-9)
+    vrecord(model, "weights", float(np.max(np.abs(np.asarray(w_nx) - np.asarray(w_nest)))),
+            1e-9 + 1e-12 * float(np.max(np.abs(w_nest))), "exact", "final weights max abs dev")
     if by_label_nest is not None:
         for a, b in zip(by_label_nx, by_label_nest):
             assert len(a) == len(b) == 2

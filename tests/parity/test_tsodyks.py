@@ -13,6 +13,7 @@ import nestax as nx
 from nestax.errors import NestaxError
 
 from .nest_helpers import fresh_nest, mantissa
+from .validation import record as vrecord
 
 DT = 0.1
 TOL = 1e-9
@@ -97,6 +98,7 @@ def test_single_synapse(model, case, delivery, monkeypatch):
     assert np.ptp(n[1]) > 0.5  # the synapse does drive the target
     dev = _compare(n, run_nx(model, syn))
     dev2 = _compare(n, run_nx(model, syn, windows=(61.0, 39.0, 100.0, 150.0)))
+    vrecord(model, "", max(dev, dev2), TOL, "exact", "postsynaptic V_m max abs dev (mV), one run and split")
     print(f"{model} case {case} {delivery}: max |dV_m| = {max(dev, dev2):.3g} mV, spikes {len(n[0])}")
 
 
@@ -150,6 +152,7 @@ def test_recurrent_network(model, delivery, monkeypatch):
     assert len(sn) > 200
     np.testing.assert_array_equal(sx, sn)
     np.testing.assert_allclose(tx, tn, atol=1e-9)
+    vrecord(model, "", float(np.max(np.abs(tx - tn))), 1e-9, "exact", f"spike time max abs dev (ms), {len(sn)} spikes")
     print(f"{model} network {delivery}: {len(sn)} spikes, max |dt| = {np.max(np.abs(tx - tn)):.3g} ms")
 
 
@@ -238,4 +241,5 @@ def test_multiplicity_and_reset(model, case, delivery, monkeypatch):
     m = min(len(vm1), len(n[1]))
     print(f"{model} multiplicity case {case} {delivery}: max |dV_m| = {np.max(np.abs(vm1[:m] - n[1][:m])):.3g} mV")
     np.testing.assert_allclose(vm1[:m], n[1][:m], rtol=0, atol=TOL)
+    vrecord(model, "", float(np.max(np.abs(vm1[:m] - n[1][:m]))), TOL, "exact", "postsynaptic V_m max abs dev (mV)")
     np.testing.assert_array_equal(vm2, vm1)

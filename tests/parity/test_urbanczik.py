@@ -26,6 +26,7 @@ import nestax as nx
 from nestax.errors import BadParameterError, ConnectionError_
 
 from .nest_helpers import fresh_nest, mantissa
+from .validation import record as vrecord
 
 ATOL = 1e-9
 MODEL = nx.pp_cond_exp_mc_urbanczik
@@ -108,6 +109,8 @@ def compare_neuron(dt, params, spikes, currents, splits, sets=(), label=""):
             worst[var] = max(worst[var], float(np.abs(got[i_x, i] - ev[var][sel][i_n]).max()))
             np.testing.assert_allclose(got[i_x, i], ev[var][sel][i_n], atol=ATOL, rtol=0,
                                        err_msg=f"{MODEL.name} {var} neuron {i} ({label})")
+    for var, dev in worst.items():
+        vrecord(MODEL.name, f"{label} {var}", dev, ATOL, "integrator", f"{var} max abs dev")
     print(f"{MODEL.name} {label}: max deviation", {k: float(f"{v:.3g}") for k, v in worst.items()})
     return {var: np.concatenate([np.asarray(mantissa(r.trace(mm2, var))).reshape(-1, nb) for r in results])
             for var in REC}

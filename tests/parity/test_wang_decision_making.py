@@ -22,6 +22,7 @@ import pathlib
 import numpy as np
 
 from .nest_helpers import fresh_nest
+from .validation import record as vrecord
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("wang_example", ROOT / "examples" / "wang_decision_making.py")
@@ -111,6 +112,8 @@ def test_wang_population_rates_match_nest():
         print(f"{key[0]:>13} {key[1]:>11}: NEST {ref[key].mean():6.2f} +/- {ref[key].std(ddof=1):5.2f} Hz, "
               f"nestax {got[key].mean():6.2f} +/- {got[key].std(ddof=1):5.2f} Hz (tol {tol:.2f})")
         assert abs(ref[key].mean() - got[key].mean()) <= tol, key
+        vrecord("iaf_bw_2001", f"wang_decision_making {key[0]} {key[1]}", abs(ref[key].mean() - got[key].mean()), tol,
+                "statistical", "population rate |nestax - NEST| (Hz), bound 3 SE + 0.5 Hz")
     # the favoured population wins in both
     for r in (ref, got):
         assert r[("selective1", "decision")].mean() > r[("selective2", "decision")].mean()

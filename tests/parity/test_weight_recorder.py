@@ -14,6 +14,7 @@ from nestax.engine import delivery as dl
 from nestax.errors import ConnectionError_
 
 from .nest_helpers import fresh_nest, mantissa
+from .validation import record as vrecord
 
 DT = 0.1
 PRE = [1.0, 3.0, 3.0, 8.0, 11.0, 11.5, 14.2, 17.0, 17.0, 21.0, 24.4, 27.0]
@@ -35,6 +36,8 @@ def _compare(ev_nx, ev_nest, tol=1e-9):
     for a, b in zip(c1, c2):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_allclose(w1, w2, rtol=tol, atol=tol)
+    vrecord("weight_recorder", "weights", float(np.max(np.abs(np.asarray(w1) - np.asarray(w2)))),
+            tol + tol * float(np.max(np.abs(w2))), "exact", f"logged weight max abs dev, {len(t1)} events")
 
 
 SYN = {

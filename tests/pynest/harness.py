@@ -61,3 +61,47 @@ def recorder_events(g: dict, name: str) -> dict:
     """The events dict of the recorder stored in global ``name`` (NEST's or nestax's)."""
     ev = g[name].get("events")
     return {k: np.asarray(v) for k, v in ev.items()}
+
+
+def run_package_example(package: str, which: str, main) -> dict:
+    """Run an example shipped as an installed Python package (e.g. ``microcircuit``, the Potjans &
+    Diesmann 2014 model that left NEST's examples in 3.9 for its own PyPI package) in NEST or nestax.
+
+    For nestax the package's modules are copied to a scratch directory with their import lines changed
+    (``nestax_source``) and imported from there in place of the installed ones; ``main(pkg)`` then
+    drives the example, with the current directory a scratch directory, and returns what the test needs."""
+    import importlib
+    import importlib.util
+    import shutil
+    import sys
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    spec = importlib.util.find_spec(package)
+    assert spec is not None and spec.submodule_search_locations, f"package {package!r} is not installed"
+    src_dir = pathlib.Path(list(spec.submodule_search_locations)[0])
+    tmp = tempfile.TemporaryDirectory()
+    saved = {k: sys.modules.pop(k) for k in list(sys.modules) if k == package or k.startswith(package + ".")}
+    path0 = list(sys.path)
+    cwd = os.getcwd()
+    try:
+        if which == "nestax":
+            dst = pathlib.Path(tmp.name) / "pkg" / package
+            shutil.copytree(src_dir, dst, ignore=shutil.ignore_patterns("__pycache__"))
+            for f in dst.glob("*.py"):
+                f.write_text(nestax_source(f.read_text()))
+            sys.path.insert(0, str(dst.parent))
+        pkg = importlib.import_module(package)
+        if which == "nestax":
+            assert pathlib.Path(pkg.__file__).parent == dst, f"{package}: the installed copy was imported"
+        os.makedirs(os.path.join(tmp.name, "run"))
+        os.chdir(os.path.join(tmp.name, "run"))
+        return main(pkg)
+    finally:
+        os.chdir(cwd)
+        plt.close("all")
+        sys.path[:] = path0
+        for k in [k for k in sys.modules if k == package or k.startswith(package + ".")]:
+            del sys.modules[k]
+        sys.modules.update(saved)
+        tmp.cleanup()

@@ -125,3 +125,11 @@ def test_models_lists():
     assert "iaf_psc_alpha" in nest.node_models and "stdp_synapse" in nest.synapse_models
     assert "stdp_synapse" not in nest.node_models
     assert all("iaf" in m for m in nest.Models("nodes", "iaf"))
+
+
+def test_get_kernel_status_without_keys_lists_every_setting():
+    """Regression: GetKernelStatus() raised KeyError on 'time_collocate_spike_data'."""
+    nest.ResetKernel()
+    st = nest.GetKernelStatus()
+    assert st["resolution"] == 0.1 and st["time_collocate_spike_data"] == 0.0
+    assert {"rng_seed", "biological_time", "num_connections", "eprop_update_interval"} <= set(st)

@@ -22,6 +22,7 @@ from . import delivery as dl
 from . import precise as ps
 from . import native
 from ..network.records import gather
+from ..network.kernel import values as kernel_values
 
 UNROLL_MAX_NEURONS = 64  # networks up to this size run their scan unrolled 4x (measured crossover: 50-100)
 
@@ -126,9 +127,10 @@ def float_arrays(d: dict, dtype) -> dict:
             for k, v in d.items() if not isinstance(v, list)}
 
 
-def block_params(blk, dtype) -> dict:
+def block_params(blk, dtype, kernel: dict | None = None) -> dict:
     """The run's parameter arrays of node block ``blk``: :func:`float_arrays` plus the numeric stand-ins
-    its model derives for list / string parameters (``Model.run_params``).
+    its model derives for list / string parameters (``Model.run_params``), plus the values of the
+    kernel settings its model declares (``Model.kernel_settings``; ``kernel``: the network's, shape (1,)).
 
     A neuron parameter with the same value for every neuron of the block is passed as one value
     (shape (1,), which broadcasts, and gathers the same value at any index) for models that declare
@@ -140,7 +142,9 @@ def block_params(blk, dtype) -> dict:
     if blk.model.kind == "neuron" and blk.model.params_once and blk.n > 1:
         per_node = {k: (v[:1] if v.ndim == 1 and v.shape[0] == blk.n and np.all(v == v[0]) else v)
                     for k, v in per_node.items()}
-    return {**per_node, **blk.model.run_params(blk.params)}
+    ks = {} if kernel is None or not blk.model.kernel_settings else {
+        n: np.asarray([v], dtype) for n, v in kernel_values(blk.model, kernel).items()}
+    return {**per_node, **blk.model.run_params(blk.params), **ks}
 
 
 def lower(net, dtype, seed: int, chunk_bytes: int, max_chunk: int, capacity: dict | None = None,
@@ -273,7 +277,7 @@ def lower(net, dtype, seed: int, chunk_bytes: int, max_chunk: int, capacity: dic
     for b, blk in enumerate(blocks):
         kind = blk.model.kind
         if kind in ("neuron", "spike_source", "current_source", "rate_source"):
-            params[b] = block_params(blk, dtype)
+            params[b] = block_params(blk, dtype, net.kernel)
         if b in own_w:
             params[b]["own_port_weights"] = np.asarray(own_w[b], dtype)
         if kind == "neuron" and blk.model.stochastic:

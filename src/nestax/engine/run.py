@@ -161,11 +161,13 @@ def gap_step(plan, models, arr, states, ring, cur, k, gc):
     return states, {b: (g_sum[b], gc["inp"][b][lag0]) for b in gp.blocks}, gc
 
 
-def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
+def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True, exchange=None):
     """Build the jitted function running ``chunk`` steps (the first n_valid of them for real).
 
     With ``masked=False`` every call runs all ``chunk`` steps (n_valid is ignored), which spares
-    the per-step conditional.
+    the per-step conditional. ``exchange`` (sharded runs, :mod:`nestax.engine.shard`): maps this
+    step's spikes of the local neurons (block -> counts) to the spikes that projections deliver
+    (block -> counts of the whole block); None: the local ones.
     """
     D, S, dt = plan.D, plan.S, plan.dt
     by_block = {nb.block: i for i, nb in enumerate(plan.neurons)}
@@ -304,7 +306,7 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
             kw = {"key": key_of(arr, nb.block, k)} if model.stochastic else {}
             if nb.block in gap_in:
                 kw["gap"] = gap_in[nb.block]
-            if model.device_window:  # the device's window is checked at each min_delay slice's origin
+            if model.device_window or model.update_takes_step:  # (a device's window: at each slice's origin)
                 kw["step"] = (k, plan.slice_steps)
             if model.precise:  # this step's events of precise senders, in time order
                 kw["events"] = ps.read(pbuf, k, D, plan.precise.offsets[nb.block], nb.n)
@@ -398,6 +400,9 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
             if not rp.instant and not rp.source and not rp.late:
                 ring = add_at(ring, k, arr["rate"][j]["d"], arr["rate"][j]["flat"], rate_input(arr, rp, j, sent))
         spike_lists, w_log = {}, {}
+        sent_spk = {nb.block: spikes[i] for i, nb in enumerate(plan.neurons)}
+        if exchange is not None:  # sharded: every shard's spikes, gathered
+            sent_spk = exchange(sent_spk)
         defer = dict(carry["defer"])
         max_active = dict(carry["max_active"])
         plastic = dict(carry["plastic"])
@@ -405,7 +410,7 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True):
         for j, pp in enumerate(plan.projections):
             if pp.src_block not in by_block:
                 continue
-            cnt = spikes[by_block[pp.src_block]]
+            cnt = sent_spk[pp.src_block]
             if pp.mode == "precise":  # a precise neuron's spikes with their offsets, to precise targets
                 c_p, o_p = precise_out[pp.src_block]
                 pbuf = ps.deliver(pp, arr["proj"][j], pbuf, c_p[arr["proj"][j]["src"]], None,

@@ -93,6 +93,17 @@ class Model(metaclass=ModelMeta):
     #: others are values the model computes (read-only in NEST) or its own bookkeeping (refractory
     #: counters, integrator step sizes): create / set refuse them (:func:`nestax.errors.read_only`)
     settable_state: ClassVar[tuple | None] = None
+    #: NEST kernel settings the model reads (name -> :class:`Param`: NEST's default and unit), e.g.
+    #: eprop_update_interval of the e-prop bsshslm_2020 models. ``Simulator.set_kernel_status`` sets
+    #: them for the whole network (checked by ``check_kernel`` of every model that declares them); the
+    #: engine adds their values to a neuron's parameters (``prepare`` / ``update`` see ``p[name]``)
+    kernel_settings: ClassVar[dict] = {}
+
+    @classmethod
+    def check_kernel(cls, settings: dict, dt: float, given: tuple = ()) -> None:
+        """Check the kernel settings in force (name -> value in the declared unit, the model's
+        ``kernel_settings`` among them) after a call that set those named in ``given``; raise
+        BadParameterError. Default: none."""
 
     def __new__(cls, **overrides):
         return ModelSpec(cls, overrides)
@@ -345,6 +356,10 @@ class Neuron(Model):
     #: step and NEST's min_delay in steps, for its start / stop / origin window (NEST checks a device's
     #: window at the origin of each min_delay slice)
     device_window: ClassVar[bool] = False
+    #: update() takes ``step=(k, m)`` as for ``device_window`` (k: the engine step, NEST's time step t of
+    #: the update; m: min_delay in steps): neurons whose schedule follows the kernel's clock (the e-prop
+    #: bsshslm_2020 models' update intervals)
+    update_takes_step: ClassVar[bool] = False
     #: NEST's gap-junction neurons (hh_psc_alpha_gap, ...): targets and sources of ``gap`` synapses.
     #: ``update`` then takes ``gap=(g_sum, coef)``: g_sum (n,) the summed conductance of the neuron's
     #: gap junctions, coef (K, n) the sum over partners j of g_ij x the coefficients of j's
@@ -372,10 +387,22 @@ class Neuron(Model):
     #: ``(state, (counts, offsets))``, each (n, M): up to M spikes per neuron and step with their
     #: offsets (counts 0: no spike). See :mod:`nestax.engine.precise`.
     precise: ClassVar[bool] = False
+    #: differentiable mode (:mod:`nestax.models.surrogate`, docs/gradients.md): ``update`` takes a
+    #: ``threshold=`` keyword (default ``surrogate.EXACT``) and decides its spikes with
+    #: ``threshold.spike(v, theta)`` and resets with ``threshold.reset(spike, value, v)``, so that a
+    #: :class:`~nestax.models.surrogate.Surrogate` gives float spikes with a surrogate derivative in
+    #: v - theta. With ``EXACT`` the results are bit for bit those of the model without it. A model
+    #: integrated by an adaptive loop also follows ``threshold.ode_substeps`` (fixed steps) when
+    #: ``threshold.differentiable``. False: the model cannot run in differentiable mode.
+    differentiable: ClassVar[bool] = False
 
     @classmethod
     def finalize(cls):
         super().finalize()
+        if cls.differentiable:  # a subclass whose own update() has no threshold= is not differentiable
+            import inspect
+            if "threshold" not in inspect.signature(cls.update).parameters:
+                cls.differentiable = False
         if any(v not in cls.state for v in cls.step_history):
             raise ProtocolError(f"model {cls.__name__}: step_history names a variable that is not in its state.")
         if cls.archiving and not all(n in cls.parameters for n in ARCHIVING_PARAMS):
@@ -442,6 +469,13 @@ class Neuron(Model):
         return spk
 
     @classmethod
+    def draws(cls, p) -> bool:
+        """Whether the random numbers update() draws can change what it computes with the block's run
+        parameters ``p`` (host arrays). A sharded run (engine/shard.py) splits a block only if not: a
+        draw over the block's neurons at once depends on how they are split. Default: ``stochastic``."""
+        return cls.stochastic
+
+    @classmethod
     def route(cls, weights, receptor_type):
         """Port index and sign factor per connection (default: one port, weight as given)."""
         return route_one_port(weights)
@@ -495,6 +529,10 @@ class SpikeSource(Model):
     #: calls (a ``set``, a new connection), as long as its arrays keep their shapes; False: it is
     #: rebuilt from the host arrays at the current step (spike_generator's pointer)
     run_state_kept: ClassVar[bool] = False
+    #: differentiable runs (docs/gradients.md): ``expected_counts(p, h, k, dt, src)`` -> the expected
+    #: number of spikes per connection in engine step k, a smooth function of the parameters (a
+    #: Poisson source's rate x dt within its window). None: the source's spikes carry no gradient
+    expected_counts: ClassVar = None
     #: :meth:`advance` takes ``key=``: a PRNG key of the step and generator block that does not depend
     #: on the projection (a train shared by all targets, a spike_recorder connected directly included)
     advance_key: ClassVar[bool] = False

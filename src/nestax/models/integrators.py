@@ -181,3 +181,19 @@ def rkf45_evolve(f, y, h, T, args, *, eps_abs=1e-3, eps_rel=0.0, a_y=1.0, a_dydt
 
     t, y, h, _, args, _ = jax.lax.cond(cond(c), finish, lambda c: c, c)
     return y, h, args
+
+
+def rkf45_fixed(f, y, T, args, substeps: int, post=None):
+    """Integrate ``dy/dt = f(y, args)`` over (0, T] with ``substeps`` fixed RKF45 steps of T / substeps
+    (the 5th-order solution, no error control), ``post(y, args, accepted)`` after each as in
+    :func:`rkf45_evolve`. A plain unrolled sequence of steps: unlike the adaptive loop it can be
+    differentiated in reverse mode (differentiable mode, :mod:`nestax.models.surrogate`).
+
+    Returns (y, args)."""
+    h = jnp.full(y.shape[1:], T / substeps, y.dtype)
+    accepted = jnp.ones(y.shape[1:], bool)
+    for _ in range(substeps):
+        y, _ = rkf45_attempt(f, y, f(y, args), h, args)
+        if post is not None:
+            y, args = post(y, args, accepted)
+    return y, args

@@ -88,8 +88,9 @@ def _kernel_value(name):
         return 1
     if name == "network_size":
         return int(sum(b.n for b in net.blocks))
-    if name == "num_connections":
-        return int(sum(len(c.src) for c in net.conns))
+    if name == "num_connections":  # NEST counts the links to and from recorders too
+        rec = sum(int(np.sum(c)) for c in net.sr_counts.values()) + sum(len(v) for v in net.mm_links.values())
+        return int(sum(len(c.src) for c in net.conns)) + rec
     if name in ("min_delay", "max_delay"):
         if name == "min_delay":
             return KERNEL.min_delay_steps() * sim.dt
@@ -103,6 +104,10 @@ def _kernel_value(name):
         return int(round(sim.dt * 1000))
     if name in ("data_path", "data_prefix", "overwrite_files"):
         return getattr(sim, name)
+    if name in _model_kernel_settings():  # settings models declare (Model.kernel_settings): NEST's units
+        import brainunit as u
+        v = sim.get_kernel_status(name)
+        return float(v.to_decimal(u.ms)) if isinstance(v, u.Quantity) else v
     if name == "rng_type":
         return "mt19937_64"
     if name == "rng_types":
@@ -113,15 +118,20 @@ def _kernel_value(name):
 def GetKernelStatus(keys=None):
     """NEST's kernel status: a dict, one value (``keys`` a name) or a list of values."""
     if keys is None:
-        return {k: _kernel_value(k) for k in _KERNEL_READ}
+        return {k: _kernel_value(k) for k in _KERNEL_READ + tuple(_model_kernel_settings())}
     if isinstance(keys, str):
         _check_kernel_name(keys)
         return _kernel_value(keys)
     return [GetKernelStatus(k) for k in keys]
 
 
+def _model_kernel_settings():
+    from ..network.kernel import declared
+    return declared()
+
+
 def _check_kernel_name(name):
-    if name not in _KERNEL_READ and name not in KERNEL.settings:
+    if name not in _KERNEL_READ and name not in KERNEL.settings and name not in _model_kernel_settings():
         raise KeyError(f"nest: unknown kernel setting {name!r}.{did_you_mean(name, _KERNEL_READ)}")
 
 
@@ -146,6 +156,8 @@ def SetKernelStatus(params):
             KERNEL.set_seed(value)
         elif name in ("data_path", "data_prefix", "overwrite_files"):
             setattr(KERNEL.sim, name, value)
+        elif name in _model_kernel_settings():
+            KERNEL.sim.set_kernel_status({name: value})
         elif name in ("local_num_threads", "total_num_virtual_procs"):
             if not (isinstance(value, (int, np.integer)) and value >= 1):
                 raise BadParameterError(f"nest: {name} = {value!r} is invalid; expected an integer >= 1.")

@@ -42,7 +42,8 @@ class Kernel:
         self.detectors = {}    # recorder gid -> outputs of a correlation detector (cumulative)
         self.filenames = {}    # recorder gid -> files written (record_to 'ascii')
         self.settings = {"local_num_threads": 1, "print_time": False, "verbosity": "M_WARNING",
-                         "dict_miss_is_error": True, "keep_source_table": True}
+                         "dict_miss_is_error": True, "keep_source_table": True,
+                         "time_collocate_spike_data": 0.0}  # a NEST timer (s); nestax has no such phase
 
     # ------------------------------------------------------------------ settings
     def empty(self) -> bool:

@@ -54,11 +54,18 @@ class Network:
         self.hom_values = {}  # (synapse model, parameter) -> the one value of a _hom synapse model
         self.local_models = {}  # name -> model derived in this network (copy_model, set_defaults)
         self.wfr = dict(checks.WFR_DEFAULTS)  # NEST's waveform-relaxation kernel settings (gap junctions)
+        self.kernel = {}  # kernel settings that models declare (Model.kernel_settings), as set (network/kernel.py)
 
     def set_wfr(self, **settings):
         """NEST's waveform-relaxation kernel settings for gap junctions (use_wfr, wfr_comm_interval,
         wfr_tol, wfr_max_iterations, wfr_interpolation_order); checked, NEST's defaults otherwise."""
         self.wfr = checks.wfr({**self.wfr, **settings}, self.dt)
+        self.version += 1
+
+    def set_kernel(self, **settings):
+        """Kernel settings that models declare (Model.kernel_settings); checked (network/kernel.py)."""
+        from . import kernel
+        self.kernel = kernel.settings(settings, self.kernel, self.dt)
         self.version += 1
 
     # ------------------------------------------------------------------ lookup

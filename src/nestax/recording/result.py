@@ -11,6 +11,7 @@ at t = 0).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import brainunit as u
 import numpy as np
@@ -44,7 +45,9 @@ class Result:
     # -------------------------------------------------------------- time
     @property
     def times(self):
-        """(n_steps,) Quantity: t0 + k*dt."""
+        """(n_steps,) Quantity: t0 + k*dt, the step grid of ``spikes``. Not the time of a multimeter's
+        samples: those are ``trace_times(mm)`` (every ``interval``, from t0 + interval), also
+        returned with the values by :meth:`sampled`."""
         return (self.k0 + np.arange(self.n_steps)) * self.dt * u.ms
 
     @property
@@ -239,12 +242,25 @@ class Result:
         """(n_samples,) sample times (Quantity, ms)."""
         return self._get(mm, "samples")["stamps"] * self.dt * u.ms
 
+    def sampled(self, mm, var):
+        """``(times, values)`` of ``var``: the samples (n_samples, n_targets) with their own times
+        (n_samples,), for plotting (``t, v = res.sampled(mm, 'V_m')``). A multimeter samples every
+        ``interval`` from t0 + interval, so its rows are not those of :attr:`times` (the step grid),
+        even with interval = dt (one step later)."""
+        return Sampled(self.trace_times(mm), self.trace(mm, var))
+
     def targets(self, mm) -> np.ndarray:
         return self._get(mm, "samples")["targets"].copy()
 
     def __repr__(self):
         return (f"Result(t0={self.k0 * self.dt} ms, duration={self.n_steps * self.dt} ms, "
                 f"recorders={sorted(self._rec)})")
+
+
+class Sampled(NamedTuple):
+    """A multimeter's samples and their times (:meth:`Result.sampled`)."""
+    times: object   # (n_samples,) Quantity, ms
+    values: object  # (n_samples, n_targets) Quantity
 
 
 def _q(vals, unit):

@@ -390,6 +390,12 @@ class poisson_generator(SpikeSource):
             counts = poisson_counts(key, lam, pieces)
         return SpikeEmission(jnp.where(on[src], counts, 0))
 
+    @classmethod
+    def expected_counts(cls, p, h, k, dt, src):
+        """rate x dt per connection in step k within the window (differentiable runs)."""
+        on = (k > h["t_lo"]) & (k <= h["t_hi"])
+        return jnp.where(on[src], p["rate"][src] * (dt / 1000.0), 0.0)
+
 
 @register
 class spike_generator(SpikeSource):

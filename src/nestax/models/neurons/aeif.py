@@ -52,14 +52,17 @@ exp(-r dt / tau_m) overflows to inf and 0 * inf = NaN); nestax applies the inten
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import jax.numpy as jnp
 import numpy as np
 
 from ..base import Neuron, Param, State
 from ..common import ConductanceRouting, OnePortRouting
-from ..integrators import rkf45_evolve
+from ..integrators import rkf45_evolve, rkf45_fixed
 from ..propagators import refractory_steps
 from ..registry import register
+from ..surrogate import EXACT
 
 _MAX_EXP_ARG = float(np.log(np.finfo(np.float64).max / 1e20))
 
@@ -130,12 +133,19 @@ def i_spike(p, V):
     return jnp.where(pos, p["g_L"] * dT * jnp.exp((V - p["V_th"]) / jnp.where(pos, dT, 1.0)), 0.0)
 
 
-def aeif_evolve(rhs, p, d, s, y, I, w_index, extra=None, extra_post=None, consts=None):
+#: differentiable mode: spikes are detected at V_th + DIFF_CUT Delta_T (at most V_peak), see aeif_evolve
+DIFF_CUT = 5.0
+
+
+def aeif_evolve(rhs, p, d, s, y, I, w_index, extra=None, extra_post=None, consts=None, threshold=EXACT):
     """Integrate one step of ``dy/dt = rhs(consts, y, refractory, I)`` with NEST's in-loop spike handling.
 
     ``consts``: the per-neuron values the right-hand side needs (and ``extra_post(consts, v, r, extra,
     accepted)``, if given); they travel through the integrator's arguments, never a closure, so
     that the integrator can iterate a subset of the neurons (see ``rkf45_evolve(compact=True)``).
+
+    ``threshold`` (:mod:`nestax.models.surrogate`): a differentiable one tests and resets spikes through
+    it after each of ``threshold.ode_substeps`` fixed RKF45 steps (the spike count is then a float).
 
     Returns (y, h, refractory steps after the count-down, spike count, extra)."""
     h = jnp.where(s["h"] > 0, s["h"], d["dt"])
@@ -156,6 +166,37 @@ def aeif_evolve(rhs, p, d, s, y, I, w_index, extra=None, extra_post=None, consts
         yy = yy.at[0].set(v).at[w_index].set(w)
         return yy, (r, Ii, n + spike.astype(n.dtype), ex, (c, pp, dd))
 
+    if threshold.differentiable:
+        # fixed steps cannot follow the exponential run-up to V_peak (a stiff blow-up): the spike is
+        # detected, and the right-hand side capped, at V_cut = min(V_peak, V_th + DIFF_CUT Delta_T),
+        # from where V_m would reach V_peak within a small fraction of a step (docs/gradients.md)
+        v_cut = jnp.where(p["Delta_T"] > 0, jnp.minimum(p["V_peak"], p["V_th"] + DIFF_CUT * p["Delta_T"]), p["V_th"])
+        if isinstance(consts, Mapping):
+            consts = {**consts, "V_peak": v_cut}
+        elif isinstance(consts, tuple) and isinstance(consts[0], Mapping):
+            consts = ({**consts[0], "V_peak": v_cut},) + tuple(consts[1:])
+        d = {**d, "V_spike": v_cut}
+
+        def post_diff(yy, args, acc):  # after each fixed step: input handling, V held while refractory
+            r, Ii, n, ex, (c, pp, dd) = args
+            v = yy[0]
+            if extra_post is not None:
+                v, ex = extra_post(c, v, r, ex, acc)
+            yy = yy.at[0].set(jnp.where(r > 0, pp["V_reset"], v))
+            return yy, (r, Ii, n, ex, (c, pp, dd))
+
+        y, (r, _, _, ex, _) = rkf45_fixed(lambda yy, a: rhs(a[4][0], yy, a[0] > 0, a[1]), y, d["dt"],
+                                          (r0, I, n0, extra, (consts, p, d)), threshold.ode_substeps,
+                                          post=post_diff)
+        # the spike test once, at the end of the step (one surrogate per step, whatever ode_substeps)
+        refr = r > 0
+        spike = jnp.where(refr, 0.0, threshold.spike(y[0], d["V_spike"]))
+        v = jnp.where(refr, p["V_reset"], threshold.reset(spike, p["V_reset"], y[0]))
+        w = threshold.reset(spike, y[w_index] + p["b"], y[w_index])
+        y = y.at[0].set(v).at[w_index].set(w)
+        r = jnp.where(spike > 0, d["ref_set"], r)
+        r = jnp.where(r > 0, r - 1, r)
+        return y, h, r, spike, ex
     y, h, (r, _, n, ex, _) = rkf45_evolve(lambda yy, a: rhs(a[4][0], yy, a[0] > 0, a[1]), y, h, d["dt"],
                                           (r0, I, n0, extra, (consts, p, d)), eps_abs=tol, eps_rel=tol,
                                           a_y=0.0, a_dydt=1.0, post=post, compact=True)
@@ -182,9 +223,9 @@ class _AeifBase(ConductanceRouting, Neuron):
         return y
 
     @classmethod
-    def update(cls, p, d, s, syn, I):
+    def update(cls, p, d, s, syn, I, threshold=EXACT):
         y = jnp.stack([s[k] for k in cls._y])
-        y, h, r, n, _ = aeif_evolve(cls._rhs, p, d, s, y, I, cls._y.index("w"), consts=p)
+        y, h, r, n, _ = aeif_evolve(cls._rhs, p, d, s, y, I, cls._y.index("w"), consts=p, threshold=threshold)
         y = cls._add_input(p, d, y, syn)
         out = {k: y[i] for i, k in enumerate(cls._y)}
         out.update(refractory_steps=r, h=h)
@@ -233,6 +274,7 @@ class aeif_cond_exp(_ExpInput, _AeifBase):
     """
 
     name = "aeif_cond_exp"
+    differentiable = True  # update(threshold=...): surrogate spikes, fixed RKF45 steps
     weight_unit = "nS"
     parameters = {**_CORE, **_REVERSALS, **_SYN_TAUS}
     state = {
@@ -278,6 +320,7 @@ class aeif_cond_alpha(_AlphaInput, _AeifBase):
     """
 
     name = "aeif_cond_alpha"
+    differentiable = True  # update(threshold=...): surrogate spikes, fixed RKF45 steps
     settable_state = ("V_m", "g_ex", "dg_ex", "g_in", "dg_in", "w")  # what NEST's SetStatus accepts
     weight_unit = "nS"
     parameters = {**_CORE, **_REVERSALS, **_SYN_TAUS}
@@ -327,6 +370,7 @@ class aeif_psc_exp(_ExpInput, _AeifBase):
     """
 
     name = "aeif_psc_exp"
+    differentiable = True  # update(threshold=...): surrogate spikes, fixed RKF45 steps
     weight_unit = "pA"
     parameters = {**_CORE, **_SYN_TAUS}
     state = {
@@ -369,6 +413,7 @@ class aeif_psc_alpha(_AlphaInput, _AeifBase):
     """
 
     name = "aeif_psc_alpha"
+    differentiable = True  # update(threshold=...): surrogate spikes, fixed RKF45 steps
     settable_state = ("V_m", "I_syn_ex", "dI_syn_ex", "I_syn_in", "dI_syn_in", "w")  # what NEST's SetStatus accepts
     weight_unit = "pA"
     parameters = {**_CORE, **_SYN_TAUS}
@@ -419,6 +464,7 @@ class aeif_psc_delta(OnePortRouting, _AeifBase):
     """
 
     name = "aeif_psc_delta"
+    differentiable = True  # update(threshold=...): surrogate spikes, fixed RKF45 steps
     weight_unit = "mV"
     ports = ("in",)
     parameters = {**_CORE,
@@ -447,7 +493,7 @@ class aeif_psc_delta(OnePortRouting, _AeifBase):
         return d
 
     @classmethod
-    def update(cls, p, d, s, syn, I):
+    def update(cls, p, d, s, syn, I, threshold=EXACT):
         y = jnp.stack([s["V_m"], s["w"]])
         def add_input(c, v, r, ex, acc):
             pp, dd = c
@@ -462,7 +508,8 @@ class aeif_psc_delta(OnePortRouting, _AeifBase):
             return v, (pend, buf)
 
         y, h, r, n, (_, buf) = aeif_evolve(lambda c, yy, refr, Ii: cls._rhs_delta(c[0], c[1], yy, refr, Ii), p, d,
-                                           s, y, I, 1, (syn[0], s["refr_spikes_buffer"]), add_input, consts=(p, d))
+                                           s, y, I, 1, (syn[0], s["refr_spikes_buffer"]), add_input, consts=(p, d),
+                                           threshold=threshold)
         return {"V_m": y[0], "w": y[1], "refr_spikes_buffer": buf, "refractory_steps": r, "h": h}, n
 
     @staticmethod

@@ -32,9 +32,10 @@ import numpy as np
 
 from ..base import Neuron, Param, State
 from ..common import ConductanceRouting, refractory_countdown
-from ..integrators import rkf45_evolve
+from ..integrators import rkf45_evolve, rkf45_fixed
 from ..propagators import refractory_steps
 from ..registry import register
+from ..surrogate import EXACT
 
 _COMMON = {
     "V_th": Param(-55.0, "mV", "Spike threshold"),
@@ -87,16 +88,25 @@ class _IafCondBase(ConductanceRouting, Neuron):
         return v, i_ex, i_in, i_l
 
     @classmethod
-    def _integrate(cls, p, d, s, y, I):
+    def _integrate(cls, p, d, s, y, I, threshold=EXACT):
         refr = s["refractory_steps"] > 0
         h = jnp.where(s["h"] > 0, s["h"], d["dt"])
+        if threshold.differentiable:  # fixed RKF45 steps: reverse mode cannot go through the adaptive loop
+            y, _ = rkf45_fixed(lambda yy, a: cls._rhs(p, yy, a[0], a[1]), y, d["dt"], (refr, I),
+                               threshold.ode_substeps)
+            return y, h
         y, h, _ = rkf45_evolve(lambda yy, a: cls._rhs(p, yy, a[0], a[1]), y, h, d["dt"], (refr, I),
                                eps_abs=_EPS_ABS)
         return y, h
 
     @classmethod
-    def _fire(cls, p, d, v, r):
+    def _fire(cls, p, d, v, r, threshold=EXACT):
         refr = r > 0
+        if threshold.differentiable:
+            spike = jnp.where(refr, 0.0, threshold.spike(v, p["V_th"]))
+            v = jnp.where(refr, p["V_reset"], threshold.reset(spike, p["V_reset"], v))
+            r = refractory_countdown(r, refr, spike > 0, d["ref_counts"])
+            return v, r, spike
         spike = ~refr & (v >= p["V_th"])
         v = jnp.where(refr | spike, p["V_reset"], v)
         r = refractory_countdown(r, refr, spike, d["ref_counts"])
@@ -119,6 +129,7 @@ class iaf_cond_exp(_IafCondBase):
     """
 
     name = "iaf_cond_exp"
+    differentiable = True  # update(threshold=...): surrogate spikes, fixed RKF45 steps
     state = {
         "V_m": State("mV", "E_L", "Membrane potential"),
         "g_ex": State("nS", 0.0, "Excitatory conductance"),
@@ -134,12 +145,12 @@ class iaf_cond_exp(_IafCondBase):
         return jnp.stack([dv, -y[1] / p["tau_syn_ex"], -y[2] / p["tau_syn_in"]])
 
     @classmethod
-    def update(cls, p, d, s, syn, I):
+    def update(cls, p, d, s, syn, I, threshold=EXACT):
         y = jnp.stack([s["V_m"], s["g_ex"], s["g_in"]])
-        y, h = cls._integrate(p, d, s, y, I)
+        y, h = cls._integrate(p, d, s, y, I, threshold)
         g_ex = y[1] + syn[0]
         g_in = y[2] + syn[1]
-        v, r, spike = cls._fire(p, d, y[0], s["refractory_steps"])
+        v, r, spike = cls._fire(p, d, y[0], s["refractory_steps"], threshold)
         return {"V_m": v, "g_ex": g_ex, "g_in": g_in, "refractory_steps": r, "h": h}, spike
 
 
@@ -160,6 +171,7 @@ class iaf_cond_alpha(_IafCondBase):
     """
 
     name = "iaf_cond_alpha"
+    differentiable = True  # update(threshold=...): surrogate spikes, fixed RKF45 steps
     settable_state = ("V_m", "g_ex", "dg_ex", "g_in", "dg_in")  # what NEST's SetStatus accepts
     state = {
         "V_m": State("mV", "E_L", "Membrane potential"),
@@ -197,10 +209,10 @@ class iaf_cond_alpha(_IafCondBase):
         return jnp.stack([dv, -y[1] / td_ex, y[1] - y[2] / tr_ex, -y[3] / td_in, y[3] - y[4] / tr_in])
 
     @classmethod
-    def update(cls, p, d, s, syn, I):
+    def update(cls, p, d, s, syn, I, threshold=EXACT):
         y = jnp.stack([s["V_m"], s["dg_ex"], s["g_ex"], s["dg_in"], s["g_in"]])
-        y, h = cls._integrate(p, d, s, y, I)
-        v, r, spike = cls._fire(p, d, y[0], s["refractory_steps"])
+        y, h = cls._integrate(p, d, s, y, I, threshold)
+        v, r, spike = cls._fire(p, d, y[0], s["refractory_steps"], threshold)
         dg_ex = y[1] + syn[0] * d["psc0_ex"]
         dg_in = y[3] + syn[1] * d["psc0_in"]
         return {"V_m": v, "g_ex": y[2], "dg_ex": dg_ex, "g_in": y[4], "dg_in": dg_in,

@@ -27,6 +27,7 @@ from ..base import Neuron, Param, State
 from ..common import OnePortRouting, SignedRouting, psc_exp_propagators
 from ..propagators import leak_to_v, psc_alpha_to_v, psc_exp_to_v, refractory_steps
 from ..registry import register
+from ..surrogate import EXACT
 
 _COMMON = {
     "E_L": Param(-70.0, "mV", "Resting membrane potential"),
@@ -84,6 +85,7 @@ class iaf_psc_delta(OnePortRouting, _IafPscBase):
     """
 
     name = "iaf_psc_delta"
+    differentiable = True  # update(threshold=...): surrogate spikes (models/surrogate.py)
     ports = ("spikes",)
     weight_unit = "mV"
     parameters = {
@@ -114,7 +116,7 @@ class iaf_psc_delta(OnePortRouting, _IafPscBase):
         }
 
     @classmethod
-    def update(cls, p, d, s, syn, I):
+    def update(cls, p, d, s, syn, I, threshold=EXACT):
         v, r, buf = s["V_m"], s["refractory_steps"], s["refr_spikes_buffer"]
         w = syn[0]
         free = r == 0
@@ -126,8 +128,8 @@ class iaf_psc_delta(OnePortRouting, _IafPscBase):
         buf = jnp.where(free, jnp.where(keep, 0.0, buf), jnp.where(keep, held, buf))
         v = jnp.where(free, v_free, v)
         r = jnp.where(free, r, r - 1)
-        spike = v >= d["theta"]
-        v = jnp.where(spike, d["v_reset"], v)
+        spike = threshold.spike(v, d["theta"])
+        v = threshold.reset(spike, d["v_reset"], v)
         r = jnp.where(spike, d["ref_counts"], r)
         return {"V_m": v, "refractory_steps": r, "refr_spikes_buffer": buf}, spike
 
@@ -159,10 +161,16 @@ class iaf_psc_exp(_IafPscBase):
     """
 
     name = "iaf_psc_exp"
+    differentiable = True  # update(threshold=...): surrogate spikes (models/surrogate.py)
     weight_unit = "pA"
     ports = ("ex", "in", "I_1")
     current_ports = {1: "I_1"}
     stochastic = True  # only with delta > 0
+
+    @classmethod
+    def draws(cls, p) -> bool:
+        """Escape noise only where delta > 1e-10 mV (else the draw is not used)."""
+        return bool(np.any(np.asarray(p["delta"]) > 1e-10))
     parameters = {
         **_COMMON,
         "tau_syn_ex": Param(2.0, "ms", "Excitatory synaptic time constant"),
@@ -195,7 +203,7 @@ class iaf_psc_exp(_IafPscBase):
         cls._nonnegative(p, "rho", "delta")
 
     @classmethod
-    def update(cls, p, d, s, syn, I, key):
+    def update(cls, p, d, s, syn, I, key, threshold=EXACT):
         v, iex, iin, r = s["V_m"], s["I_syn_ex"], s["I_syn_in"], s["refractory_steps"]
         free = r == 0
         v_new = v * d["P22"] + (p["I_e"] + I) * d["P20"] + iex * d["P21ex"] + iin * d["P21in"]
@@ -209,8 +217,8 @@ class iaf_psc_exp(_IafPscBase):
             phi = p["rho"] * jnp.exp(1.0 / jnp.where(stoch, p["delta"], 1.0) * (v - d["theta"]))
             return jax.random.uniform(key, v.shape, dtype=v.dtype) < phi * d["dt"] * 1e-3
         escaped = jax.lax.cond(jnp.any(stoch), escape, lambda: jnp.zeros(v.shape, bool))
-        spike = jnp.where(stoch, escaped, v >= d["theta"])
-        v = jnp.where(spike, d["v_reset"], v)
+        spike = jnp.where(stoch, escaped, threshold.spike(v, d["theta"]))
+        v = threshold.reset(spike, d["v_reset"], v)
         r = jnp.where(spike, d["ref_counts"], r)
         return {"V_m": v, "I_syn_ex": iex, "I_syn_in": iin, "refractory_steps": r}, spike
 
@@ -233,6 +241,7 @@ class iaf_psc_alpha(_IafPscBase):
     """
 
     name = "iaf_psc_alpha"
+    differentiable = True  # update(threshold=...): surrogate spikes (models/surrogate.py)
     weight_unit = "pA"
     parameters = {
         **_COMMON,
@@ -274,7 +283,7 @@ class iaf_psc_alpha(_IafPscBase):
         return d
 
     @classmethod
-    def update(cls, p, d, s, syn, I):
+    def update(cls, p, d, s, syn, I, threshold=EXACT):
         v, r = s["V_m"], s["refractory_steps"]
         iex, din_ex = s["I_syn_ex"], s["dI_syn_ex"]
         iin, din_in = s["I_syn_in"], s["dI_syn_in"]
@@ -288,8 +297,8 @@ class iaf_psc_alpha(_IafPscBase):
         din_ex = din_ex * d["P11ex"] + d["psc0ex"] * syn[0]
         iin = d["P21in"] * din_in + d["P11in"] * iin
         din_in = din_in * d["P11in"] + d["psc0in"] * syn[1]
-        spike = v >= d["theta"]
-        v = jnp.where(spike, d["v_reset"], v)
+        spike = threshold.spike(v, d["theta"])
+        v = threshold.reset(spike, d["v_reset"], v)
         r = jnp.where(spike, d["ref_counts"], r)
         return {"V_m": v, "I_syn_ex": iex, "I_syn_in": iin, "dI_syn_ex": din_ex,
                 "dI_syn_in": din_in, "refractory_steps": r}, spike
