@@ -20,15 +20,13 @@ the run with the usual error.
 from __future__ import annotations
 
 import dataclasses
-import time as _time
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from . import precise as ps
 from .lower import initial_run_state, lower
-from .run import Runner, _interrupts_deferred, make_chunk_fn
+from .run import Runner, _interrupts_deferred, make_chunk_fn, run_chunk
 from ..errors import NestaxError
 
 
@@ -187,14 +185,11 @@ class BatchRunner:
                 n_valid = min(self.low.chunk, n_steps - done)
                 while True:
                     fn, warm = self._fn(n_valid, axes)
-                    t0 = _time.perf_counter()
-                    carry, out = fn(arrays, state, jnp.asarray(kk, jnp.int32), jnp.asarray(n_valid, jnp.int32))
-                    out = jax.device_get(out)
-                    carry = jax.block_until_ready(carry)
+                    carry, out, dt = run_chunk(fn, arrays, state, kk, n_valid)
                     if warm:
-                        t_run += _time.perf_counter() - t0
+                        t_run += dt
                     else:
-                        t_compile += _time.perf_counter() - t0
+                        t_compile += dt
                     if not self._grow_capacity(carry):
                         break
                 error = self._precise_error(carry)

@@ -34,14 +34,12 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import time as _time
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
-from .run import Runner, _interrupts_deferred, make_chunk_fn
+from .run import Runner, _interrupts_deferred, make_chunk_fn, run_chunk
 from ..errors import NestaxError
 
 AXIS = "shards"
@@ -410,14 +408,11 @@ class ShardRunner:
                 arrays = self._arrays()
                 state = jax.tree.unflatten(self.s_def, self.state_leaves)
                 fn, warm = self._fn(n_valid, state)
-                t0 = _time.perf_counter()
-                carry, out = fn(arrays, state, jnp.asarray(k, jnp.int32), jnp.asarray(n_valid, jnp.int32))
-                out = jax.device_get(out)
-                carry = jax.block_until_ready(carry)
+                carry, out, dt = run_chunk(fn, arrays, state, k, n_valid)
                 if warm:
-                    t_run += _time.perf_counter() - t0
+                    t_run += dt
                 else:
-                    t_compile += _time.perf_counter() - t0
+                    t_compile += dt
                 if not self._grow_capacity(carry):
                     break
             with _interrupts_deferred():
