@@ -26,7 +26,7 @@ import numpy as np
 
 from . import precise as ps
 from .lower import initial_run_state, lower
-from .run import Runner, _interrupts_deferred, make_chunk_fn, run_chunk
+from .run import Runner, _interrupts_deferred, make_chunk_fn
 from ..errors import NestaxError
 
 
@@ -175,7 +175,7 @@ class BatchRunner:
     def run(self, k, n_steps, on_chunk):
         """Run ``n_steps`` from step ``k`` for every group; ``on_chunk(i, out, k, n_valid)`` receives
         variant i's recordings of each chunk (host arrays, no variant axis)."""
-        t_compile = t_run = 0.0
+        timing = [0.0, 0.0]
         for gi, group in enumerate(self.groups):
             idx, arrays, axes, state = group
             if not self.resident:
@@ -183,15 +183,8 @@ class BatchRunner:
             done, kk = 0, k
             while done < n_steps:
                 n_valid = min(self.low.chunk, n_steps - done)
-                while True:
-                    fn, warm = self._fn(n_valid, axes)
-                    carry, out, dt = run_chunk(fn, arrays, state, kk, n_valid)
-                    if warm:
-                        t_run += dt
-                    else:
-                        t_compile += dt
-                    if not self._grow_capacity(carry):
-                        break
+                carry, out = self._run_fitting(lambda a=arrays, s=state, nv=n_valid: (*self._fn(nv, axes), a, s), kk,
+                                               n_valid, timing)
                 error = self._precise_error(carry)
                 if error is not None:
                     raise error
@@ -203,8 +196,10 @@ class BatchRunner:
                 kk += n_valid
                 done += n_valid
             del arrays, state  # (a group that is not resident leaves the device)
-        self.timings = {"first_chunk_s": t_compile, "run_s": t_run}
+        self.timings = {"first_chunk_s": timing[0], "run_s": timing[1]}
         return k + n_steps
+
+    _run_fitting = Runner._run_fitting  # one chunk, rerun while its fixed capacity overflowed
 
     def _grow_capacity(self, carry) -> bool:
         """The fixed-capacity delivery's check, on the largest burst of any variant."""

@@ -590,21 +590,11 @@ class Runner:
         recordings (host arrays) right after the chunk's state has been kept. An exception or an
         interrupt inside a chunk leaves the state of the last completed chunk."""
         done = 0
-        t_compile = t_run = 0.0
+        timing = [0.0, 0.0]
         while done < n_steps:
             n_valid = min(self.low.chunk, n_steps - done)
-            while True:
-                fn, warm = self._fn(n_valid)
-                carry, out, dt = run_chunk(fn, self.low.arrays, self.state, k, n_valid)
-                if warm:
-                    t_run += dt
-                else:
-                    t_compile += dt
-                if not self._grow_capacity(carry):
-                    break
-                # a step had more spiking sources than the fixed-capacity delivery handles: rerun the
-                # chunk from its start with a larger capacity (random streams depend on the step
-                # only, so the rerun reproduces the same network activity; nothing is dropped)
+            carry, out = self._run_fitting(lambda: (*self._fn(n_valid), self.low.arrays, self.state), k, n_valid,
+                                           timing)
             error = ps.check_capacity(self.low.plan, carry)  # precise input beyond its capacity: refused
             if error is not None:
                 raise error
@@ -615,8 +605,21 @@ class Runner:
             done += n_valid
             if bar is not None:
                 bar.update(n_valid)
-            self.timings.update(first_chunk_s=t_compile, run_s=t_run)
+            self.timings.update(first_chunk_s=timing[0], run_s=timing[1])
         return k
+
+    def _run_fitting(self, make, k, n_valid, timing):
+        """One chunk from step ``k`` (``make() -> (fn, warm, arrays, state)``), run again from its start
+        with a larger capacity while a step had more spiking sources than the fixed-capacity delivery
+        handles (random streams depend on the step only, so the rerun reproduces the same activity;
+        nothing is dropped). ``timing``: [first-call seconds, warm seconds], added to. Returns
+        (carry, recordings on the host)."""
+        while True:
+            fn, warm, arrays, state = make()
+            carry, out, dt = run_chunk(fn, arrays, state, k, n_valid)
+            timing[1 if warm else 0] += dt
+            if not self._grow_capacity(carry):
+                return carry, out
 
     def _grow_capacity(self, carry) -> bool:
         """After a chunk: True (and larger capacities, fresh compiled code) if a capacity overflowed."""

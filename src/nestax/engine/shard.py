@@ -39,7 +39,7 @@ import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
-from .run import Runner, _interrupts_deferred, make_chunk_fn, run_chunk
+from .run import Runner, _interrupts_deferred, make_chunk_fn
 from ..errors import NestaxError
 
 AXIS = "shards"
@@ -401,20 +401,15 @@ class ShardRunner:
 
     def run(self, k, n_steps, on_chunk, bar=None):
         """Like :meth:`nestax.engine.run.Runner.run`, split over the devices."""
-        done, t_compile, t_run = 0, 0.0, 0.0
+        done, timing = 0, [0.0, 0.0]
         while done < n_steps:
             n_valid = min(self.low.chunk, n_steps - done)
-            while True:
-                arrays = self._arrays()
+
+            def make():
+                arrays = self._arrays()  # (first: it sets the layout _fn compiles for)
                 state = jax.tree.unflatten(self.s_def, self.state_leaves)
-                fn, warm = self._fn(n_valid, state)
-                carry, out, dt = run_chunk(fn, arrays, state, k, n_valid)
-                if warm:
-                    t_run += dt
-                else:
-                    t_compile += dt
-                if not self._grow_capacity(carry):
-                    break
+                return (*self._fn(n_valid, state), arrays, state)
+            carry, out = self._run_fitting(make, k, n_valid, timing)
             with _interrupts_deferred():
                 self.state_leaves = jax.tree.leaves(carry)
                 on_chunk(self._host_out(out), k, n_valid)
@@ -422,8 +417,10 @@ class ShardRunner:
             done += n_valid
             if bar is not None:
                 bar.update(n_valid)
-            self.timings.update(first_chunk_s=t_compile, run_s=t_run, devices=self.P)
+            self.timings.update(first_chunk_s=timing[0], run_s=timing[1], devices=self.P)
         return k
+
+    _run_fitting = Runner._run_fitting  # one chunk, rerun while its fixed capacity overflowed
 
     def _grow_capacity(self, carry) -> bool:
         """The fixed-capacity delivery's check (NESTAX_DELIVERY=capacity), on the largest burst of any shard."""
