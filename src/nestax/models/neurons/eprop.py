@@ -433,8 +433,27 @@ class eprop_iaf_psc_delta_adapt(eprop_iaf_psc_delta):
     state = {**eprop_iaf_psc_delta.state, **_ADAPT_STATE}
 
 
+class _ReadoutPorts:
+    """What the e-prop readouts share: they send their error signal after the update (to the learning
+    signal connections) and take input on receptor 0 (recurrent) and 1 (target signal) unscaled."""
+
+    @classmethod
+    def emit_after(cls, p, d, s):
+        """The error signal of this step, sent to the learning signal connections."""
+        return s["error_signal"]
+
+    @classmethod
+    def receptor_range(cls, p):
+        return (0, 2)
+
+    @classmethod
+    def route(cls, weights, receptor_type):
+        w = np.asarray(weights)
+        return np.broadcast_to(np.asarray(receptor_type, np.int32), w.shape), np.ones_like(w, float)
+
+
 @register
-class eprop_readout(_EpropNeuron):
+class eprop_readout(_ReadoutPorts, _EpropNeuron):
     """Leaky readout neuron of e-prop (NEST: eprop_readout): integrates spikes, compares its V_m with
     the target signal in the learning window. See the module docstring."""
 
@@ -472,20 +491,6 @@ class eprop_readout(_EpropNeuron):
     @classmethod
     def recordables(cls):
         return ("V_m", "readout_signal", "error_signal", "target_signal")
-
-    @classmethod
-    def emit_after(cls, p, d, s):
-        """The error signal of this step, sent to eprop_learning_signal_connections."""
-        return s["error_signal"]
-
-    @classmethod
-    def receptor_range(cls, p):
-        return (0, 2)
-
-    @classmethod
-    def route(cls, weights, receptor_type):
-        w = np.asarray(weights)
-        return np.broadcast_to(np.asarray(receptor_type, np.int32), w.shape), np.ones_like(w, float)
 
     @classmethod
     def check(cls, p):

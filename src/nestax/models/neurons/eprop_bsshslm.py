@@ -91,7 +91,8 @@ import numpy as np
 from ..base import Param, State
 from ..propagators import refractory_steps
 from ..registry import register
-from .eprop import (_ADAPT, _EpropNeuron, _EpropRecurrent, _MEMBRANE, _time_steps, SURROGATE_GRADIENTS)
+from .eprop import (_ADAPT, _EpropNeuron, _EpropRecurrent, _MEMBRANE, _ReadoutPorts, _time_steps,
+                    SURROGATE_GRADIENTS)
 
 #: the kernel settings of the bsshslm_2020 models (Model.kernel_settings), NEST's defaults
 EPROP_KERNEL = {
@@ -296,7 +297,7 @@ class eprop_iaf_adapt_bsshslm_2020(eprop_iaf_bsshslm_2020):
 
 
 @register
-class eprop_readout_bsshslm_2020(_BssCommon):
+class eprop_readout_bsshslm_2020(_ReadoutPorts, _BssCommon):
     """Leaky readout neuron of e-prop in update intervals (NEST: eprop_readout_bsshslm_2020): integrates
     spikes, compares its previous V_m with the target signal in the learning window. See the module
     docstring."""
@@ -335,20 +336,6 @@ class eprop_readout_bsshslm_2020(_BssCommon):
     @classmethod
     def recordables(cls):
         return ("V_m", "readout_signal", "readout_signal_unnorm", "error_signal", "target_signal")
-
-    @classmethod
-    def emit_after(cls, p, d, s):
-        """The error signal of this step, sent to eprop_learning_signal_connection_bsshslm_2020."""
-        return s["error_signal"]
-
-    @classmethod
-    def receptor_range(cls, p):
-        return (0, 2)
-
-    @classmethod
-    def route(cls, weights, receptor_type):
-        w = np.asarray(weights)
-        return np.broadcast_to(np.asarray(receptor_type, np.int32), w.shape), np.ones_like(w, float)
 
     @classmethod
     def check(cls, p):
