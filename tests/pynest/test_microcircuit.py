@@ -42,6 +42,10 @@ def _run(pkg):
     sim_dict.update(t_presim=T_PRESIM, t_sim=T_SIM, local_num_threads=1, store_metadata=False,
                     print_time=False, data_path=os.path.join(os.getcwd(), "data/"))
     net = network.Network(sim_dict, net_dict, stim_dict)
+    # NEST's ResetKernel keeps data_path and data_prefix, so those an earlier test set would be put in
+    # front of the recorders' labels, which hold the whole path here. NEST ignores data_path = "", so
+    # "/" stands for "no directory" ("/" + "/" + "/tmp/..." is the same absolute path).
+    network.nest.SetKernelStatus({"data_path": "/", "data_prefix": ""})
     net.create()
     net.connect()
     net.simulate(T_PRESIM)

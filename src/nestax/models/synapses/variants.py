@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from ..base import Param
 from ..registry import _MODELS, register
-from . import (bernoulli, clopath, cont_delay, eprop, short_term, static, stdp, stdp_dopamine, stdp_more,  # noqa: F401
-               stdp_variants, tsodyks, urbanczik)  # (they register the models)
+from . import (bernoulli, clopath, cont_delay, eprop, eprop_bsshslm, short_term, static, stdp,  # noqa: F401
+               stdp_dopamine, stdp_more, stdp_variants, tsodyks, urbanczik)  # (they register the models)
 
 #: NEST 3.10's synapse models with _hpc and _lbl variants that nestax has
 BASES = ("bernoulli_synapse", "clopath_synapse", "cont_delay_synapse", "stdp_dopamine_synapse", "urbanczik_synapse",
@@ -40,7 +40,7 @@ def _variant(base, suffix: str):
 
 
 #: models NEST 3.10 has only an _hpc variant of
-HPC_ONLY = ("eprop_synapse",)
+HPC_ONLY = ("eprop_synapse", "eprop_synapse_bsshslm_2020")
 
 for _name in BASES:
     for _suffix in ("_hpc", "_lbl"):
