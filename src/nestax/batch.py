@@ -25,8 +25,7 @@ from .network.store import available_memory, unkeyword
 from .nodes import NodeCollection
 from .recording import Connections
 from .recording.backends import make_writers
-from .recording.window import Window
-from .units import to_nest
+from .recording.window import Window, duration_steps
 
 
 class Batch:
@@ -211,13 +210,7 @@ class Batch:
         if (net.version, len(net.blocks), len(net.conns)) != self._built:
             raise NestaxError("Batch: sim's network changed (create / connect / connections.set) after the Batch "
                               "was made; make a new Batch.")
-        T = float(np.asarray(to_nest(duration, "ms", "simulate", "duration")))
-        if T < 0 or not np.isfinite(T):
-            raise BadParameterError(f"simulate: duration = {T} ms is invalid; expected a finite value >= 0 ms.")
-        x = T / sim.dt
-        n_steps = int(round(x))
-        if abs(x - n_steps) > 1e-9 * max(1.0, x):
-            raise BadParameterError(f"simulate: duration = {T} ms is not a multiple of the resolution {sim.dt} ms.")
+        T, n_steps = duration_steps(duration, sim.dt)
         low = self._variants.low
         windows = [Window(net, low, self.k, n_steps, self._pending[i], sim, {}) for i in range(self.K)]
         need = sum(w.collector.sample_bytes() for w in windows)

@@ -343,8 +343,9 @@ class BrainpyConnections(Connections):
     def get(self, name):
         if isinstance(name, (list, tuple)):
             return {n: self.get(n) for n in name}
-        if name in ("source", "target"):
-            return local_indices(self._owner._net, self.sources if name == "source" else self.targets)
+        ends = {"source": "sources", "target": "targets"}  # brainpy.state's column -> the global ids
+        if name in ends:
+            return local_indices(self._owner._net, getattr(self, ends[name]))
         return Connections.get(self, name)
 
     def set(self, params=None, value=None, **kwargs):

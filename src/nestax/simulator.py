@@ -26,7 +26,7 @@ from .network.records import NodeRef
 from .network.store import TICS_PER_MS, available_memory, create_params, split_syn_spec, unkeyword
 from .nodes import NodeCollection
 from .recording import Connections, Result
-from .recording.window import Window
+from .recording.window import Window, duration_steps
 from .recording.backends import KernelOption, make_writers
 from .recording.kept import KeptEvents
 from .units import to_nest, with_unit
@@ -441,13 +441,7 @@ class Simulator:
         ``devices`` (a list of JAX devices, e.g. ``jax.devices()``): run the network split over them,
         its neurons in equal shards that exchange their spikes every step (docs/multidevice.md); the
         spikes are those of the run on one device. None: one device."""
-        T = float(np.asarray(to_nest(duration, "ms", "simulate", "duration")))
-        if T < 0 or not np.isfinite(T):
-            raise BadParameterError(f"simulate: duration = {T} ms is invalid; expected a finite value >= 0 ms.")
-        x = T / self.dt
-        n_steps = int(round(x))
-        if abs(x - n_steps) > 1e-9 * max(1.0, x):
-            raise BadParameterError(f"simulate: duration = {T} ms is not a multiple of the resolution {self.dt} ms.")
+        T, n_steps = duration_steps(duration, self.dt)
         writers = make_writers(self, self._net)  # record_to 'ascii'/'screen': every file check before the run
         t_build = _time.perf_counter()
         if self.k == 0:

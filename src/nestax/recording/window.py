@@ -7,7 +7,10 @@ names), :meth:`interrupted` (the recordings up to the last completed chunk; file
 """
 from __future__ import annotations
 
-from ..errors import NestaxError
+import numpy as np
+
+from ..errors import BadParameterError, NestaxError
+from ..units import to_nest
 from .collector import Collector
 
 
@@ -73,3 +76,16 @@ class Window:
         for w in self.writers.values():
             w.close()
         return res
+
+
+def duration_steps(duration, dt: float) -> tuple[float, int]:
+    """(ms, steps) of a ``simulate(duration)`` call (a Quantity or ms): a finite duration >= 0 that
+    is a multiple of the resolution ``dt`` (ms), else a clear error."""
+    T = float(np.asarray(to_nest(duration, "ms", "simulate", "duration")))
+    if T < 0 or not np.isfinite(T):
+        raise BadParameterError(f"simulate: duration = {T} ms is invalid; expected a finite value >= 0 ms.")
+    x = T / dt
+    n_steps = int(round(x))
+    if abs(x - n_steps) > 1e-9 * max(1.0, x):
+        raise BadParameterError(f"simulate: duration = {T} ms is not a multiple of the resolution {dt} ms.")
+    return T, n_steps

@@ -290,19 +290,26 @@ class _EpropRecurrent(_EpropNeuron):
             cls._positive(p, "adapt_tau")
 
     @classmethod
-    def prepare(cls, p, dt):
+    def _recurrent_constants(cls, p, dt):
+        """The per-step constants every recurrent e-prop neuron derives (membrane propagators,
+        threshold, refractory and ignore-and-spike steps, adaptation decay)."""
         d = cls._membrane(p, dt)
         d.update({
             "v_th": p["V_th"] - p["E_L"],
             "ref_counts": refractory_steps(p["t_ref"], dt),
             "forced_offset": _time_steps(p["ignore_and_spike_offset"], dt),
             "forced_interval": _time_steps(p["ignore_and_spike_interval"], dt),
-            "dt": dt,
         })
-        if "V_reset" in p:
-            d["v_reset"] = p["V_reset"] - p["E_L"]
         if cls.adaptive:
             d["P_adapt"] = jnp.exp(-dt / p["adapt_tau"])
+        return d
+
+    @classmethod
+    def prepare(cls, p, dt):
+        d = cls._recurrent_constants(p, dt)
+        d["dt"] = dt
+        if "V_reset" in p:
+            d["v_reset"] = p["V_reset"] - p["E_L"]
         return _eprop_constants(p, dt, d, cls.adaptive)
 
     @classmethod

@@ -89,7 +89,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..base import Param, State
-from ..propagators import refractory_steps
 from ..registry import register
 from .eprop import (_ADAPT, _EpropNeuron, _EpropRecurrent, _MEMBRANE, _ReadoutPorts, _time_steps,
                     SURROGATE_GRADIENTS)
@@ -234,16 +233,7 @@ class eprop_iaf_bsshslm_2020(_BssCommon, _EpropRecurrent):
 
     @classmethod
     def prepare(cls, p, dt):
-        d = cls._membrane(p, dt)
-        d.update({
-            "v_th": p["V_th"] - p["E_L"],
-            "ref_counts": refractory_steps(p["t_ref"], dt),
-            "forced_offset": _time_steps(p["ignore_and_spike_offset"], dt),
-            "forced_interval": _time_steps(p["ignore_and_spike_interval"], dt),
-        })
-        if cls.adaptive:
-            d["P_adapt"] = jnp.exp(-dt / p["adapt_tau"])
-        return cls._derive(p, dt, d, recurrent=True, adaptive=cls.adaptive)
+        return cls._derive(p, dt, cls._recurrent_constants(p, dt), recurrent=True, adaptive=cls.adaptive)
 
     @classmethod
     def absorb(cls, p, d, s, inp):
