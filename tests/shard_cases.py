@@ -106,7 +106,7 @@ def case_event():
 
     sim = build()[0]
     sim.simulate(0.1 * u.ms)
-    modes = [pp.mode for pp in sim._runner.low.plan.projections]
+    modes = [pp.mode for pp in sim._session.runner.low.plan.projections]
     assert "event" in modes, modes
     ref = run(None, [(80.0, None)], build=build)
     check(ref, run(jax.devices(), [(80.0, "sharded")], build=build), "event delivery, 4 devices")
@@ -138,7 +138,7 @@ def case_noisy():
 
     sim, _, N, _, _ = build()
     sim.simulate(0.1 * u.ms, devices=jax.devices())
-    assert len(sim._runner.lay.whole) == 2  # the noisy block and the dilutor run whole, the others split
+    assert len(sim._session.runner.lay.whole) == 2  # the noisy block and the dilutor run whole, the others split
     ref = run(None, [(60.0, None), (40.0, None)], build=build)
     assert np.isin(ref[0][0]["senders"], np.asarray(N._gids)).sum() > 10  # the noisy block fires
     check(ref, run(jax.devices(), [(60.0, "sharded"), (40.0, "sharded")], build=build), "escape noise, 4 devices")

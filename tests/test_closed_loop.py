@@ -27,7 +27,7 @@ def _loop(reuse: bool, rounds=6):
     events, compiled = [], []
     for i in range(rounds):
         if not reuse:
-            sim._compiled = None  # forget the compiled program: lower and compile afresh
+            sim._session.compiled = None  # forget the compiled program: lower and compile afresh
         res = sim.simulate(15.0)
         ev = res.events(sr)
         events.append((np.asarray(ev["senders"]), np.round(np.asarray(ev["times"].mantissa), 6)))

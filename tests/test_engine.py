@@ -53,9 +53,9 @@ def test_fixed_capacity_overflow_reruns_chunk_and_drops_nothing(monkeypatch, eve
     ref = spikes_of(*brunel_small())
     monkeypatch.setenv("NESTAX_DELIVERY", "capacity")
     sim, sr = brunel_small()
-    sim._capacity = {0: 1, 1: 1}
+    sim._session.capacity = {0: 1, 1: 1}
     got = spikes_of(sim, sr)
-    assert max(sim._capacity.values()) > 1  # it had to grow
+    assert max(sim._session.capacity.values()) > 1  # it had to grow
     np.testing.assert_array_equal(ref[0], got[0])
     np.testing.assert_array_equal(ref[1], got[1])
 
@@ -65,7 +65,7 @@ def test_chunk_size_does_not_change_results():
     a = spikes_of(sim, sr)
     sim2, sr2 = brunel_small()
     sim2.max_chunk = 37  # many chunks, a partial last one
-    sim2._compiled = None
+    sim2._session.compiled = None
     b = spikes_of(sim2, sr2)
     np.testing.assert_array_equal(a[0], b[0])
     np.testing.assert_array_equal(a[1], b[1])

@@ -88,9 +88,9 @@ def test_node_collections_belong_to_their_simulator():
 def test_recording_memory_is_estimated_before_the_run(monkeypatch):
     """200,000 samples x 3 targets x 8 bytes = 4.8 MB against 5 MB available: refused before the run,
     with the estimate, the limit and what to do; nothing changes, and a shorter run works."""
-    from nestax import simulator as simmod
+    from nestax.engine import session
     sim, sr, mm = network()
-    monkeypatch.setattr(simmod, "_available_memory", lambda: 5_000_000)
+    monkeypatch.setattr(session, "available_memory", lambda: 5_000_000)
     with pytest.raises(nx.NestaxError, match=r"samples of 20000\.0 ms would take 0\.00 GiB; about 0\.00 GiB .*"
                                              r"Record fewer targets"):
         sim.simulate(20000.0)

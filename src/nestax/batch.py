@@ -132,12 +132,12 @@ class Batch:
                     _restore_conn(net, ci, kept)
                 net.version = version
 
-        capacity = sim._capacity if os.environ.get("NESTAX_DELIVERY", "loop") == "capacity" else None
+        capacity = sim._session.capacity if os.environ.get("NESTAX_DELIVERY", "loop") == "capacity" else None
         self._variants = eb.lower_variants(
             net, K, apply, self.seeds, dtype, sim.k,
             dict(chunk_bytes=sim.chunk_bytes, max_chunk=sim.max_chunk, capacity=capacity,
                  precise_capacity=sim._precise_capacity),
-            dict(history=sim.stdp_history, carried=sim._carried, step_len=int(sim.step_history)))
+            dict(history=sim.stdp_history, carried=sim._session.carried, step_len=int(sim.step_history)))
         if group is None:
             budget = eb.memory_budget()
             per = 3 * max(self._variants.variant_bytes(), 1)
@@ -148,7 +148,7 @@ class Batch:
         low = self._variants.low
         low.chunk = max(1, low.chunk // min(int(group), K))  # the recording budget is shared by the group
         self._runner = eb.BatchRunner(self._variants, int(group), capacity)
-        self._pending = [dict(sim._pending_row0) for _ in range(K)]
+        self._pending = [dict(sim._session.pending_row0) for _ in range(K)]
         self._built = (net.version, len(net.blocks), len(net.conns))
         self._broken = None
         self.timings = {}

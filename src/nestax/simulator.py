@@ -7,9 +7,6 @@ a :class:`~nestax.engine.run.Runner` runs the compiled step in chunks, and a
 """
 from __future__ import annotations
 
-import os
-import time as _time
-
 import jax
 import numpy as np
 
@@ -17,42 +14,17 @@ from . import compat_brainpy
 from .engine import archive
 from .engine import step_history
 from .engine import precise as _precise
-from .engine.lower import block_params, initial_run_state, lower
-from .engine.run import Runner
+from .engine.session import Session, enable_compile_cache
 from .errors import BadParameterError, ForeignNodesError
 from .network import Network
 from .network import connections as netconns
 from .network.records import NodeRef
-from .network.store import TICS_PER_MS, available_memory, create_params, split_syn_spec, unkeyword
+from .network.store import TICS_PER_MS, create_params, split_syn_spec, unkeyword
 from .nodes import NodeCollection
 from .recording import Connections, Result
-from .recording.window import Window, duration_steps
-from .recording.backends import KernelOption, make_writers
+from .recording.backends import KernelOption
 from .recording.kept import KeptEvents
 from .units import to_nest, with_unit
-
-_cache_checked = False
-
-
-def _enable_compile_cache():
-    """JAX's persistent compilation cache in ~/.cache/nestax/jax (or $NESTAX_CACHE_DIR), switched on
-    when the first Simulator is made, only if the user has configured none; NESTAX_CACHE_DIR=off
-    leaves it off. Importing nestax changes no JAX setting."""
-    global _cache_checked
-    if _cache_checked:
-        return
-    _cache_checked = True
-    path = os.environ.get("NESTAX_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "nestax", "jax"))
-    if path.lower() in ("off", "0", "none", "") or jax.config.jax_compilation_cache_dir:
-        return
-    jax.config.update("jax_compilation_cache_dir", path)
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
-
-
-def _available_memory():
-    """Bytes of memory available to this process (MemAvailable), or None where it cannot be read."""
-    return available_memory()
-
 
 class Simulator:
     """A NEST-like network simulator.
@@ -102,7 +74,7 @@ class Simulator:
         if precision == 64 and not jax.config.jax_enable_x64:
             raise BadParameterError("Simulator: precision=64 needs jax's x64 mode: call "
                                     "jax.config.update('jax_enable_x64', True) before creating arrays.")
-        _enable_compile_cache()
+        enable_compile_cache()
         self.precision, self._dt, self._seed = precision, dt, int(seed)
         self.chunk_bytes, self.max_chunk = chunk_bytes, max_chunk
         self._net = Network(dt, int(round(tics)), self.seed)
@@ -112,14 +84,8 @@ class Simulator:
         self.step_history = step_history.HISTORY
         # events per neuron and step that precise-timing neurons (the _ps models) accept from precise senders
         self._precise_capacity = _precise.CAPACITY
-        self._runner = None        # the lowered, compiled network and its device state
-        self._fresh_state = True   # the runner's state must be rebuilt from the network
-        self._host_stale = False   # the device state has moved on since the network was last updated
-        self._carried = {}         # input in flight and archives, kept across a rebuild
-        self._pending_row0 = {}    # spike recorder gid -> (gids, counts) stamped exactly at self.k
-        self._capacity = {}        # source block -> spikes per step in one scatter (fixed-capacity delivery)
+        self._session = Session(self)  # the lowered, compiled network and its device state
         self._t0 = None            # the state the first simulate call started from (for reset)
-        self._compiled = None      # (plan, models, chunk, compiled chunk functions) of the last lowering
         self.timings = {}
         self.partial_result = None  # the recordings of an interrupted simulate, up to its last chunk
         self._kept = KeptEvents()  # each call's Result, for recorders that keep events (n_events = 0 clears)
@@ -159,7 +125,7 @@ class Simulator:
                                     "(spikes per neuron and step).")
         if int(value) != self._precise_capacity:
             self._invalidate()
-            self._runner = None  # lowered again, with the new buffer, at the next simulate
+            self._session.runner = None  # lowered again, with the new buffer, at the next simulate
             self._precise_capacity = int(value)
 
     @dt.setter
@@ -321,8 +287,7 @@ class Simulator:
                 where[name] = NodeRef(v._gids[0])
 
     def _structure_changed(self):
-        self._runner = None
-        self._fresh_state = True
+        self._session.structure_changed()
 
     def _check_nodes(self, nodes, call, what="nodes"):
         if not isinstance(nodes, NodeCollection):
@@ -349,17 +314,11 @@ class Simulator:
         for blk, newp, news in changes:
             blk.params = newp
             blk.state.update(news)
-            if blk.model.kind != "neuron" and self._runner is not None:
-                self._runner = None  # devices' host tables depend on their parameters: lower again
-        if self._runner is not None:
-            # neuron parameters are arguments of the compiled run: refresh them (no recompilation)
-            arrays = dict(self._runner.low.arrays)
-            # (entries the lowering adds to a block's parameters, such as own_port_weights, stay)
-            arrays["params"] = {**arrays["params"], **{
-                b: {**arrays["params"][b], **jax.device_put(block_params(blk, self._float()))}
-                for b, blk in enumerate(self._net.blocks) if any(blk is c[0] for c in changes)}}
-            self._runner.low.arrays = arrays
-        self._fresh_state = bool(changes) or self._fresh_state
+            if blk.model.kind != "neuron":
+                self._session.runner = None  # devices' host tables depend on their parameters: lower again
+        # neuron parameters are arguments of the compiled run: refresh them (no recompilation)
+        self._session.refresh_params([c[0] for c in changes])
+        self._session.fresh = bool(changes) or self._session.fresh
 
     def get(self, nodes, *names, unit=True):
         """Parameters / state of ``nodes``: one name -> array (Quantity); several -> dict; none -> all."""
@@ -422,9 +381,7 @@ class Simulator:
         """Back to t = 0 with the same network and the initial state."""
         self._invalidate()
         self.k = 0
-        self._fresh_state = True
-        self._pending_row0 = {}
-        self._carried = {}  # no input in flight at t = 0
+        self._session.restart()
         self._kept = KeptEvents()
         self._net.restore(self._t0)  # states and plastic weights of the first simulate (create's, sets before)
 
@@ -441,81 +398,19 @@ class Simulator:
         ``devices`` (a list of JAX devices, e.g. ``jax.devices()``): run the network split over them,
         its neurons in equal shards that exchange their spikes every step (docs/multidevice.md); the
         spikes are those of the run on one device. None: one device."""
-        T, n_steps = duration_steps(duration, self.dt)
-        writers = make_writers(self, self._net)  # record_to 'ascii'/'screen': every file check before the run
-        t_build = _time.perf_counter()
-        if self.k == 0:
-            self._t0 = self._net.snapshot()  # what reset() returns to
-        if devices is None:
-            runner = self._prepare()
-        else:
-            from .engine import shard
-            runner = shard.prepare(self, devices)
-        self.timings["prepare_s"] = _time.perf_counter() - t_build
-        k0 = self.k
-        window = Window(self._net, runner.low, k0, n_steps, self._pending_row0, self, writers)
-        window.open(T, _available_memory(), progress)
+        return self._session.simulate(duration, progress, devices)
 
-        def on_chunk(out, k, n_valid):
-            window.add(out, k, n_valid)
-            self.k = k + n_valid  # time says how far the kept state is
-            self._host_stale = True
-
-        try:
-            runner.run(k0, n_steps, on_chunk, window.bar)
-        except BaseException:
-            # an interrupt or error inside a chunk: the state, time and recordings are those of the
-            # last completed chunk; the next simulate continues from there
-            self.partial_result = window.interrupted(self.k)
-            raise
-        finally:
-            window.close_bar()
-            self.timings.update(runner.timings)
-        error = runner.overflow_error(self.stdp_history, self.step_history)
-        if error is not None:
-            window.fail(error)
-        res = window.finish()
-        if self._kept.keeping(self._net):
-            self._kept.add(k0, res)
-        return res
-
-    def _prepare(self) -> Runner:
+    def _prepare(self):
         """The runner of the current network, lowered and with a run state at step k."""
-        if getattr(self._runner, "base", None) is not None:  # after a run split over devices: one device again
-            self._pull()
-            self._runner, self._fresh_state = self._runner.base, True
-        if self._runner is None:
-            capacity = self._capacity if os.environ.get("NESTAX_DELIVERY", "loop") == "capacity" else None
-            # Measured on an H200 (Brunel 12,500): the looping kernel ran 1536 steps/s, the fixed-capacity
-            # kernel 323 steps/s (the capacity grows to the largest burst), so looping is the default.
-            low = lower(self._net, self._float(), self.seed, self.chunk_bytes, self.max_chunk, capacity,
-                        precise_capacity=self._precise_capacity)
-            runner = Runner(low, None, capacity)
-            # a network lowered again with the same plan (new weights, device parameters, spike times
-            # set between runs) reuses the compiled chunk functions: their arrays are arguments
-            old = self._compiled
-            if old is not None and old[2] == low.chunk and old[1] == low.models and _same_plan(old[0], low.plan):
-                runner._fns = old[3]
-            self._compiled = (low.plan, low.models, low.chunk, runner._fns, capacity)
-            self._runner = runner
-            self._fresh_state = True
-        if self._fresh_state:
-            self._runner.state = initial_run_state(self._net, self._runner.low, self.k, self._float(),
-                                                   self.stdp_history, self._carried, int(self.step_history))
-            # (_carried stays: it describes this state until a run moves it on and a pull replaces it)
-            self._fresh_state = False
-        return self._runner
+        return self._session.prepare()
 
     def _pull(self):
         """Copy the device state back into the network (for reading it) if the run has moved on."""
-        if self._runner is not None and not self._fresh_state and self._host_stale:
-            self._carried = self._runner.sync_to(self._net, self.k)
-            self._host_stale = False
+        self._session.pull()
 
     def _invalidate(self):
         """Before the host changes the network: pull the device state; rebuild it at the next run."""
-        self._pull()
-        self._fresh_state = True
+        self._session.invalidate()
 
     def _float(self):
         """The float type of the run: ``precision`` if given, else float64 when jax's x64 mode is on."""
@@ -523,10 +418,3 @@ class Simulator:
             return np.float32 if self.precision == 32 else np.float64
         return np.float64 if jax.config.jax_enable_x64 else np.float32
 
-
-def _same_plan(a, b) -> bool:
-    """Two lowered plans compile to the same program (equal static structure)."""
-    try:
-        return bool(a == b)
-    except (ValueError, TypeError):  # arrays among the static values: compare them one by one
-        return False

@@ -280,11 +280,11 @@ def test_new_connections_start_fresh_old_ones_keep_their_state():
     p = sim.create(nx.parrot_neuron, 5)
     sim.connect(g, p[:3])
     sim.simulate(50.0)
-    (before,) = [np.asarray(cs["occ"]) for cs in sim._runner.state["conn_state"].values()]
+    (before,) = [np.asarray(cs["occ"]) for cs in sim._session.runner.state["conn_state"].values()]
     assert before.sum(axis=1).tolist() == [10, 10, 10] and not np.all(before == [3, 3, 4])
     sim.connect(g, p[3:])
     sim._prepare()
-    (after,) = [np.asarray(cs["occ"]) for cs in sim._runner.state["conn_state"].values()]
+    (after,) = [np.asarray(cs["occ"]) for cs in sim._session.runner.state["conn_state"].values()]
     np.testing.assert_array_equal(after[:3], before)
     np.testing.assert_array_equal(after[3:], [[3, 3, 4], [3, 3, 4]])
 

@@ -27,6 +27,7 @@ import numpy as np
 from . import precise as ps
 from .lower import initial_run_state, lower
 from .run import Runner, _interrupts_deferred, make_chunk_fn
+from .session import same_plan
 from ..errors import NestaxError
 
 
@@ -60,13 +61,6 @@ def _host(tree):
     return [np.asarray(x) for x in jax.tree.leaves(tree)]
 
 
-def _same_plan(a, b) -> bool:
-    try:
-        return bool(a == b)
-    except (ValueError, TypeError):
-        return False
-
-
 def lower_variants(net, K: int, apply, seeds, dtype, k: int, lower_kw: dict, state_kw: dict) -> Variants:
     """Lower the K variants of ``net``. ``apply(i)`` is a context manager that puts variant i's values
     into the network for the duration of its lowering (and takes them out again); ``seeds[i]`` is its
@@ -88,7 +82,7 @@ def lower_variants(net, K: int, apply, seeds, dtype, k: int, lower_kw: dict, sta
             s_stack = [np.empty((K,) + x.shape, x.dtype) for x in s_flat]
         else:
             what = None
-            if not (_same_plan(low.plan, base.plan) and low.models == base.models):
+            if not (same_plan(low.plan, base.plan) and low.models == base.models):
                 what = "the compiled program's structure (its plan)"
             elif a_def != a_tree or any((x.shape != y.shape or x.dtype != y.dtype) and _pad_of(base, a_paths[j]) is None
                                         for j, (x, y) in enumerate(zip(a_flat, a_leaves))):

@@ -445,16 +445,17 @@ def prepare(sim, devices) -> ShardRunner:
     """The Simulator's runner for a run split over ``devices``: the single-device lowering (kept, or
     made now) restricted to the shards, with the run state at step ``sim.k``."""
     devices = tuple(devices)
-    r = sim._runner
+    session = sim._session
+    r = session.runner
     if isinstance(r, ShardRunner):
         if r.devices == devices:
-            if sim._fresh_state:  # the host changed the state: split it again
-                sim._runner = r.base
-                r.load(sim._prepare().state)
-                sim._runner = r
+            if session.fresh:  # the host changed the state: split it again
+                session.runner = r.base
+                r.load(session.prepare().state)
+                session.runner = r
             return r
-        sim._pull()
-        sim._runner, sim._fresh_state = r.base, True
-    base = sim._prepare()
-    sim._runner = ShardRunner(base, devices)
-    return sim._runner
+        session.pull()
+        session.runner, session.fresh = r.base, True
+    base = session.prepare()
+    session.runner = ShardRunner(base, devices)
+    return session.runner

@@ -38,7 +38,7 @@ class Kernel:
             # a script that resets the kernel and builds the same network again (a parameter scan)
             # reuses the compiled program: it depends on the lowered plan only, which the new
             # network's lowering is compared with before any reuse
-            self.sim._compiled = old._compiled
+            self.sim._session.compiled = old._session.compiled
         self.detectors = {}    # recorder gid -> outputs of a correlation detector (cumulative)
         self.filenames = {}    # recorder gid -> files written (record_to 'ascii')
         self.settings = {"local_num_threads": 1, "print_time": False, "verbosity": "M_WARNING",
