@@ -66,8 +66,13 @@ def argsort_ints(x: np.ndarray, n: int) -> np.ndarray:
     """Stable argsort of integers in [0, n) using NumPy's 16-bit radix sort (O(len) passes)."""
     if n <= 2**15:
         return np.argsort(x.astype(np.int16), kind="stable")
+    small = len(x) < 2**31  # positions fit int32: keep the permutations at half the memory
     o1 = np.argsort((x & 0x7FFF).astype(np.int16), kind="stable")
-    o2 = np.argsort((x[o1] >> 15).astype(np.int16 if n <= 2**30 else np.int64), kind="stable")
+    hi = (x[o1] >> 15).astype(np.int16 if n <= 2**30 else np.int64)
+    if small:
+        o1 = o1.astype(np.int32)
+    o2 = np.argsort(hi, kind="stable")
+    del hi
     return o1[o2]
 
 
@@ -97,24 +102,25 @@ def build_projection(src_block, tgt_block, n_pre, src, flat_tgt, w, d, counts, p
         return ProjectionPlan(src_block, tgt_block, mode, n_pre, n_syn, const_w=const_w, const_d=const_d,
                               counts=counts, native=native.enabled()), arrays
     order = argsort_ints(src, n_pre)
-    s_sorted = src[order]
-    deg = np.bincount(s_sorted, minlength=n_pre)
+    deg = np.bincount(src, minlength=n_pre)
     M = max(1, int(deg.max()))
-    start = (np.cumsum(deg) - deg).astype(np.int32)
-    col = np.arange(n_syn, dtype=np.int32) - np.repeat(start, deg)
     rows = n_pre + 1  # last row: all padding, the target of unused batch entries
+    # row i holds source i's connections in their stable order, then padding: in row-major order the
+    # filled cells are the connections sorted by source (no per-connection row/column indices needed)
+    filled = np.arange(M, dtype=np.int32) < np.append(deg, 0)[:, None]
     T = np.full((rows, M), pad_index, np.int32)
-    T[s_sorted, col] = flat_tgt[order]
+    T[filled] = flat_tgt[order]
     if const_w:
         W = np.asarray(w[:1])
     else:
         W = np.zeros((rows, M), dtype=w.dtype)
-        W[s_sorted, col] = w[order]
+        W[filled] = w[order]
     if const_d:
         Dl = np.asarray([d[0]], np.int32)
     else:
         Dl = np.ones((rows, M), np.int32)
-        Dl[s_sorted, col] = d[order]
+        Dl[filled] = d[order]
+    del order, filled
     arrays.update(tgt=T, w=W, d=Dl)
     use_native = native.enabled()
     if use_native:  # the used length of each row: the native kernel skips the padding

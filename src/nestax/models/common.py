@@ -67,7 +67,8 @@ def route_named_receptors(model: str, names, weights, receptor_type):
 def route_one_port(weights):
     """Everything to port 0, the weight as given."""
     w = np.asarray(weights)
-    return np.zeros(w.shape, int), np.ones_like(w)
+    # read-only views (no memory per connection): every caller only reads them
+    return np.broadcast_to(np.int32(0), w.shape), np.broadcast_to(np.ones((), w.dtype), w.shape)
 
 
 class ConductanceRouting:

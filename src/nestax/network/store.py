@@ -79,11 +79,11 @@ class Network:
         """Block index per gid, and the distinct blocks present (sorted); fast when all share one block."""
         gids = np.asarray(gids)
         if len(gids) == 0:
-            return np.zeros(0, np.int64), []
+            return np.zeros(0, np.int32), []
         lo, hi = self.block_index([gids.min(), gids.max()])
-        if lo == hi:
-            return np.full(len(gids), lo, np.int64), [int(lo)]
-        b = self.block_index(gids)
+        if lo == hi:  # (a read-only view: no memory per connection)
+            return np.broadcast_to(np.int32(lo), gids.shape), [int(lo)]
+        b = self.block_index(gids).astype(np.int32)
         return b, [int(x) for x in np.nonzero(np.bincount(b - lo))[0] + lo]
 
     def block_of(self, gid) -> Block:
