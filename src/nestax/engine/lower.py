@@ -46,6 +46,12 @@ class NeuronBlockPlan:
         """Position within a ring slot of (port, neuron) pairs."""
         return self.offset + np.asarray(port) * (self.n + 1) + local
 
+    def rows(self, slot):
+        """This block's rows of a ring slot (or of ``cur``): (ports + 1, n), the ports, then the current
+        row; one slice and a reshape (a slice per port costs an XLA operation each)."""
+        w = self.n + 1
+        return slot[self.offset:self.offset + self.slot_size].reshape(self.n_ports + 1, w)[:, :self.n]
+
 
 @dataclass
 class SourcePlan:
@@ -144,7 +150,7 @@ def block_params(blk, dtype, kernel: dict | None = None) -> dict:
                     for k, v in per_node.items()}
     ks = {} if kernel is None or not blk.model.kernel_settings else {
         n: np.asarray([v], dtype) for n, v in kernel_values(blk.model, kernel).items()}
-    return {**per_node, **blk.model.run_params(blk.params), **ks}
+    return {**per_node, **float_arrays(blk.model.run_params(blk.params), dtype), **ks}
 
 
 def lower(net, dtype, seed: int, chunk_bytes: int, max_chunk: int, capacity: dict | None = None,

@@ -99,7 +99,7 @@ def gap_step(plan, models, arr, states, ring, cur, k, gc):
         """Input rows (ports + current) of block nb for step k + j - lag0 of the slice."""
         slot = jax.lax.dynamic_slice(ring, ((((k + j - lag0) % D) * S),), (S,))
         src = jnp.where(j == lag0, cur, slot)
-        return [src[nb.offset + r * (nb.n + 1):nb.offset + r * (nb.n + 1) + nb.n] for r in range(nb.n_ports + 1)]
+        return nb.rows(src)
 
     def relax(gc):
         inp0 = _gap_sum(plan, arr, {b: held(b) for b in gp.blocks})
@@ -119,8 +119,7 @@ def gap_step(plan, models, arr, states, ring, cur, k, gc):
                 def lag(j, lc, b=b, nb=nb, model=model, p=p, d=d, V=V, I_held=I_held, i=i):
                     s, coefs, ly, exc = lc
                     active = j >= lag0
-                    rows = rows_of(nb, j)
-                    syn = jnp.stack(rows[:nb.n_ports]) if nb.n_ports else jnp.zeros((0, nb.n), ring.dtype)
+                    syn = rows_of(nb, j)[:nb.n_ports]
                     g = (g_sum[b] * scale, inp[b][j] * scale)
                     y0 = s[V]
                     s1, _ = model.update(p, d, s, syn, I_held, gap=g)
@@ -300,8 +299,8 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True, exchange=
             states, gap_in, gap_carry = gap_step(plan, models, arr, states, ring, cur, k, carry["gap"])
         pbuf, precise_out = carry["pbuf"], {}  # precise spike times (engine/precise.py)
         for i, nb in enumerate(plan.neurons):
-            rows = [cur[nb.offset + r * (nb.n + 1):nb.offset + r * (nb.n + 1) + nb.n] for r in range(nb.n_ports + 1)]
-            syn = jnp.stack(rows[:nb.n_ports]) if nb.n_ports else jnp.zeros((0, nb.n), ring.dtype)
+            rows = nb.rows(cur)
+            syn = rows[:nb.n_ports]
             model = models[nb.block]
             kw = {"key": key_of(arr, nb.block, k)} if model.stochastic else {}
             if nb.block in gap_in:
@@ -334,8 +333,7 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True, exchange=
             for b in sorted({rp.tgt_block for _, rp in late_rps}):
                 i = by_block[b]
                 nb = plan.neurons[i]
-                inp = jnp.stack([late[nb.offset + r * (nb.n + 1):nb.offset + r * (nb.n + 1) + nb.n]
-                                 for r in range(nb.n_ports)])
+                inp = nb.rows(late)[:nb.n_ports]
                 s = models[b].absorb(arr["params"][b], arr["derived"][b], new_states[i], inp)
                 new_states[i] = {name: fit(v, new_states[i][name]) for name, v in s.items()}
         post = {b: archive.record(carry["post"][b], spikes[by_block[b]], k, arr["derived_post"][b],

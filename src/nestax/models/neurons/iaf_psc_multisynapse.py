@@ -119,6 +119,12 @@ class _MultisynapseBase(MultiReceptor, Neuron):
             return resize_per_receptor(value, len(p["tau_syn"]), cls._n_receptors(p))
         return value
 
+    @classmethod
+    def run_params(cls, p):
+        # tau_syn as an (n, n_receptors) array, so that prepare computes the propagators once per run
+        # chunk instead of every step
+        return {"tau_syn_rows": stack_rows(p["tau_syn"], 1.0)}
+
     @staticmethod
     def _common_prepare(p, dt):
         return {
@@ -181,14 +187,15 @@ class iaf_psc_exp_multisynapse(_MultisynapseBase):
 
     @classmethod
     def prepare(cls, p, dt):
-        return cls._common_prepare(p, dt)
+        d = cls._common_prepare(p, dt)
+        tau = p["tau_syn_rows"]
+        d["p11"] = jnp.exp(-dt / tau)
+        d["p21"] = psc_exp_to_v(tau, p["tau_m"][:, None], p["C_m"][:, None], dt)
+        return d
 
     @classmethod
     def update(cls, p, d, s, syn, I):
-        tau = s["_tau_syn"]
-        dt = d["dt"]
-        p11 = jnp.exp(-dt / tau)
-        p21 = psc_exp_to_v(tau, p["tau_m"][:, None], p["C_m"][:, None], dt)
+        p11, p21 = d["p11"], d["p21"]
         v, r, i_syn = s["V_m"], s["refractory_steps"], s["i_syn"]
         free = r == 0
         v_new = v * d["P22"] + (p["I_e"] + I) * d["P20"]
@@ -242,16 +249,18 @@ class iaf_psc_alpha_multisynapse(_MultisynapseBase):
         d["P33"] = d.pop("P22")
         d["P30"] = d.pop("P20")
         d["v_min"] = p["V_min"] - p["E_L"]
+        tau = p["tau_syn_rows"]
+        tau_m, C = p["tau_m"][:, None], p["C_m"][:, None]
+        d["e"] = jnp.exp(-dt / tau)
+        d["p31"] = psc_alpha_to_v(tau, tau_m, C, dt)
+        d["p32"] = psc_exp_to_v(tau, tau_m, C, dt)
+        d["e_over_tau"] = np.e / tau
         return d
 
     @classmethod
     def update(cls, p, d, s, syn, I):
-        tau = s["_tau_syn"]
         dt = d["dt"]
-        e = jnp.exp(-dt / tau)
-        tau_m, C = p["tau_m"][:, None], p["C_m"][:, None]
-        p31 = psc_alpha_to_v(tau, tau_m, C, dt)
-        p32 = psc_exp_to_v(tau, tau_m, C, dt)
+        e, p31, p32 = d["e"], d["p31"], d["p32"]
         v, r, y1, y2 = s["V_m"], s["refractory_steps"], s["di_syn"], s["i_syn"]
         free = r == 0
         v_new = d["P30"] * (I + p["I_e"]) + d["P33"] * v
@@ -261,6 +270,6 @@ class iaf_psc_alpha_multisynapse(_MultisynapseBase):
         v = jnp.where(free, v_new, v)
         r = jnp.where(free, r, r - 1)
         y2 = (dt * e) * y1 + e * y2
-        y1 = y1 * e + (np.e / tau) * syn.T
+        y1 = y1 * e + d["e_over_tau"] * syn.T
         v, r, spike = cls._fire(d, v, r)
         return {**s, "V_m": v, "refractory_steps": r, "i_syn": y2, "di_syn": y1}, spike
