@@ -145,7 +145,7 @@ def _call(target, ring, *args, **attrs):
     import numpy as np
 
     call = jax.ffi.ffi_call(target, jax.ShapeDtypeStruct(ring.shape, ring.dtype), input_output_aliases={0: 0},
-                            vmap_method="sequential")
+                            vmap_method="expand_dims")  # the kernels loop over the variants (row_scatter.cc)
     return call(ring, *args, **{n: np.int64(v) for n, v in attrs.items()})
 
 

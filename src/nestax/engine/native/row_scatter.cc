@@ -14,6 +14,12 @@
 // NestaxDenseAdd: ring[((k + d[i]) mod D) * slot + tgt[i]] += val[i] for every i in order (the
 // order of XLA's scatter-add), d and val of one element being constants.
 // NestaxRingClear: zeroes slot k mod D of the ring.
+//
+// Batches (jax.vmap with vmap_method="expand_dims"): every operand may carry leading batch
+// dimensions in front of its own shape (ring (L,), cnt (n,), tgt (rows, row_len), w and d
+// (rows, row_len) or (1,), deg (rows,), k (1,), val (n,) or (1,)). The ring's leading dimensions
+// give the number of variants B; every other operand's leading dimensions hold B elements (one per
+// variant) or 1 (shared by all). Variant b is computed exactly as an unbatched call on its slices.
 #include <cstdint>
 #include <cstring>
 
@@ -22,6 +28,36 @@
 namespace ffi = xla::ffi;
 
 namespace {
+
+// The variants of one operand: its per-variant element count and the stride between variants
+// (0: one copy shared by all variants).
+struct Lead {
+  int64_t stride = 0;
+  bool ok = true;
+};
+
+template <typename Buf>
+Lead lead_of(const Buf& x, size_t base_rank, int64_t B) {
+  const auto dims = x.dimensions();
+  Lead r;
+  if (dims.size() < base_rank) {
+    r.ok = false;
+    return r;
+  }
+  int64_t lead = 1, base = 1;
+  for (size_t i = 0; i < dims.size(); ++i) (i < dims.size() - base_rank ? lead : base) *= dims[i];
+  if (lead != 1 && lead != B) r.ok = false;
+  r.stride = lead == 1 ? 0 : base;
+  return r;
+}
+
+// Number of variants: the product of the ring's leading dimensions (the ring itself is (L,)).
+int64_t variants(const ffi::AnyBuffer& ring) {
+  const auto dims = ring.dimensions();
+  int64_t B = 1;
+  for (size_t i = 0; i + 1 < dims.size(); ++i) B *= dims[i];
+  return B;
+}
 
 template <typename T>
 void scatter_rows(const T* cnt, int64_t n_pre, const int32_t* tgt, int64_t row_len, const T* w, bool const_w,
@@ -63,24 +99,41 @@ ffi::Error RowScatterImpl(ffi::AnyBuffer ring, ffi::AnyBuffer cnt, ffi::Buffer<f
     std::memcpy(out->untyped_data(), ring.untyped_data(), ring.size_bytes());
   }
   const auto tdims = tgt.dimensions();
-  if (tdims.size() != 2) return ffi::Error::InvalidArgument("row_scatter: tgt must be (rows, row_len)");
-  const int64_t row_len = tdims[1];
-  const int64_t n_pre = cnt.element_count();
-  if (static_cast<int64_t>(deg.element_count()) < n_pre)
-    return ffi::Error::InvalidArgument("row_scatter: deg shorter than cnt");
-  const bool const_w = w.element_count() == 1;
-  const bool const_d = d.element_count() == 1;
-  const int64_t kk = k.typed_data()[0];
-  if (ring.element_type() == ffi::F64 && cnt.element_type() == ffi::F64 && w.element_type() == ffi::F64) {
-    scatter_rows<double>(cnt.typed_data<double>(), n_pre, tgt.typed_data(), row_len, w.typed_data<double>(),
-                         const_w, d.typed_data(), const_d, deg.typed_data(), kk, D, slot, counts != 0,
-                         out->typed_data<double>());
-  } else if (ring.element_type() == ffi::F32 && cnt.element_type() == ffi::F32 && w.element_type() == ffi::F32) {
-    scatter_rows<float>(cnt.typed_data<float>(), n_pre, tgt.typed_data(), row_len, w.typed_data<float>(),
-                        const_w, d.typed_data(), const_d, deg.typed_data(), kk, D, slot, counts != 0,
-                        out->typed_data<float>());
-  } else {
+  if (tdims.size() < 2) return ffi::Error::InvalidArgument("row_scatter: tgt must be (rows, row_len)");
+  const int64_t B = variants(ring);
+  const int64_t L = ring.dimensions().back();
+  const int64_t rows = tdims[tdims.size() - 2], row_len = tdims[tdims.size() - 1];
+  const int64_t n_pre = cnt.dimensions().back();
+  // w and d: (rows, row_len) per connection, or (1,) for a constant
+  auto full = [&](const auto& x) {
+    const auto xd = x.dimensions();
+    return xd.size() >= 2 && xd[xd.size() - 2] == rows && xd[xd.size() - 1] == row_len;
+  };
+  const bool const_w = !full(w);
+  const bool const_d = !full(d);
+  const Lead lc = lead_of(cnt, 1, B), lt = lead_of(tgt, 2, B), lw = lead_of(w, const_w ? 1 : 2, B),
+             ld = lead_of(d, const_d ? 1 : 2, B), lg = lead_of(deg, 1, B), lk = lead_of(k, 1, B);
+  if (!(lc.ok && lt.ok && lw.ok && ld.ok && lg.ok && lk.ok))
+    return ffi::Error::InvalidArgument("row_scatter: an operand's batch dimensions do not match the ring's");
+  if (deg.dimensions().back() < n_pre) return ffi::Error::InvalidArgument("row_scatter: deg shorter than cnt");
+  const bool f64 = ring.element_type() == ffi::F64 && cnt.element_type() == ffi::F64 && w.element_type() == ffi::F64;
+  const bool f32 = ring.element_type() == ffi::F32 && cnt.element_type() == ffi::F32 && w.element_type() == ffi::F32;
+  if (!f64 && !f32)
     return ffi::Error::InvalidArgument("row_scatter: ring, cnt and w must all be float32 or all float64");
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t kk = k.typed_data()[b * lk.stride];
+    const int32_t* tb = tgt.typed_data() + b * lt.stride;
+    const int32_t* db = d.typed_data() + b * ld.stride;
+    const int32_t* gb = deg.typed_data() + b * lg.stride;
+    if (f64) {
+      scatter_rows<double>(cnt.typed_data<double>() + b * lc.stride, n_pre, tb, row_len,
+                           w.typed_data<double>() + b * lw.stride, const_w, db, const_d, gb, kk, D, slot,
+                           counts != 0, out->typed_data<double>() + b * L);
+    } else {
+      scatter_rows<float>(cnt.typed_data<float>() + b * lc.stride, n_pre, tb, row_len,
+                          w.typed_data<float>() + b * lw.stride, const_w, db, const_d, gb, kk, D, slot,
+                          counts != 0, out->typed_data<float>() + b * L);
+    }
   }
   return ffi::Error::Success();
 }
@@ -106,21 +159,31 @@ ffi::Error DenseAddImpl(ffi::AnyBuffer ring, ffi::Buffer<ffi::S32> tgt, ffi::Any
   if (out->untyped_data() != ring.untyped_data()) {
     std::memcpy(out->untyped_data(), ring.untyped_data(), ring.size_bytes());
   }
-  const int64_t n = tgt.element_count();
-  const bool const_v = val.element_count() == 1;
-  const bool const_d = d.element_count() == 1;
-  if ((!const_v && static_cast<int64_t>(val.element_count()) != n) ||
-      (!const_d && static_cast<int64_t>(d.element_count()) != n))
+  const int64_t B = variants(ring);
+  const int64_t L = ring.dimensions().back();
+  const int64_t n = tgt.dimensions().back();
+  const bool const_v = val.dimensions().back() == 1 && n != 1;
+  const bool const_d = d.dimensions().back() == 1 && n != 1;
+  if ((!const_v && val.dimensions().back() != n) || (!const_d && d.dimensions().back() != n))
     return ffi::Error::InvalidArgument("dense_add: val and d must have one element or one per target");
-  const int64_t kk = k.typed_data()[0];
-  if (ring.element_type() == ffi::F64 && val.element_type() == ffi::F64) {
-    dense_add<double>(tgt.typed_data(), n, val.typed_data<double>(), const_v, d.typed_data(), const_d, kk, D, slot,
-                      out->typed_data<double>());
-  } else if (ring.element_type() == ffi::F32 && val.element_type() == ffi::F32) {
-    dense_add<float>(tgt.typed_data(), n, val.typed_data<float>(), const_v, d.typed_data(), const_d, kk, D, slot,
-                     out->typed_data<float>());
-  } else {
-    return ffi::Error::InvalidArgument("dense_add: ring and val must both be float32 or float64");
+  const Lead lt = lead_of(tgt, 1, B), lv = lead_of(val, 1, B), ld = lead_of(d, 1, B),
+             lk = lead_of(k, 1, B);
+  if (!(lt.ok && lv.ok && ld.ok && lk.ok))
+    return ffi::Error::InvalidArgument("dense_add: an operand's batch dimensions do not match the ring's");
+  const bool f64 = ring.element_type() == ffi::F64 && val.element_type() == ffi::F64;
+  const bool f32 = ring.element_type() == ffi::F32 && val.element_type() == ffi::F32;
+  if (!f64 && !f32) return ffi::Error::InvalidArgument("dense_add: ring and val must both be float32 or float64");
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t kk = k.typed_data()[b * lk.stride];
+    const int32_t* tb = tgt.typed_data() + b * lt.stride;
+    const int32_t* db = d.typed_data() + b * ld.stride;
+    if (f64) {
+      dense_add<double>(tb, n, val.typed_data<double>() + b * lv.stride, const_v, db, const_d, kk, D, slot,
+                        out->typed_data<double>() + b * L);
+    } else {
+      dense_add<float>(tb, n, val.typed_data<float>() + b * lv.stride, const_v, db, const_d, kk, D, slot,
+                       out->typed_data<float>() + b * L);
+    }
   }
   return ffi::Error::Success();
 }
@@ -131,8 +194,14 @@ ffi::Error RingClearImpl(ffi::AnyBuffer ring, ffi::Buffer<ffi::S32> k, ffi::Resu
     std::memcpy(out->untyped_data(), ring.untyped_data(), ring.size_bytes());
   }
   const int64_t width = ffi::ByteWidth(ring.element_type());
-  const int64_t start = (k.typed_data()[0] % D) * slot;
-  std::memset(static_cast<char*>(out->untyped_data()) + start * width, 0, slot * width);
+  const int64_t B = variants(ring);
+  const int64_t L = ring.dimensions().back();
+  const Lead lk = lead_of(k, 1, B);
+  if (!lk.ok) return ffi::Error::InvalidArgument("ring_clear: k's batch dimensions do not match the ring's");
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t start = b * L + (k.typed_data()[b * lk.stride] % D) * slot;
+    std::memset(static_cast<char*>(out->untyped_data()) + start * width, 0, slot * width);
+  }
   return ffi::Error::Success();
 }
 
