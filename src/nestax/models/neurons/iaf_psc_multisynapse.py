@@ -119,11 +119,15 @@ class _MultisynapseBase(MultiReceptor, Neuron):
             return resize_per_receptor(value, len(p["tau_syn"]), cls._n_receptors(p))
         return value
 
+    params_once = True  # exact integration: block-shared parameters are passed once (Neuron.params_once)
+
     @classmethod
     def run_params(cls, p):
         # tau_syn as an (n, n_receptors) array, so that prepare computes the propagators once per run
-        # chunk instead of every step
-        return {"tau_syn_rows": stack_rows(p["tau_syn"], 1.0)}
+        # chunk instead of every step; (1, n_receptors) when all neurons share it (with the other
+        # parameters passed once, the propagators are then read once per receptor, not per neuron)
+        rows = stack_rows(p["tau_syn"], 1.0)
+        return {"tau_syn_rows": rows[:1] if len(rows) > 1 and np.all(rows == rows[:1]) else rows}
 
     @staticmethod
     def _common_prepare(p, dt):
