@@ -3,8 +3,8 @@
 Two workloads, built by benchmarks/networks.py:
 
 - CUBA (Vogels-Abbott, 4,000 iaf_psc_exp neurons): K = 64 variants with I_e spread over 0 .. 10 pA;
-- Brunel 2,500 (iaf_psc_delta, Poisson input): K = 16 seeds of one network (the Poisson streams
-  differ; the sequential runs build their network with that seed).
+- Brunel 2,500 (iaf_psc_delta, Poisson input): K = 16 seeds (``nx.Batch.build``: each seed builds
+  its own network, connectivity included, exactly as the sequential run with that seed does).
 
 For each: one nx.Batch (one compile, ``jax.vmap`` over the variants), K sequential nestax Simulators,
 and K sequential NEST runs. Wall times include building and compiling (what a user waits for); the
@@ -65,8 +65,9 @@ def run_batched(variants, T, precision, group):
     if kind == "I_e":
         P = nx.NodeCollection(sim, np.arange(1, spec0.N + 1))
         batch = nx.Batch(sim, {(P, "I_e"): [v[2].I_e for v in variants]}, group=group)
-    else:
-        batch = nx.Batch(sim, seeds=[v[3] for v in variants], group=group)
+    else:  # every seed builds its own network (connectivity included), as the sequential runs do
+        batch, sr = nx.Batch.build(lambda s: build_nestax(spec0, s, precision), [v[3] for v in variants],
+                                   group=group)
     res = batch.simulate(T)
     wall = time.perf_counter() - t0
     return wall, batch.timings.get("run_s", float("nan")), res.n_events(sr), batch._runner.group
@@ -116,8 +117,10 @@ def main(argv=None):
         sample = min(K, args.sample or K)
         wall_b, steady, n_b, group = run_batched(variants, args.T, precision, args.group)
         wall_s, n_s = run_sequential_nestax(variants, args.T, precision, sample)
-        # the batch's variant 0 is the first sequential run (same network, values and seed)
-        check = "same spike count" if n_b[0] == n_s[0] else f"DIFFERENT ({n_b[0]} vs {n_s[0]})"
+        # variant i is the i-th sequential run (same network, values and seed): compare every one run
+        same = all(int(n_b[i]) == int(n_s[i]) for i in range(sample))
+        check = f"same spike counts ({sample} compared)" if same else \
+            f"DIFFERENT ({list(n_b[:sample])} vs {n_s})"
         wall_n = float("nan")
         if not args.no_nest:
             wall_n, _ = run_sequential_nest(variants, args.T, threads, sample)

@@ -10,6 +10,11 @@ with other values: node parameters and state (what ``sim.set`` takes, devices in
 values of a ``sim.connections(...)`` selection (what ``Connections.set`` takes: weights, synapse
 parameters), and the seed of the run's random streams. Variant i gives exactly what ``sim`` would
 give after those ``set`` calls, run with kernel seed ``seeds[i]``: the same spikes, the same traces.
+
+``nx.Batch.build(build, seeds)`` instead builds one network per seed with the user's ``build(seed)``
+(connections drawn with that seed) and runs them together:
+
+    batch, sr = nx.Batch.build(network, seeds=[1, 2, 3])   # network(seed) -> (sim, sr)
 See docs/batched.md.
 """
 from __future__ import annotations
@@ -49,7 +54,8 @@ class Batch:
     seeds : sequence of int or None
         The kernel seed of each variant's run (its random streams: poisson_generator, noise,
         stochastic neurons and synapses). None: ``sim.seed`` for all. The network's connections and
-        values drawn at build time are ``sim``'s in every variant.
+        values drawn at build time are ``sim``'s in every variant; for networks drawn with each seed
+        (as ``nx.Simulator(seed=s)`` in a script would draw them), use :meth:`Batch.build`.
     grid : bool
         False (default): the i-th values of every entry (and seed) make variant i; all lengths must
         agree. True: every combination (the cartesian product, first entry slowest, seeds last);
@@ -98,13 +104,7 @@ class Batch:
         labels = _labels([n for _, n, _ in entries])
         self.variants = [{**{lab: e[2][ix[j]] for j, (lab, e) in enumerate(zip(labels, entries))},
                           "seed": self.seeds[i]} for i, ix in enumerate(index)]
-        if make_writers(sim, net):
-            raise NestaxError("Batch: recorders with record_to 'ascii' or 'screen' are not supported in a batch; "
-                              "record to memory and write each variant's Result yourself.")
-        digests = [b.model.name for b in net.blocks if b.model.kind == "recorder" and b.model.digest is not None]
-        if digests:
-            raise NestaxError(f"Batch: {digests[0]} keeps its own state across windows, which a batch does not "
-                              "carry per variant; use spike recorders and compute it from each variant's events.")
+        _check_recorders(sim)
         sim._pull()  # the device state of sim's last run, into the network
         self.k = sim.k
         dtype = sim._float()
@@ -138,6 +138,11 @@ class Batch:
             dict(chunk_bytes=sim.chunk_bytes, max_chunk=sim.max_chunk, capacity=capacity,
                  precise_capacity=sim._precise_capacity),
             dict(history=sim.stdp_history, carried=sim._session.carried, step_len=int(sim.step_history)))
+        self._start(group, capacity)
+
+    def _start(self, group, capacity):
+        """The runner of the lowered variants, in groups of ``group`` (None: as many as fit)."""
+        sim, net, K = self.sim, self.sim._net, self.K
         if group is None:
             budget = eb.memory_budget()
             per = 3 * max(self._variants.variant_bytes(), 1)
@@ -152,6 +157,95 @@ class Batch:
         self._built = (net.version, len(net.blocks), len(net.conns))
         self._broken = None
         self.timings = {}
+
+    @classmethod
+    def build(cls, build, seeds, *, group: int | None = None):
+        """K networks, each built by ``build(seed)`` with its own seed, run together: variant i is exactly
+        what ``build(seeds[i])`` would give run on its own, its connectivity and the values drawn when it
+        was built included (random rules and ``nx.random`` parameters draw again for each seed).
+
+        Parameters
+        ----------
+        build : callable
+            ``build(seed)`` makes a fresh ``nx.Simulator(seed=seed, ...)``, creates and connects the
+            network, and returns the Simulator, or a tuple whose first element is it (and whose other
+            elements are whatever the caller wants back: populations, recorders).
+        seeds : sequence of int
+            One variant per seed. The variants must have the same nodes (the same create calls: models,
+            sizes, recorders and their settings) and the same Simulator settings; their connections may
+            differ (NestaxError naming what differs otherwise).
+        group : int or None
+            Variants per compiled call, as in :class:`Batch`.
+
+        Returns
+        -------
+        The Batch; when ``build`` returns a tuple, ``(batch, *rest)`` with ``rest`` the other elements of
+        variant 0's tuple. Its recorders (and populations) stand for every variant's: ``res[i].events(sr)``.
+
+        Every variant's network is built and lowered on the host (K networks in memory while the
+        Batch is made); only variant 0's Simulator is kept (``batch.sim``). Static connections are
+        padded to the largest variant; a projection whose size differs between variants and that
+        cannot be padded (plastic synapses, devices with a state per connection) is refused.
+        """
+        from .simulator import Simulator
+        if not callable(build):
+            raise TypeError(f"Batch.build: build must be a function build(seed) returning a Simulator, got {build!r}")
+        if isinstance(seeds, (int, np.integer)) or not hasattr(seeds, "__iter__"):
+            raise BadParameterError(f"Batch.build: seeds must be a sequence of integers (one per variant), got {seeds!r}.")
+        seeds = list(seeds)
+        if not seeds:
+            raise BadParameterError("Batch.build: no seeds (no variants).")
+        for s in seeds:
+            if not (isinstance(s, (int, np.integer)) and not isinstance(s, bool) and 0 <= s <= 2**32 - 1):
+                raise BadParameterError(f"Batch.build: seed {s!r} is invalid; expected an integer >= 0 and <= 2**32 - 1.")
+        sims, rest = [], None
+        for i, seed in enumerate(seeds):
+            out = build(int(seed))
+            extra = None
+            if isinstance(out, tuple) and out and isinstance(out[0], Simulator):
+                sim, extra = out[0], tuple(out[1:])
+            elif isinstance(out, Simulator):
+                sim = out
+            else:
+                raise TypeError(f"Batch.build: build({seed}) returned {type(out).__name__}; expected a nestax "
+                                "Simulator or a tuple whose first element is one.")
+            if i == 0:
+                rest = extra
+            elif (extra is None) != (rest is None):
+                raise NestaxError(f"Batch.build: build({seed}) returned {'a tuple' if extra is not None else 'a Simulator'}"
+                                  f" but build({seeds[0]}) {'a tuple' if rest is not None else 'a Simulator'}.")
+            if any(sim is o for o in sims):
+                raise NestaxError(f"Batch.build: build({seed}) returned a Simulator an earlier call returned; build "
+                                  "must make a new Simulator each time.")
+            if i > 0:
+                what = _structure_difference(sims[0], sim)
+                if what is not None:
+                    raise NestaxError(f"Batch.build: the network of seed {seed} (variant {i}) differs from that of "
+                                      f"seed {seeds[0]} (variant 0): {what}. Every variant must create the same "
+                                      "nodes with the same settings; only its connections may differ.")
+            sims.append(sim)
+        sim0 = sims[0]
+        _check_recorders(sim0)
+        self = cls.__new__(cls)
+        self.sim = sim0
+        self.K = K = len(sims)
+        self.shape = (K,)
+        for sim in sims:
+            sim._pull()
+        self.seeds = [int(sim.seed) for sim in sims]
+        self.variants = [{"seed": s} for s in self.seeds]
+        self.k = sim0.k
+        capacity = sim0._session.capacity if os.environ.get("NESTAX_DELIVERY", "loop") == "capacity" else None
+        self._variants = eb.lower_networks(
+            [sim._net for sim in sims], self.seeds, sim0._float(), sim0.k,
+            dict(chunk_bytes=sim0.chunk_bytes, max_chunk=sim0.max_chunk, capacity=capacity,
+                 precise_capacity=sim0._precise_capacity),
+            [dict(history=sim.stdp_history, carried=sim._session.carried, step_len=int(sim.step_history))
+             for sim in sims])
+        self._start(group, capacity)
+        self._pending = [dict(sim._session.pending_row0) for sim in sims]
+        self.extra = rest
+        return self if rest is None else (self, *rest)
 
     def _entries(self, params):
         if params is None:
@@ -302,6 +396,59 @@ class BatchResult:
 
     def __repr__(self):
         return f"BatchResult({len(self)} variants, shape={self.shape}, {self.results[0]!r})"
+
+
+def _check_recorders(sim):
+    net = sim._net
+    if make_writers(sim, net):
+        raise NestaxError("Batch: recorders with record_to 'ascii' or 'screen' are not supported in a batch; "
+                          "record to memory and write each variant's Result yourself.")
+    digests = [b.model.name for b in net.blocks if b.model.kind == "recorder" and b.model.digest is not None]
+    if digests:
+        raise NestaxError(f"Batch: {digests[0]} keeps its own state across windows, which a batch does not "
+                          "carry per variant; use spike recorders and compute it from each variant's events.")
+
+
+def _same_value(a, b) -> bool:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_value(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b) and \
+            not all(isinstance(x, (int, float, np.number)) for x in (*a, *b)):
+        return all(_same_value(x, y) for x, y in zip(a, b))
+    try:
+        x, y = np.asarray(a), np.asarray(b)
+        return x.shape == y.shape and (x.dtype == y.dtype or (x.dtype.kind in "biuf" and y.dtype.kind in "biuf")) \
+            and bool(np.array_equal(x, y, equal_nan=x.dtype.kind == "f" and y.dtype.kind == "f"))
+    except Exception:  # noqa: BLE001 - values numpy cannot compare
+        return a == b
+
+
+def _structure_difference(a, b):
+    """What differs between the node structure of Simulators ``a`` and ``b`` (None: nothing): the
+    Simulator's settings, the created nodes (model, size, place), the recorders, their settings and
+    what they record."""
+    for name in ("dt", "k", "stdp_history", "step_history", "_precise_capacity", "chunk_bytes", "max_chunk"):
+        if not _same_value(getattr(a, name), getattr(b, name)):
+            return f"the Simulator's {name.lstrip('_')} is {getattr(b, name)!r}, not {getattr(a, name)!r}"
+    if a._float() != b._float():
+        return f"the Simulator's float type is {np.dtype(b._float()).name}, not {np.dtype(a._float()).name}"
+    na, nb = a._net, b._net
+    if len(na.blocks) != len(nb.blocks):
+        return f"{len(nb.blocks)} create calls instead of {len(na.blocks)}"
+    for j, (x, y) in enumerate(zip(na.blocks, nb.blocks)):
+        if x.model is not y.model or x.n != y.n or x.gid0 != y.gid0:
+            return (f"create call {j} makes {y.n} {y.model.name} (node ids from {y.gid0}) instead of {x.n} "
+                    f"{x.model.name} (from {x.gid0})")
+        if x.model.kind == "recorder" and not _same_value(x.params, y.params):
+            bad = sorted(k for k in set(x.params) | set(y.params)
+                         if k not in x.params or k not in y.params or not _same_value(x.params[k], y.params[k]))
+            return f"the {x.model.name} of create call {j} has other settings ({', '.join(bad)})"
+    for name, what in (("sr_links", "what the spike recorders record"), ("mm_links", "what the multimeters record"),
+                       ("kernel", "the kernel settings"), ("wfr", "the waveform-relaxation settings"),
+                       ("rec_min_delay", "the delay of the connections to recorders")):
+        if not _same_value(getattr(na, name, None), getattr(nb, name, None)):
+            return what
+    return None
 
 
 def _labels(names):

@@ -86,6 +86,7 @@ class Simulator:
         self._precise_capacity = _precise.CAPACITY
         self._session = Session(self)  # the lowered, compiled network and its device state
         self._t0 = None            # the state the first simulate call started from (for reset)
+        self._n_disconnects = 0    # connections read before a disconnect point at shifted positions
         self.timings = {}
         self.partial_result = None  # the recordings of an interrupted simulate, up to its last chunk
         self._kept = KeptEvents()  # each call's Result, for recorders that keep events (n_events = 0 clears)
@@ -163,17 +164,32 @@ class Simulator:
         its keywords (``indegree=10``, ``p=0.1``, ``allow_autapses=False``, ...). ``syn_spec`` (dict or
         synapse spec) or ``synapse_model``/``synapse`` with ``weight``, ``delay`` (scalar, per-connection
         array or nx.random distribution) and ``receptor_type`` set the synapses.
+
+        ``syn_spec`` a list of them (NEST's CollocatedSynapses): the rule draws its pairs once and every
+        pair gets one connection per spec, in the order given.
         """
         self._check_nodes(pre, "connect", "pre")
         self._check_nodes(post, "connect", "post")
-        syn, model = split_syn_spec(syn_spec, synapse, synapse_model, weight, delay, receptor_type)
+        rule = conn_spec if rule is None else rule
         kwargs = unkeyword(kwargs)  # lambda_=... for NEST's parameter 'lambda'
-        compat_brainpy.connect_args(self._net, pre._gids, post._gids, conn_spec if rule is None else rule, kwargs, syn)
-        self._node_refs(syn, "connect")
-        self._node_refs(kwargs, "connect")
+        collocated = isinstance(syn_spec, (list, tuple))
+        if collocated:
+            netconns.check_collocated(syn_spec, synapse_model=synapse_model, synapse=synapse, weight=weight,
+                                      delay=delay, receptor_type=receptor_type)
+        calls = []
+        for spec in (syn_spec if collocated else [syn_spec]):
+            syn, model = split_syn_spec(spec, synapse, synapse_model, weight, delay, receptor_type)
+            kw = dict(kwargs)
+            compat_brainpy.connect_args(self._net, pre._gids, post._gids, rule, kw, syn)
+            self._node_refs(syn, "connect")
+            self._node_refs(kw, "connect")
+            calls.append((syn, model, kw))
         self._invalidate()
         with self._net.unchanged_on_error():
-            self._net.connect(pre._gids, post._gids, conn_spec if rule is None else rule, syn, model, kwargs)
+            if collocated:
+                netconns.collocated(self._net, pre._gids, post._gids, rule, calls)
+            else:
+                self._net.connect(pre._gids, post._gids, rule, *calls[0])
         self._structure_changed()
 
     def tripartite_connect(self, pre, post, third, conn_spec, third_factor_conn_spec=None, syn_specs=None):
@@ -361,13 +377,52 @@ class Simulator:
 
     def _connections_of(self, sel):
         """The :class:`Connections` of ``sel`` ([(record index, positions)])."""
-        return Connections(**netconns.columns(self._net, sel), dt=self.dt, _owner=self, _sel=sel)
+        return Connections(**netconns.columns(self._net, sel), dt=self.dt, _owner=self, _sel=sel,
+                           _epoch=self._n_disconnects)
+
+    def _check_current(self, conns, call):
+        if conns._owner is not self:
+            raise ForeignNodesError(f"{call}: these connections belong to another Simulator.")
+        if conns._epoch != self._n_disconnects:
+            raise BadParameterError(f"{call}: these connections were read before a disconnect, which removed "
+                                    "connections; read them again with sim.connections(...) (nest.GetConnections).")
+
+    def disconnect(self, pre, post=None, conn_spec="one_to_one", syn_spec=None):
+        """NEST's Disconnect: for each (source, target) pair of ``conn_spec`` ('one_to_one', the
+        default, or 'all_to_all'), remove the earliest made connection of the synapse model of
+        ``syn_spec`` (a model name or a dict with 'synapse_model'; default static_synapse; its other
+        keys are ignored, as in NEST). ``pre`` a :class:`Connections` (from ``sim.connections``, no
+        ``post``): remove exactly those. A pair without such a connection is an error and nothing is
+        removed. Connections between neurons only (NEST cannot delete those of devices). Between
+        ``simulate`` calls the next run is rebuilt without them; spikes already on their way arrive."""
+        if isinstance(pre, Connections):
+            if post is not None or conn_spec != "one_to_one" or syn_spec is not None:
+                raise BadParameterError("disconnect: with a collection of connections give no post, conn_spec or "
+                                        "syn_spec (NEST: 'When disconnecting with a SynapseCollection, conn_spec "
+                                        "and syn_spec cannot be specified').")
+            self._check_current(pre, "disconnect")
+            sel = [(ci, np.asarray(pos)) for ci, pos in pre._sel]
+        else:
+            self._check_nodes(pre, "disconnect", "pre")
+            if post is None:
+                raise BadParameterError("disconnect: give pre and post node collections, or one collection of "
+                                        "connections (sim.connections(...)).")
+            self._check_nodes(post, "disconnect", "post")
+            syn, model = split_syn_spec(syn_spec, None, None, None, None, None)
+            model = self._net.resolve(model)[0]
+            if model.kind != "synapse":
+                raise BadParameterError(f"disconnect: {model.name} is not a synapse model (it is a {model.kind}).")
+            sel = netconns.disconnect_pairs(self._net, pre._gids, post._gids, conn_spec, model)
+        netconns.check_removable(self._net, sel)
+        self._invalidate()  # the records take the run's plastic state first
+        netconns.remove(self._net, sel, self._t0)  # (reset() returns to the connections left)
+        self._n_disconnects += 1
+        self._structure_changed()
 
     def _set_connections(self, conns, given: dict):
         """Connections.set: check every value, then change the records; the next simulate lowers the
         network again (weights and delays are arrays of the compiled run)."""
-        if conns._owner is not self:
-            raise ForeignNodesError("connections.set: these connections belong to another Simulator.")
+        self._check_current(conns, "connections.set")
         self._invalidate()  # the records hold the run's plastic state first
         changes = self._net.prepare_conn_set(conns._sel, unkeyword(given))
         self._net.apply_conn_set(changes)

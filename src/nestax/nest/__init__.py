@@ -5,7 +5,8 @@ A PyNEST script runs with its import lines changed (``import nest`` -> ``import 
 units, as in PyNEST. One kernel (a :class:`nestax.Simulator`) lives in this module; ``ResetKernel``
 replaces it. Recorders keep their events across ``Simulate`` calls until ``n_events = 0``, as in NEST.
 
-Supported: Create, Connect (conn_spec / syn_spec dicts or strings, ``nest.random`` parameters),
+Supported: Create, Connect (conn_spec / syn_spec dicts or strings, ``nest.random`` parameters,
+``nest.CollocatedSynapses``), Disconnect (one_to_one / all_to_all, or a SynapseCollection),
 Simulate / Run / Prepare / Cleanup / RunManager, ResetKernel, SetKernelStatus / GetKernelStatus and
 the kernel attributes (``nest.resolution``, ``nest.rng_seed``, ``nest.biological_time``, thread
 settings accepted and reported), GetDefaults / SetDefaults / CopyModel, node_models / synapse_models,
@@ -30,7 +31,8 @@ from ..models.registry import models as _models
 from . import random  # noqa: F401  (nest.random.uniform, ...)
 from . import math, spatial, spatial_distributions  # noqa: F401  (NEST's spatial layer)
 from ._collections import NodeCollection, SynapseCollection
-from ._kernel import KERNEL, plain
+from ._parameters import CreateParameter
+from ._kernel import KERNEL, has_delay, plain
 
 __version__ = "3.10 (nestax)"
 
@@ -70,7 +72,8 @@ def ResetKernel():
 _KERNEL_READ = ("resolution", "rng_seed", "biological_time", "local_num_threads", "total_num_virtual_procs",
                 "num_processes", "network_size", "num_connections", "min_delay", "max_delay", "ms_per_tic",
                 "tics_per_ms", "tics_per_step", "data_path", "data_prefix", "overwrite_files", "print_time",
-                "time_collocate_spike_data", "dict_miss_is_error", "keep_source_table", "rng_type", "rng_types")
+                "time_collocate_spike_data", "dict_miss_is_error", "keep_source_table", "rng_type", "rng_types",
+                "memory_size")
 
 
 def _kernel_value(name):
@@ -86,6 +89,8 @@ def _kernel_value(name):
         return KERNEL.settings["local_num_threads"]
     if name == "num_processes":
         return 1
+    if name == "memory_size":  # NEST: the process's virtual memory in kB, -1 if unavailable
+        return _memory_size_kb()
     if name == "network_size":
         return int(sum(b.n for b in net.blocks))
     if name == "num_connections":  # NEST counts the links to and from recorders too
@@ -94,7 +99,7 @@ def _kernel_value(name):
     if name in ("min_delay", "max_delay"):
         if name == "min_delay":
             return KERNEL.min_delay_steps() * sim.dt
-        d = [int(np.max(c.delay)) for c in net.conns if len(c.src)]
+        d = [int(np.max(c.delay)) for c in net.conns if len(c.src) and has_delay(c)]
         return max(d + [KERNEL.min_delay_steps()]) * sim.dt
     if name == "ms_per_tic":
         return 1.0 / 1000.0
@@ -113,6 +118,17 @@ def _kernel_value(name):
     if name == "rng_types":
         return ("mt19937_64",)
     return KERNEL.setting(name)
+
+
+def _memory_size_kb():
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return -1
 
 
 def GetKernelStatus(keys=None):
@@ -136,7 +152,7 @@ def _check_kernel_name(name):
 
 
 _KERNEL_READONLY = ("biological_time", "network_size", "num_connections", "min_delay", "max_delay", "ms_per_tic",
-                    "tics_per_ms", "tics_per_step", "num_processes", "rng_types")
+                    "tics_per_ms", "tics_per_step", "num_processes", "rng_types", "memory_size")
 
 
 def SetKernelStatus(params):
@@ -241,7 +257,13 @@ def CopyModel(existing, new, params=None):
 # ---------------------------------------------------------------------- nodes
 def Create(model, n=1, params=None, positions=None):
     """``n`` nodes of ``model`` with ``params`` (a dict, or a list of dicts, one per node);
-    ``positions``: nest.spatial.grid(...) or nest.spatial.free(...) (the nodes' positions)."""
+    ``positions``: nest.spatial.grid(...) or nest.spatial.free(...) (the nodes' positions).
+    ``Create(model, params_dict)`` (two arguments) makes one node, as in PyNEST."""
+    if isinstance(n, dict):
+        if params is not None or positions is not None:
+            raise ValueError("nest.Create: a parameter dict can be the second argument only when Create is "
+                             "called with two arguments (model, params).")
+        params, n = n, 1
     if positions is not None:
         from ..spatial import free as _free, grid as _grid
         if not isinstance(positions, (_free, _grid)):
@@ -281,21 +303,64 @@ def _syn_spec(syn_spec):
     return syn_spec
 
 
+class CollocatedSynapses:
+    """PyNEST's collocated synapse specifications: ``nest.Connect(pre, post, conn_spec,
+    nest.CollocatedSynapses({"weight": 2.0}, {"synapse_model": "stdp_synapse"}))`` draws the rule's
+    pairs once and makes one connection per pair and per spec (same sources and targets)."""
+
+    def __init__(self, *args):
+        for i, spec in enumerate(args):
+            if not isinstance(spec, (dict, str)):
+                raise TypeError(f"nest.CollocatedSynapses: spec {i} is {spec!r}; each must be a syn_spec dict "
+                                "(or a synapse model name).")
+        self.syn_specs = args
+
+    def __len__(self):
+        return len(self.syn_specs)
+
+    def __repr__(self):
+        return f"CollocatedSynapses{self.syn_specs!r}"
+
+
 def Connect(pre, post, conn_spec=None, syn_spec=None, return_synapsecollection=False):
-    """NEST's Connect: ``conn_spec`` a rule name or dict, ``syn_spec`` a synapse model name or dict."""
+    """NEST's Connect: ``conn_spec`` a rule name or dict, ``syn_spec`` a synapse model name, a dict or
+    a :class:`CollocatedSynapses` (nestax also takes a list of dicts for it). With
+    ``return_synapsecollection``: every connection from ``pre`` to ``post``, as NEST's
+    ``GetConnections(pre, post)``."""
     pre, post = _nodes(pre, "Connect", "pre"), _nodes(post, "Connect", "post")
+    if isinstance(syn_spec, (list, tuple)):
+        syn_spec = CollocatedSynapses(*syn_spec)
+    if isinstance(syn_spec, CollocatedSynapses):
+        syn_spec = [_syn_spec({"synapse_model": s} if isinstance(s, str) else s) for s in syn_spec.syn_specs]
+    elif isinstance(syn_spec, str):
+        syn_spec = {"synapse_model": syn_spec}
+    KERNEL.sim.connect(pre, post, conn_spec, syn_spec if isinstance(syn_spec, list) else _syn_spec(syn_spec))
+    if return_synapsecollection:
+        return SynapseCollection(KERNEL.sim.connections(source=pre, target=post))
+    return None
+
+
+def Disconnect(*args, conn_spec=None, syn_spec=None):
+    """NEST's Disconnect: ``Disconnect(conns)`` removes the connections of a SynapseCollection;
+    ``Disconnect(pre, post, conn_spec=, syn_spec=)`` removes, for each pair of the rule ('one_to_one',
+    the default, or 'all_to_all'), the earliest connection of the synapse model (default
+    static_synapse; other syn_spec keys are ignored, as in NEST). Between neurons only, as in NEST;
+    a pair without such a connection is an error and, unlike NEST, nothing is removed then."""
+    if len(args) == 1:
+        if not isinstance(args[0], SynapseCollection):
+            raise TypeError("nest.Disconnect: arguments must be either a SynapseCollection or two NodeCollections.")
+        if conn_spec is not None or syn_spec is not None:
+            raise ValueError("nest.Disconnect: when disconnecting with a SynapseCollection, conn_spec and syn_spec "
+                             "cannot be specified.")
+        args[0].disconnect()
+        return None
+    if len(args) != 2:
+        raise TypeError("nest.Disconnect: arguments must be either a SynapseCollection or two NodeCollections "
+                        "(conn_spec= and syn_spec= are keywords).")
+    pre, post = _nodes(args[0], "Disconnect", "pre"), _nodes(args[1], "Disconnect", "post")
     if isinstance(syn_spec, str):
         syn_spec = {"synapse_model": syn_spec}
-    if isinstance(syn_spec, (list, tuple)):
-        raise NotImplementedError("nest.Connect: collocated synapses (a list of syn_specs) are not supported yet; "
-                                  "call nest.Connect once per synapse specification.")
-    before = len(KERNEL.sim._net.conns)
-    KERNEL.sim.connect(pre, post, conn_spec, _syn_spec(syn_spec))
-    if return_synapsecollection:
-        if len(KERNEL.sim._net.conns) == before:
-            return SynapseCollection(KERNEL.sim.connections(source=pre, target=post))
-        model = (syn_spec or {}).get("synapse_model")
-        return SynapseCollection(KERNEL.sim.connections(source=pre, target=post, synapse_model=model))
+    KERNEL.sim.disconnect(pre, post, "one_to_one" if conn_spec is None else conn_spec, syn_spec)
     return None
 
 
@@ -344,13 +409,23 @@ def GetLocalNodeCollection(nodes):
     return _nodes(nodes, "GetLocalNodeCollection")
 
 
-def message(level, sender, text):
-    """NEST's kernel message: printed as ``sender: text`` unless the verbosity is above ``level``."""
+def message(*args, function=None, filename=None, lineno=None):
+    """NEST 3.10's ``message(text, severity=nest.VerbosityLevel.INFO, *, function=, filename=, lineno=)``:
+    printed as ``function: text`` (function: the caller's name) unless the verbosity is above the
+    severity. The older form ``message(level, sender, text)`` is understood too."""
+    if len(args) == 3:
+        level, function, text = args
+    elif len(args) in (1, 2):
+        text, level = args[0], (args[1] if len(args) == 2 else VerbosityLevel.INFO)
+    else:
+        raise TypeError(f"nest.message(text, severity=INFO): got {len(args)} positional arguments.")
+    if function is None:
+        function = sys._getframe(1).f_code.co_name
     lvl = getattr(VerbosityLevel, str(level).replace("M_", ""), None) if not isinstance(level, int) else level
     cur = KERNEL.settings["verbosity"]
     cur = getattr(VerbosityLevel, str(cur).replace("M_", ""), VerbosityLevel.WARNING) if not isinstance(cur, int) else cur
     if lvl is None or int(lvl) >= int(cur):
-        print(f"{sender}: {text}")
+        print(f"{function}: {text}")
 
 
 # ---------------------------------------------------------------------- spatial
@@ -461,13 +536,12 @@ def RunManager():
 _ATTRS = ("resolution", "rng_seed", "biological_time", "local_num_threads", "total_num_virtual_procs",
           "network_size", "num_connections", "min_delay", "max_delay", "data_path", "data_prefix",
           "overwrite_files", "print_time", "ms_per_tic", "tics_per_ms", "tics_per_step", "num_processes",
-          "rng_type", "rng_types", "dict_miss_is_error", "keep_source_table")
+          "rng_type", "rng_types", "dict_miss_is_error", "keep_source_table", "memory_size")
 
 #: PyNEST 3.10 names nestax does not provide yet, with the supported call closest to each
 _NOT_YET = {
     "logic": "numbers computed in Python (or nest.math.min / max)",
-    "CreateParameter": "nest.random.uniform / normal / lognormal / exponential",
-    "Disconnect": "nest.ResetKernel and connecting again", "Install": "the models nestax ships",
+    "Install": "the models nestax ships",
     "GetNodes": "the NodeCollections from nest.Create",
     "PlotSources": "nest.PlotTargets", "PlotProbabilityParameter": "nest.PlotLayer",
     "SelectNodesByMask": "nest.FindNearestElement", "GetTargetNodes": "nest.GetConnections",
@@ -485,14 +559,14 @@ _NOT_YET = {
     "synapsecollection": "nest.GetConnections", "Connectome": "nest.GetConnections",
 }
 
-_PUBLIC = ("ResetKernel", "SetKernelStatus", "GetKernelStatus", "set_verbosity", "get_verbosity", "Models",
+_PUBLIC = ("CreateParameter", "ResetKernel", "SetKernelStatus", "GetKernelStatus", "set_verbosity", "get_verbosity", "Models",
            "GetDefaults", "SetDefaults", "CopyModel", "Create", "Connect", "GetConnections", "GetStatus",
            "SetStatus", "Simulate", "Run", "Prepare", "Cleanup", "RunManager", "NodeCollection",
            "SynapseCollection", "VerbosityLevel", "random", "Rank", "NumProcesses", "GetLocalNodeCollection",
            "message", "raster_plot", "voltage_trace", "node_models",
            "synapse_models", "verbosity", "spatial", "spatial_distributions", "math", "CreateMask", "GetPosition",
            "Displacement", "Distance", "FindNearestElement", "FindCenterElement", "PlotLayer",
-           "PlotTargets") + _ATTRS
+           "PlotTargets", "kernel_status", "CollocatedSynapses", "Disconnect") + _ATTRS
 
 
 class _NestModule(types.ModuleType):
@@ -507,6 +581,8 @@ class _NestModule(types.ModuleType):
             return _model_names("synapses")
         if name == "verbosity":
             return KERNEL.settings["verbosity"]
+        if name == "kernel_status":
+            return GetKernelStatus()
         if name in ("raster_plot", "voltage_trace"):
             import importlib
             return importlib.import_module(f"{__name__}.{name}")

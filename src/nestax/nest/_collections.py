@@ -31,6 +31,17 @@ class NodeCollection(_Nodes):
 
     __slots__ = ()
 
+    def __init__(self, sim=None, gids=None):
+        if gids is None:  # PyNEST: nest.NodeCollection([3, 5, 7]), node IDs of the current kernel
+            ids = np.asarray([] if sim is None else list(sim), dtype=np.int64).reshape(-1)
+            n = int(sum(b.n for b in KERNEL.sim._net.blocks))
+            bad = ids[(ids < 1) | (ids > n)]
+            if len(bad):
+                raise BadParameterError(f"nest.NodeCollection: node ID {int(bad[0])} does not exist; the network has "
+                                        f"node IDs 1 .. {n}.")
+            sim, gids = KERNEL.sim, ids
+        super().__init__(sim, gids)
+
     # ------------------------------------------------------------------ status
     def _model_cls(self, g):
         return self._sim._net.block_of(int(g)).model
@@ -195,6 +206,10 @@ class SynapseCollection:
         given = {**(params or {}), **kwargs}
         given = {k: (np.asarray(v) if isinstance(v, (list, tuple)) else v) for k, v in given.items()}
         self._conns.set(given)
+
+    def disconnect(self):
+        """Remove these connections (NEST's SynapseCollection.disconnect; nest.Disconnect)."""
+        self._conns.disconnect()
 
     def __getattr__(self, name):
         if name.startswith("_"):

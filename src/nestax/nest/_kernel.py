@@ -12,6 +12,13 @@ DEFAULT_SEED = 143202461
 DEFAULT_RESOLUTION = 0.1
 
 
+def has_delay(conn) -> bool:
+    """Whether a connection's delay counts for NEST's min_delay / max_delay: not for gap junctions
+    (NEST 3.10 leaves min_delay at 1 ms with only gap_junction and voltmeter connections; its
+    instantaneous rate connections count as one step, as nestax stores them)."""
+    return not getattr(conn.synapse, "gap", False)
+
+
 def plain(v):
     """A value in NEST's plain units: quantities lose their unit (they are in NEST's unit already),
     numpy scalars become Python numbers, arrays stay arrays."""
@@ -87,12 +94,17 @@ class Kernel:
                 self.filenames.setdefault(g, []).append(res.filename(g))
 
     def min_delay_steps(self) -> int:
-        """NEST's min_delay in steps: the smallest delay of any connection, the devices' connections
-        included (they have static_synapse's default delay, 1 ms unless changed)."""
+        """NEST's min_delay in steps: the smallest delay of any connection with a delay, the links to
+        and from recorders included (their synapse model's delay unless given); static_synapse's
+        default delay when there is none."""
         sim = self.sim
-        d = [int(np.min(c.delay)) for c in sim._net.conns if len(c.src)]
-        dflt = plain(sim.get_defaults("static_synapse")["delay"])
-        d.append(max(1, int(round(dflt / sim.dt))))
+        net = sim._net
+        d = [int(np.min(c.delay)) for c in net.conns if len(c.src) and has_delay(c)]
+        if (net.sr_links or net.mm_links) and getattr(net, "rec_min_delay", 1 << 62) < (1 << 62):
+            d.append(int(net.rec_min_delay))
+        if not d:
+            dflt = plain(sim.get_defaults("static_synapse")["delay"])
+            d.append(max(1, int(round(dflt / sim.dt))))
         return max(1, min(d))
 
     def _held(self, nodes, stamps):
@@ -114,6 +126,16 @@ class Kernel:
         late = self._held(nodes, stamps)
         if late.any():
             ev = {k: v[~late] for k, v in ev.items()}
+            stamps = stamps[~late]
+        if getattr(sim._net.block_of(int(nodes._gids[0])).model, "direction", "") == "out" and len(stamps):
+            # NEST's order: min_delay slice by slice, within a slice target by target (connection order),
+            # each target's samples in time order (nestax's result is time by time)
+            snd = np.asarray(ev["senders"])
+            _, first = np.unique(snd, return_index=True)
+            rank = np.empty(int(snd.max()) + 1, np.int64)
+            rank[snd[np.sort(first)]] = np.arange(len(first))
+            order = np.lexsort((stamps, rank[snd], (stamps - 1) // self.min_delay_steps()))
+            ev = {k: v[order] for k, v in ev.items()}
         if in_steps:
             ev["offsets"] = np.zeros(len(ev["times"]))
         return ev

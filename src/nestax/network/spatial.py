@@ -229,9 +229,10 @@ def _is_spatial_value(v):
     return isinstance(v, sp.Parameter)
 
 
-def extract(rule, kwargs: dict, syn: dict):
+def extract(rule, kwargs: dict, syn: dict, force: bool = False):
     """A :class:`Spec` if this connect needs positions (a mask, use_on_source, allow_oversized_mask, or a
-    spatial parameter as rule value or synapse value), consuming those keys from ``kwargs``; else None."""
+    spatial parameter as rule value or synapse value; ``force``: another of its collocated synapse specs
+    has one), consuming those keys from ``kwargs``; else None."""
     spec = dict(rule) if isinstance(rule, dict) else {}
     name = spec.get("rule", None) if isinstance(rule, dict) else rule
     obj = rule if isinstance(rule, cr.Rule) else None
@@ -243,7 +244,7 @@ def extract(rule, kwargs: dict, syn: dict):
     keys_here = set(spec) | set(kwargs)
     spatial_vals = [k for k, v in {**spec, **kwargs}.items() if _is_spatial_value(v)]
     syn_spatial = [k for k, v in syn.items() if _is_spatial_value(v)]
-    if not (set(_SPATIAL_KEYS) & keys_here or spatial_vals or syn_spatial):
+    if not (set(_SPATIAL_KEYS) & keys_here or spatial_vals or syn_spatial or force):
         return None
     name = name or "all_to_all"
     if name not in _RULE_KEYS:
@@ -419,8 +420,10 @@ def _check_mask(m, lay, allow_oversized, where):
     return m
 
 
-def generate(net, pre_g, post_g, s: Spec, syn: dict, rng):
-    """(i_pre, i_post, syn with spatial values evaluated per connection) of a spatial connect."""
+def generate(net, pre_g, post_g, s: Spec, syn: dict, rng, given=None):
+    """(i_pre, i_post, syn with spatial values evaluated per connection) of a spatial connect;
+    ``given`` = (i_pre, i_post): the pairs are these (drawn for a collocated synapse spec), only the
+    values are evaluated."""
     where = f"connect ({s.rule}, spatial)"
     for g, what in ((pre_g, "pre"), (post_g, "post")):
         kinds = {m.kind for m in net.models_of(g)}
@@ -445,7 +448,9 @@ def generate(net, pre_g, post_g, s: Spec, syn: dict, rng):
     anchors, pool = (sp_, tp_) if drive_is_src else (tp_, sp_)
     pre_g, post_g = np.asarray(pre_g, np.int64), np.asarray(post_g, np.int64)
     out_pre, out_post = [], []
-    for a0, a1, ia, ip in _candidates(lay, m, anchors, pool):
+    if given is not None:
+        out_pre, out_post = [np.asarray(given[0], np.int64)], [np.asarray(given[1], np.int64)]
+    for a0, a1, ia, ip in (() if given is not None else _candidates(lay, m, anchors, pool)):
         i_pre, i_post = (ia, ip) if drive_is_src else (ip, ia)
         if not s.allow_autapses:
             keep = pre_g[i_pre] != post_g[i_post]

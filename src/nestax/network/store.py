@@ -404,8 +404,12 @@ class Network:
                 "fewer neurons or a coarser resolution.")
 
     # ------------------------------------------------------------------ connect
-    def connect(self, pre_g, post_g, rule, syn: dict, synapse_model, kwargs: dict):
-        """Generate and store the connections of one ``connect`` call (or a recorder link)."""
+    def connect(self, pre_g, post_g, rule, syn: dict, synapse_model, kwargs: dict, pairs: dict | None = None):
+        """Generate and store the connections of one ``connect`` call (or a recorder link).
+
+        ``pairs``: a dict shared by the collocated synapse specs of one connect (NEST's
+        CollocatedSynapses): the first spec stores the pairs it draws under "ids", the others reuse
+        them; "spatial": True sends every spec through the spatial path (one spec has a spatial value)."""
         scls = self.resolve(synapse_model)[0]
         if scls.kind != "synapse":
             raise BadParameterError(f"connect: {scls.name} is not a synapse model (it is a {scls.kind}).")
@@ -416,9 +420,11 @@ class Network:
         attached = {n: where.pop(n) for where in (syn, kwargs) for n in
                     [n for n, v in where.items() if isinstance(v, NodeRef)]}
         attached = {**getattr(scls, "default_attached", {}), **attached}  # set by copy_model / set_defaults
-        sp_spec = spatial_extract(rule, kwargs, syn)
+        drawn = None if pairs is None else pairs.get("ids")
+        sp_spec = spatial_extract(rule, kwargs, syn, force=bool(pairs and pairs.get("spatial")))
         if sp_spec is not None:  # positions decide the pairs (network/spatial.py); stored as given pairs
-            i_pre, i_post, syn = spatial_generate(self, pre_g, post_g, sp_spec, syn, self.rng("spatial connect"))
+            i_pre, i_post, syn = spatial_generate(self, pre_g, post_g, sp_spec, syn, self.rng("spatial connect"),
+                                                  given=None if drawn is None else drawn[2:])
             rule = cr.given_pairs(i_pre=i_pre, i_post=i_post, allow_autapses=sp_spec.allow_autapses,
                                   allow_multapses=sp_spec.allow_multapses)
         r = cr.make_rule(rule, kwargs)
@@ -448,6 +454,19 @@ class Network:
         pre_kinds = {m.kind for m in pre_models}
         post_kinds = {m.kind for m in post_models}
         if "recorder" in pre_kinds or "recorder" in post_kinds:
+            if "delay" in scls.parameters and "delay" not in (syn or {}):  # the model's (SetDefaults, CopyModel)
+                syn = {**(syn or {}), "delay": scls.parameters["delay"].default}
+            rname = (rule.get("rule") if isinstance(rule, dict) else rule if isinstance(rule, str)
+                     else getattr(rule, "name", None))
+            if rname == "one_to_one":  # recorder i observes node i (NEST), not all of them
+                if len(pre_g) != len(post_g):
+                    raise ConnectionError_(f"connect: one_to_one needs as many sources as targets "
+                                           f"(got {len(pre_g)} and {len(post_g)}).")
+                for a, b in zip(pre_g, post_g):
+                    a, b = np.asarray([a]), np.asarray([b])
+                    self.connect_recorder(a, b, {m.kind for m in self.models_of(a)},
+                                          {m.kind for m in self.models_of(b)}, dict(syn) if syn else syn)
+                return None
             return self.connect_recorder(pre_g, post_g, pre_kinds, post_kinds, syn)
         if "current_source" in pre_kinds and not pre_kinds <= {"current_source"}:
             raise ConnectionError_("connect: mix current generators and spiking nodes in separate connect calls")
@@ -486,7 +505,12 @@ class Network:
                 f"{' (on average)' if r.name.startswith(('pairwise', 'symmetric')) else ''}, which need about "
                 f"{gib(n_exp * per_conn)} of memory to build ({per_conn} bytes each); about {gib(have)} are "
                 "available. Use a sparser rule (fixed_indegree, pairwise_bernoulli) or fewer nodes.")
-        src, tgt, i_pre, i_post = cr.generate_gids(r, pre_g, post_g, self.rng("connect"))
+        if drawn is not None:  # a collocated synapse spec: the pairs the first spec drew (NEST: one draw)
+            src, tgt, i_pre, i_post = drawn
+        else:
+            src, tgt, i_pre, i_post = cr.generate_gids(r, pre_g, post_g, self.rng("connect"))
+            if pairs is not None:
+                pairs["ids"] = (src, tgt, i_pre, i_post)
         n_conn = len(src)
 
         def values(name, default, unit):
@@ -757,12 +781,7 @@ class Network:
                     raise ConnectionError_(f"connect: {m.name} sends no spikes (NEST: 'Source node does not send "
                                            "output'); record its state with a multimeter.")
             self._recorder_ports(pre_g, post_g, syn or {})
-            # the delay of a connection to a recorder (NEST's default 1 ms) counts for min_delay
-            from ..random import Distribution
-            d = (syn or {}).get("delay", 1.0)
-            d = np.asarray(1.0 if isinstance(d, Distribution) else to_nest(d, "ms", "connect", "delay"), float)
-            self.rec_min_delay = min(getattr(self, "rec_min_delay", 1 << 62),
-                                     max(1, int(round(float(np.min(d)) / self.dt))) if d.size else 1 << 62)
+            self._note_recorder_delay(syn)
             for g in post_g:
                 # NEST records a spike once per connection: a sender connected twice is counted twice
                 old = np.asarray(self.sr_links.get(int(g), []), np.int64)
@@ -796,9 +815,17 @@ class Network:
                                            f"(NEST: 'Each multimeter can only be connected once to a given node').")
             for g in pre_g:
                 self.mm_links[int(g)] = self.mm_links.get(int(g), []) + list(dict.fromkeys(post_g.tolist()))
+            self._note_recorder_delay(syn)
         else:
             raise ConnectionError_("connect: recorders connect to neurons or generators, not to each other.")
         self.version += 1
+
+    def _note_recorder_delay(self, syn):
+        """The delay of a connection to or from a recorder (NEST's default 1 ms) counts for min_delay."""
+        d = (syn or {}).get("delay", 1.0)
+        d = np.asarray(1.0 if isinstance(d, Distribution) else to_nest(d, "ms", "connect", "delay"), float)
+        self.rec_min_delay = min(getattr(self, "rec_min_delay", 1 << 62),
+                                 max(1, int(round(float(np.min(d)) / self.dt))) if d.size else 1 << 62)
 
     def _recorder_ports(self, pre_g, post_g, syn):
         """receptor_type and weight of each link to a recorder that computes on its senders' spikes

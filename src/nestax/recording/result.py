@@ -282,6 +282,7 @@ class Connections:
     _owner: object = field(default=None, repr=False, compare=False)  # the Simulator
     _sel: list = field(default=None, repr=False, compare=False)      # [(connection record, positions)]
     weight_unit: str = "1"  # the targets' weight unit ("1": mixed or dimensionless; plain numbers)
+    _epoch: int = field(default=0, repr=False, compare=False)  # the owner's disconnect count when read
 
     @property
     def weights(self):
@@ -311,6 +312,12 @@ class Connections:
                                         f"Columns: {', '.join([*base, *extra])}.")
         vals, unit = extra[name]
         return with_unit(vals, unit)
+
+    def disconnect(self):
+        """Remove these connections (NEST's SynapseCollection.disconnect; see Simulator.disconnect)."""
+        if self._owner is None:
+            raise TypeError("connections.disconnect: this collection is not attached to a Simulator.")
+        self._owner.disconnect(self)
 
     def set(self, params: dict | None = None, **kwargs):
         """Change these connections between ``simulate`` calls (NEST's SynapseCollection.set): the
