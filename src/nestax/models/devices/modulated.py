@@ -106,8 +106,8 @@ class sinusoidal_poisson_generator(_ModulatedPoisson):
     individual_spike_trains=False a spike_recorder connected to the generator itself sees a different
     realisation than the generator's neuron targets (record them through parrot_neuron instead): the
     SpikeSource protocol gives ``emit`` a key per projection and ``advance`` none. Non-finite values are
-    refused (NEST accepts them). Recordable (multimeter): ``rate``, r(t) before clipping at 0, at every
-    stamp, active or not (as NEST).
+    refused (NEST accepts them). Recordable (multimeter): ``rate``, r(t) (clipped at 0, as NEST records
+    it), at every stamp, active or not (as NEST).
     """
 
     name = "sinusoidal_poisson_generator"
@@ -159,9 +159,9 @@ class sinusoidal_poisson_generator(_ModulatedPoisson):
 
     @classmethod
     def sampled_value(cls, p, h, s, dt):
-        """The recordable ``rate`` at stamp s: r(s) unclipped, whether or not the generator is active
-        (NEST: a multimeter samples it every step)."""
-        return cls.rate_at(p, h, s, dt)
+        """The recordable ``rate`` at stamp s: r(s) clipped at 0 (NEST stores max(0, r) before its
+        multimeter samples it), whether or not the generator is active (NEST samples it every step)."""
+        return jnp.maximum(cls.rate_at(p, h, s, dt), 0.0)
 
 
 @register

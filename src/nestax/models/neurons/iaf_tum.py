@@ -149,8 +149,13 @@ class iaf_tum_2000(Neuron):
 
     @classmethod
     def prepare(cls, p, dt):
+        d = psc_exp_propagators(p, dt)
+        # NEST's iaf_tum_2000 computes P20 as tau_m/C_m (1 - P22), not with expm1 as iaf_psc_exp: the
+        # last bits differ, and a drive tuned to reach V_th exactly (NEST's iaf_tum_2000 examples) fires
+        # a step later or earlier with the other form
+        d["P20"] = p["tau_m"] / p["C_m"] * (1.0 - d["P22"])
         return {
-            **psc_exp_propagators(p, dt),
+            **d,
             "n_ref": refractory_steps(p["t_ref"], dt),
             "dt": dt,
             "tps": float(int(round(dt * 1000))),
