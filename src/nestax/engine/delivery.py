@@ -60,6 +60,7 @@ class ProjectionPlan:
                             # step had more spiking sources and reruns the chunk with more if one did.
     native: bool = False    # on the CPU: the additions are made by the native kernels
                             # (nestax.engine.native, same order and sums as the pure-JAX scatters)
+    t_range: tuple = (0, 0)  # event mode: the targets' ring offsets lie in [lo, hi) (native threads split it)
 
 
 def argsort_ints(x: np.ndarray, n: int) -> np.ndarray:
@@ -125,8 +126,9 @@ def build_projection(src_block, tgt_block, n_pre, src, flat_tgt, w, d, counts, p
     use_native = native.enabled()
     if use_native:  # the used length of each row: the native kernel skips the padding
         arrays["deg"] = np.append(deg, 0).astype(np.int32)
+    t_range = (int(flat_tgt.min()), int(flat_tgt.max()) + 1) if n_syn else (0, 0)
     return ProjectionPlan(src_block, tgt_block, mode, n_pre, n_syn, row_len=M, batch=batch_size(n_pre),
-                          const_w=const_w, const_d=const_d, counts=counts, native=use_native), arrays
+                          const_w=const_w, const_d=const_d, counts=counts, native=use_native, t_range=t_range), arrays
 
 
 def deliver(plan: ProjectionPlan, a, ring, cnt, k, D, slot_size, spike_list=None):
@@ -141,7 +143,8 @@ def deliver(plan: ProjectionPlan, a, ring, cnt, k, D, slot_size, spike_list=None
         flat = ((k + dd) % D) * slot_size + a["tgt"]
         return ring.at[flat].add(val, mode="promise_in_bounds")
     if plan.native and not plan.capacity:
-        return native.row_scatter(ring, cnt_f, a["tgt"], a["w"], a["d"], a["deg"], k, D, slot_size, plan.counts)
+        return native.row_scatter(ring, cnt_f, a["tgt"], a["w"], a["d"], a["deg"], k, D, slot_size, plan.counts,
+                                  plan.t_range)
     ranks, n_active = spike_list
     K = plan.capacity or plan.batch
     cnt_ext = jnp.concatenate([cnt_f, jnp.zeros((1,), cnt_f.dtype)])

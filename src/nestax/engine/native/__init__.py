@@ -132,12 +132,13 @@ def status() -> str:
     return ("on, " if _load() else "off, ") + _state["why"]
 
 
-def row_scatter(ring, cnt, tgt, w, d, deg, k, D: int, slot: int, counts: bool):
-    """The ring with the rows of this step's spiking sources added (see row_scatter.cc)."""
+def row_scatter(ring, cnt, tgt, w, d, deg, k, D: int, slot: int, counts: bool, t_range=(0, 0)):
+    """The ring with the rows of this step's spiking sources added (see row_scatter.cc). ``t_range``:
+    the targets' offsets within a slot lie in [lo, hi) (large steps are split over threads by it)."""
     import jax.numpy as jnp
 
     return _call(TARGET, ring, cnt.astype(ring.dtype), tgt, jnp.asarray(w, ring.dtype), d, deg, _step(k),
-                 D=D, slot=slot, counts=int(bool(counts)))
+                 D=D, slot=slot, counts=int(bool(counts)), t_lo=int(t_range[0]), t_hi=int(t_range[1]))
 
 
 def _call(target, ring, *args, **attrs):

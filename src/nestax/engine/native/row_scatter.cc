@@ -11,6 +11,10 @@
 // place (input 0 aliases output 0); if XLA hands over a separate output buffer, the ring is copied
 // into it first.
 //
+// Large steps (many additions) are split over XLA's intra-op threads by target offset: each thread
+// adds the entries of its own range of offsets, visiting the sources in the same order, so every
+// address receives its additions in the single-threaded order.
+//
 // NestaxDenseAdd: ring[((k + d[i]) mod D) * slot + tgt[i]] += val[i] for every i in order (the
 // order of XLA's scatter-add), d and val of one element being constants.
 // NestaxRingClear: zeroes slot k mod D of the ring.
@@ -20,8 +24,10 @@
 // (rows, row_len) or (1,), deg (rows,), k (1,), val (n,) or (1,)). The ring's leading dimensions
 // give the number of variants B; every other operand's leading dimensions hold B elements (one per
 // variant) or 1 (shared by all). Variant b is computed exactly as an unbatched call on its slices.
+#include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <thread>
 
 #include "xla/ffi/api/ffi.h"
 
@@ -59,12 +65,17 @@ int64_t variants(const ffi::AnyBuffer& ring) {
   return B;
 }
 
-template <typename T>
+// Adds the rows of the spiking sources; with Ranged, only the entries whose target offset t lies in
+// [lo, hi) (the part of the slot one thread owns: each address still receives its additions in the
+// same order, so the sums are those of the single-threaded loop).
+template <typename T, bool Ranged>
 void scatter_rows(const T* cnt, int64_t n_pre, const int32_t* tgt, int64_t row_len, const T* w, bool const_w,
                   const int32_t* d, bool const_d, const int32_t* deg, int64_t k, int64_t D, int64_t slot,
-                  bool counts, T* out) {
+                  bool counts, T* out, int32_t lo = 0, int32_t hi = 0) {
   const int64_t d0 = const_d ? d[0] : 0;
   const T w0 = const_w ? w[0] : T(0);
+  const uint32_t span = static_cast<uint32_t>(hi - lo);
+  auto in = [&](int32_t t) { return !Ranged || static_cast<uint32_t>(t - lo) < span; };
   for (int64_t i = 0; i < n_pre; ++i) {
     const T c = cnt[i];
     if (c == T(0)) continue;
@@ -74,17 +85,21 @@ void scatter_rows(const T* cnt, int64_t n_pre, const int32_t* tgt, int64_t row_l
     if (const_d) {
       T* dst = out + ((k + d0) % D) * slot;
       if (counts) {
-        for (int64_t j = 0; j < n; ++j) dst[t[j]] += c;
+        for (int64_t j = 0; j < n; ++j)
+          if (in(t[j])) dst[t[j]] += c;
       } else if (const_w) {
         const T v = c * w0;
-        for (int64_t j = 0; j < n; ++j) dst[t[j]] += v;
+        for (int64_t j = 0; j < n; ++j)
+          if (in(t[j])) dst[t[j]] += v;
       } else {
         const T* wr = w + base;
-        for (int64_t j = 0; j < n; ++j) dst[t[j]] += c * wr[j];
+        for (int64_t j = 0; j < n; ++j)
+          if (in(t[j])) dst[t[j]] += c * wr[j];
       }
     } else {
       const int32_t* dr = d + base;
       for (int64_t j = 0; j < n; ++j) {
+        if (!in(t[j])) continue;
         const T v = counts ? c : (const_w ? c * w0 : c * w[base + j]);
         out[((k + dr[j]) % D) * slot + t[j]] += v;
       }
@@ -92,9 +107,42 @@ void scatter_rows(const T* cnt, int64_t n_pre, const int32_t* tgt, int64_t row_l
   }
 }
 
+// Additions per step above which the rows are split over the intra-op threads by target range.
+constexpr int64_t kParallelMin = 16384;
+
+template <typename T>
+void scatter_rows_parallel(ffi::ThreadPool& pool, const T* cnt, int64_t n_pre, const int32_t* tgt, int64_t row_len,
+                           const T* w, bool const_w, const int32_t* d, bool const_d, const int32_t* deg, int64_t k,
+                           int64_t D, int64_t slot, bool counts, T* out, int64_t t_lo, int64_t t_hi) {
+  int64_t work = 0;
+  for (int64_t i = 0; i < n_pre; ++i)
+    if (cnt[i] != T(0)) work += deg[i];
+  int64_t P = work >= kParallelMin && t_hi > t_lo + 1 ? pool.num_threads() : 1;
+  if (P > 4) P = 4;
+  if (P < 2) {
+    scatter_rows<T, false>(cnt, n_pre, tgt, row_len, w, const_w, d, const_d, deg, k, D, slot, counts, out);
+    return;
+  }
+  std::atomic<int64_t> done{0};
+  auto part = [&](int64_t p) {
+    const int32_t lo = static_cast<int32_t>(t_lo + (t_hi - t_lo) * p / P);
+    const int32_t hi = static_cast<int32_t>(t_lo + (t_hi - t_lo) * (p + 1) / P);
+    scatter_rows<T, true>(cnt, n_pre, tgt, row_len, w, const_w, d, const_d, deg, k, D, slot, counts, out, lo, hi);
+  };
+  for (int64_t p = 1; p < P; ++p) {
+    pool.Schedule([&part, &done, p] {
+      part(p);
+      done.fetch_add(1, std::memory_order_release);
+    });
+  }
+  part(0);
+  while (done.load(std::memory_order_acquire) < P - 1) std::this_thread::yield();
+}
+
 ffi::Error RowScatterImpl(ffi::AnyBuffer ring, ffi::AnyBuffer cnt, ffi::Buffer<ffi::S32> tgt, ffi::AnyBuffer w,
                           ffi::Buffer<ffi::S32> d, ffi::Buffer<ffi::S32> deg, ffi::Buffer<ffi::S32> k,
-                          ffi::Result<ffi::AnyBuffer> out, int64_t D, int64_t slot, int64_t counts) {
+                          ffi::Result<ffi::AnyBuffer> out, ffi::ThreadPool pool, int64_t D, int64_t slot,
+                          int64_t counts, int64_t t_lo, int64_t t_hi) {
   if (out->untyped_data() != ring.untyped_data()) {
     std::memcpy(out->untyped_data(), ring.untyped_data(), ring.size_bytes());
   }
@@ -126,13 +174,13 @@ ffi::Error RowScatterImpl(ffi::AnyBuffer ring, ffi::AnyBuffer cnt, ffi::Buffer<f
     const int32_t* db = d.typed_data() + b * ld.stride;
     const int32_t* gb = deg.typed_data() + b * lg.stride;
     if (f64) {
-      scatter_rows<double>(cnt.typed_data<double>() + b * lc.stride, n_pre, tb, row_len,
-                           w.typed_data<double>() + b * lw.stride, const_w, db, const_d, gb, kk, D, slot,
-                           counts != 0, out->typed_data<double>() + b * L);
+      scatter_rows_parallel<double>(pool, cnt.typed_data<double>() + b * lc.stride, n_pre, tb, row_len,
+                                    w.typed_data<double>() + b * lw.stride, const_w, db, const_d, gb, kk, D, slot,
+                                    counts != 0, out->typed_data<double>() + b * L, t_lo, t_hi);
     } else {
-      scatter_rows<float>(cnt.typed_data<float>() + b * lc.stride, n_pre, tb, row_len,
-                          w.typed_data<float>() + b * lw.stride, const_w, db, const_d, gb, kk, D, slot,
-                          counts != 0, out->typed_data<float>() + b * L);
+      scatter_rows_parallel<float>(pool, cnt.typed_data<float>() + b * lc.stride, n_pre, tb, row_len,
+                                   w.typed_data<float>() + b * lw.stride, const_w, db, const_d, gb, kk, D, slot,
+                                   counts != 0, out->typed_data<float>() + b * L, t_lo, t_hi);
     }
   }
   return ffi::Error::Success();
@@ -236,6 +284,9 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(NestaxRowScatter, RowScatterImpl,
                                   .Arg<ffi::Buffer<ffi::S32>>()    // deg: used length of each row
                                   .Arg<ffi::Buffer<ffi::S32>>()    // k: the current step
                                   .Ret<ffi::AnyBuffer>()           // the ring, updated
+                                  .Ctx<ffi::ThreadPool>()          // XLA's intra-op threads
                                   .Attr<int64_t>("D")
                                   .Attr<int64_t>("slot")
-                                  .Attr<int64_t>("counts"));
+                                  .Attr<int64_t>("counts")
+                                  .Attr<int64_t>("t_lo")           // the targets' offsets lie in [t_lo, t_hi)
+                                  .Attr<int64_t>("t_hi"));
