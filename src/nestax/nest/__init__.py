@@ -28,6 +28,7 @@ import numpy as np
 
 from ..errors import BadParameterError, did_you_mean
 from ..models.registry import models as _models
+from ..network import connections as netconns
 from . import random  # noqa: F401  (nest.random.uniform, ...)
 from . import math, spatial, spatial_distributions  # noqa: F401  (NEST's spatial layer)
 from ._collections import NodeCollection, SynapseCollection
@@ -230,7 +231,10 @@ def GetDefaults(model, keys=None, output=""):
     cls = KERNEL.sim._net.resolve(model)[0]
     d["model"] = model if isinstance(model, str) else cls.name
     if cls.kind == "synapse":
-        d["num_connections"] = len(KERNEL.sim.connections(synapse_model=d["model"]))
+        # a count, as NEST keeps it (building the connections' columns would copy every connection)
+        net = KERNEL.sim._net
+        d["num_connections"] = int(sum(len(pos) for _, pos in netconns.select(net, net.resolve(d["model"])[0],
+                                                                               None, None, None)))
     else:
         d["recordables"] = tuple(cls.recordables())
         if hasattr(cls, "receptor_types"):
