@@ -13,16 +13,8 @@ import numpy as np
 import pytest
 
 import nestax.nest as nx_nest
-from tests.parity.nest_helpers import import_nest
 
 
-@pytest.fixture
-def both():
-    nest = import_nest()
-    nest.ResetKernel()
-    nx_nest.ResetKernel()
-    yield nest, nx_nest
-    nx_nest.ResetKernel()
 
 
 def _conns(kernel, **sel):

@@ -57,6 +57,27 @@ def test_if_curve_gives_nests_transfer_function():
 
 
 # ---------------------------------------------------------------------- glif_psc_neuron
+def _check_glif_example(a, b, fields, n_early):
+    """The glif examples: until 600 ms (before the Poisson drive) every recorded variable within 1e-9
+    and the first ``n_early`` spike times equal; after it, spikes per neuron within 2. Returns the
+    multimeter events (NEST's, nestax's)."""
+    ma, mb = _events(a, "mm"), _events(b, "mm")
+    early = ma["times"] <= 600.0
+    np.testing.assert_array_equal(mb["senders"], ma["senders"])
+    np.testing.assert_allclose(mb["times"], ma["times"], rtol=0, atol=1e-9)
+    for f in fields:
+        np.testing.assert_allclose(mb[f][early], ma[f][early], rtol=0, atol=1e-9, err_msg=f)
+    sa, sb = _events(a, "sr"), _events(b, "sr")
+    ea, eb = sa["times"] <= 600.0, sb["times"] <= 600.0
+    assert ea.sum() == eb.sum() == n_early
+    np.testing.assert_array_equal(sb["senders"][eb], sa["senders"][ea])
+    np.testing.assert_allclose(sb["times"][eb], sa["times"][ea], rtol=0, atol=1e-9)
+    for i in range(1, 6):
+        na, nb = np.sum(sa["senders"][~ea] == i), np.sum(sb["senders"][~eb] == i)
+        assert abs(int(na) - int(nb)) <= 2, (i, na, nb)
+    return ma, mb
+
+
 def test_glif_psc_neuron_example_matches_nest():
     """Five glif_psc neurons (levels lif .. lif_r_asc_a, exact integration, dt 0.05 ms), run unchanged:
     spike generators and a step current until 600 ms, then a 150 kHz Poisson train (via a parrot)
@@ -71,21 +92,9 @@ def test_glif_psc_neuron_example_matches_nest():
     a = run_example("glif_psc_neuron", "nest")
     b = run_example("glif_psc_neuron", "nestax")
     assert a["__drawn__"] == b["__drawn__"] and len(a["__drawn__"]) == 5
-    ma, mb = _events(a, "mm"), _events(b, "mm")
+    ma, mb = _check_glif_example(a, b, ("V_m", "I", "I_syn", "threshold", "threshold_spike", "threshold_voltage",
+                                        "ASCurrents_sum"), 116)
     assert len(ma["times"]) == len(mb["times"]) == 5 * 19999
-    early = ma["times"] <= 600.0
-    np.testing.assert_array_equal(mb["senders"], ma["senders"])
-    np.testing.assert_allclose(mb["times"], ma["times"], rtol=0, atol=1e-9)
-    for f in ("V_m", "I", "I_syn", "threshold", "threshold_spike", "threshold_voltage", "ASCurrents_sum"):
-        np.testing.assert_allclose(mb[f][early], ma[f][early], rtol=0, atol=1e-9, err_msg=f)
-    sa, sb = _events(a, "sr"), _events(b, "sr")
-    ea, eb = sa["times"] <= 600.0, sb["times"] <= 600.0
-    assert ea.sum() == eb.sum() == 116
-    np.testing.assert_array_equal(sb["senders"][eb], sa["senders"][ea])
-    np.testing.assert_allclose(sb["times"][eb], sa["times"][ea], rtol=0, atol=1e-9)
-    for i in range(1, 6):
-        na, nb = np.sum(sa["senders"][~ea] == i), np.sum(sb["senders"][~eb] == i)
-        assert abs(int(na) - int(nb)) <= 2, (i, na, nb)
     late = lambda m: (m["senders"] == 1) & (m["times"] > 610.0) & (m["times"] <= 900.0)  # noqa: E731
     ia, ib = ma["I_syn"][late(ma)].mean(), mb["I_syn"][late(mb)].mean()
     assert abs(ia - ib) <= 8.0, (ia, ib)
@@ -185,18 +194,8 @@ def test_glif_cond_neuron_example_matches_nest():
     all, nestax 246)."""
     a, b = run_example("glif_cond_neuron", "nest"), run_example("glif_cond_neuron", "nestax")
     assert a["__drawn__"] == b["__drawn__"]
-    ma, mb = _events(a, "mm"), _events(b, "mm")
-    early = ma["times"] <= 600.0
-    np.testing.assert_array_equal(mb["senders"], ma["senders"])
-    for f in ("V_m", "I", "g_1", "g_2", "threshold", "threshold_spike", "threshold_voltage", "ASCurrents_sum"):
-        np.testing.assert_allclose(mb[f][early], ma[f][early], rtol=0, atol=1e-9, err_msg=f)
-    sa, sb = _events(a, "sr"), _events(b, "sr")
-    ea, eb = sa["times"] <= 600.0, sb["times"] <= 600.0
-    assert ea.sum() == eb.sum() == 124
-    np.testing.assert_array_equal(sb["senders"][eb], sa["senders"][ea])
-    np.testing.assert_allclose(sb["times"][eb], sa["times"][ea], rtol=0, atol=1e-9)
-    for i in range(1, 6):
-        assert abs(int(np.sum(sa["senders"][~ea] == i)) - int(np.sum(sb["senders"][~eb] == i))) <= 2, i
+    _check_glif_example(a, b, ("V_m", "I", "g_1", "g_2", "threshold", "threshold_spike", "threshold_voltage",
+                               "ASCurrents_sum"), 124)
 
 
 def test_sinusoidal_poisson_generator_example():
