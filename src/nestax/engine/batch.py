@@ -173,9 +173,9 @@ def plan_difference(a, b) -> str:
         for f in dataclasses.fields(x):
             if getattr(x, f.name) != getattr(y, f.name):
                 return f"{_proj_name(a, j)}: {f.name} {getattr(y, f.name)!r} instead of {getattr(x, f.name)!r}"
-    for f in dataclasses.fields(pa):
-        if f.name != "projections" and not same_plan(getattr(pa, f.name), getattr(pb, f.name)):
-            return f"{f.name} differs"
+    for field in (f.name for f in dataclasses.fields(pa)):
+        if field != "projections" and not same_plan(getattr(pa, field), getattr(pb, field)):
+            return f"{field} differs"
     return "the models differ" if a.models != b.models else "unknown"
 
 
