@@ -128,9 +128,11 @@ class Lowered:
 
 
 def float_arrays(d: dict, dtype) -> dict:
-    """Per-node parameter arrays for the run (floats in the run's precision; list-valued ones stay out)."""
-    return {k: np.asarray(v, dtype if np.asarray(v).dtype.kind == "f" else None)
-            for k, v in d.items() if not isinstance(v, list)}
+    """Per-node parameter arrays for the run (floats in the run's precision; list-valued ones stay out).
+    In float32 a bound beyond its range (NEST's V_min = -DBL_MAX) becomes an infinity, the same bound."""
+    with np.errstate(over="ignore"):
+        return {k: np.asarray(v, dtype if np.asarray(v).dtype.kind == "f" else None)
+                for k, v in d.items() if not isinstance(v, list)}
 
 
 def block_params(blk, dtype, kernel: dict | None = None) -> dict:

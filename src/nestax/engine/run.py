@@ -297,7 +297,7 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True, exchange=
         gap_in, gap_carry = {}, carry["gap"]
         if plan.gap is not None:
             states, gap_in, gap_carry = gap_step(plan, models, arr, states, ring, cur, k, carry["gap"])
-        pbuf, precise_out = carry["pbuf"], {}  # precise spike times (engine/precise.py)
+        pbuf, precise_out, flags = carry["pbuf"], {}, []  # precise spike times (engine/precise.py)
         for i, nb in enumerate(plan.neurons):
             rows = nb.rows(cur)
             syn = rows[:nb.n_ports]
@@ -317,6 +317,9 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True, exchange=
             # keep the run's precision: a model's arithmetic with Python/NumPy scalars may promote
             new_states.append({name: fit(v, states[i][name]) for name, v in s.items()})
             spikes.append(jnp.broadcast_to(spk.astype(jnp.int32), (nb.n,)))
+            # a model that says spike or no spike (bool) is recorded as packed bits, 1/32 of its counts
+            # (not in a sharded run: its shards' recordings are joined column-wise)
+            flags.append(jnp.broadcast_to(spk, (nb.n,)) if spk.dtype == jnp.bool_ and exchange is None else None)
         if plan.precise is not None:
             pbuf = ps.clear(pbuf, k, D)
         # 2b. values sent after the update (Neuron.sends_after_update): what the sources computed in this
@@ -473,6 +476,10 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True, exchange=
             model = models[nb.block]
             if nb.rec_spikes and nb.block in precise_out:  # (counts, offsets), each (n_rec, M)
                 out["spk"][nb.block] = tuple(x[arr["rec_idx"][nb.block]] for x in precise_out[nb.block])
+            elif nb.rec_spikes and flags[i] is not None and not model.thinned_by and \
+                    model.recorded_counts(flags[i]).dtype == jnp.bool_:
+                # (collector.spike_entries unpacks them)
+                out["spk"][nb.block] = jnp.packbits(model.recorded_counts(flags[i])[arr["rec_idx"][nb.block]])
             elif nb.rec_spikes:
                 rc = model.recorded_counts(spikes[i])
                 if model.thinned_by:  # a spike recorder sees a thinned copy too (NEST: it is one more target)

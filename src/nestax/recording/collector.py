@@ -1,6 +1,6 @@
 """Recordings: the chunk outputs of a run -> each recorder's events -> a :class:`Result`.
 
-Spikes arrive per chunk as dense (steps x recorded senders) counts and leave as events (stamp,
+Spikes arrive per chunk as dense (steps x recorded senders) counts, or bits, and leave as events (stamp,
 sender, multiplicity) right away, so memory grows with the number of events, not with steps x
 neurons. Multimeters keep only the samples on their grid.
 """
@@ -25,6 +25,31 @@ def _gids_of(entries) -> np.ndarray:
     """Global ids from a recorder's senders/targets list (ids or node collections)."""
     ids = [np.atleast_1d(getattr(x, "_gids", x)) for x in (entries or ())]
     return np.concatenate(ids).astype(np.int64) if ids else np.zeros(0, np.int64)
+
+
+def spike_entries(a):
+    """(row, column, count) of the non-zero entries of one chunk's spike record ``a`` (steps x recorded
+    senders): int32 counts, or packed bits (uint8, 8 senders a byte, first sender in the high bit) where
+    the model says spike or no spike. Spikes are sparse: the rows are scanned 8 bytes at a time and
+    only the non-zero words are looked into."""
+    if a.dtype == np.uint8:
+        i, jb = _nonzero_2d(a)
+        bits = np.unpackbits(a[i, jb][:, None], axis=1)
+        r, c = np.nonzero(bits)
+        return i[r], jb[r] * 8 + c, np.ones(len(r), np.int64)
+    i, j = _nonzero_2d(a)
+    return i, j, a[i, j]
+
+
+def _nonzero_2d(a):
+    """np.nonzero of a 2-D array, faster for sparse ones (8 bytes at a time)."""
+    a = np.ascontiguousarray(a)
+    per = 8 // a.itemsize
+    if a.size % per or a.size == 0:
+        return np.nonzero(a)
+    words = np.flatnonzero(a.reshape(-1).view(np.uint64))
+    r, c = np.nonzero(a.reshape(-1, per)[words])
+    return np.divmod(words[r] * per + c, a.shape[1])
 
 
 class Collector:
@@ -97,9 +122,8 @@ class Collector:
                 i, j, m = np.nonzero(a)
                 part = (stamps[i], j, a[i, j, m], off[i, j, m])
             else:
-                a = np.asarray(arr[:n_valid])
-                i, j = np.nonzero(a)
-                part = (stamps[i], j, a[i, j], np.zeros(len(i)))
+                i, j, m = spike_entries(np.asarray(arr[:n_valid]))
+                part = (stamps[i], j, m, np.zeros(len(i)))
             if b in self._keep_spk:
                 self.spk[b].append(part)
             chunk_spk[b] = (part[0], self.layout["spk"][b][part[1]], part[2], part[3])
