@@ -52,12 +52,31 @@ class Distribution:
     def __neg__(self):
         return _Transformed(self, "*", -1.0, False)
 
+    # a comparison with a number draws 1.0 where it holds, else 0.0 (NEST's CompareParameter); the
+    # condition of ``conditional``. == and != keep Python's meaning.
+    def __lt__(self, x):
+        return self._combine(x, "<")
+
+    def __le__(self, x):
+        return self._combine(x, "<=")
+
+    def __gt__(self, x):
+        return self._combine(x, ">")
+
+    def __ge__(self, x):
+        return self._combine(x, ">=")
+
     def _v(self, x, unit, where, what):
         v = to_nest(x, unit, where, what)
         return float(np.asarray(v))
 
 
-_OPS = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.true_divide}
+def _compare(f):
+    return lambda a, b: f(a, b).astype(np.float64)
+
+
+_OPS = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.true_divide, "<": _compare(np.less),
+        "<=": _compare(np.less_equal), ">": _compare(np.greater), ">=": _compare(np.greater_equal)}
 
 
 @dataclass(frozen=True)
@@ -168,4 +187,38 @@ class redraw(Distribution):
                          f"redraws; widen the interval.")
 
 
-__all__ = ["Distribution", "uniform", "normal", "lognormal", "exponential", "uniform_int", "redraw"]
+@dataclass(frozen=True)
+class _Conditional(Distribution):
+    """``if_true`` where a draw of ``condition`` is non-zero, else ``if_false`` (numbers or distributions;
+    each distribution draws for every value)."""
+    condition: Distribution
+    if_true: object
+    if_false: object
+
+    def sample(self, rng, n, unit, where=""):
+        c = np.asarray(self.condition.sample(rng, n, unit, where), float)
+        t, f = (np.asarray(x.sample(rng, n, unit, where), float) if isinstance(x, Distribution)
+                else np.full(n, self._v(x, unit, where, "conditional")) for x in (self.if_true, self.if_false))
+        return np.where(c != 0.0, t, f)
+
+    def __repr__(self):
+        return f"conditional({self.condition!r}, {self.if_true!r}, {self.if_false!r})"
+
+
+def conditional(condition, if_true, if_false):
+    """NEST's ``nest.logic.conditional`` for parameters without positions: ``if_true`` where a draw of
+    ``condition`` (``nx.random.uniform() < 0.3``) is non-zero, else ``if_false``, per node or connection.
+    With spatial terms, ``nx.spatial.conditional``."""
+    if not isinstance(condition, Distribution):
+        raise ValueError(f"conditional: condition {condition!r} is invalid; expected a comparison of parameters "
+                         "(nx.random.uniform() < 0.3, nx.spatial.distance < 0.5, ...), not a fixed value.")
+    for name, x in (("if_true", if_true), ("if_false", if_false)):
+        number = isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
+        if not (number or isinstance(x, Distribution) or hasattr(x, "unit")):
+            raise ValueError(f"conditional: {name} = {x!r} is invalid; expected a number, a quantity or an "
+                             "nx.random distribution.")
+    return _Conditional(condition, if_true, if_false)
+
+
+__all__ = ["Distribution", "uniform", "normal", "lognormal", "exponential", "uniform_int", "redraw",
+           "conditional"]

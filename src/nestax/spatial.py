@@ -47,7 +47,7 @@ from .random import Distribution
 
 __all__ = ["grid", "free", "distance", "source_pos", "target_pos", "pos", "Parameter", "Mask", "mask",
            "rectangular", "circular", "spherical", "doughnut", "elliptical", "ellipsoidal", "box", "exp", "sin",
-           "cos", "min", "max", "pow", "get_position", "displacement", "distance_between", "find_nearest",
+           "cos", "min", "max", "pow", "conditional", "get_position", "displacement", "distance_between", "find_nearest",
            "find_center", "layer_of", "MASK_TYPES"]
 
 
@@ -134,6 +134,20 @@ class Parameter:
     def __neg__(self):
         return _BinOp(_Const(-1.0), self, "*")
 
+    # comparisons give 1.0 where true and 0.0 where false, per connection or node (NEST's
+    # CompareParameter); == and != are not overloaded, so parameters keep Python's identity equality
+    def __lt__(self, x):
+        return self._op(x, "<")
+
+    def __le__(self, x):
+        return self._op(x, "<=")
+
+    def __gt__(self, x):
+        return self._op(x, ">")
+
+    def __ge__(self, x):
+        return self._op(x, ">=")
+
     def __bool__(self):
         raise TypeError("a spatial Parameter has no truth value; it is evaluated per connection.")
 
@@ -158,7 +172,13 @@ def _param(x, what):
     return p
 
 
-_BIN = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.true_divide, "**": np.power}
+def _compare(f):
+    return lambda a, b: f(a, b).astype(float)
+
+
+_BIN = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.true_divide, "**": np.power,
+        "<": _compare(np.less), "<=": _compare(np.less_equal), ">": _compare(np.greater),
+        ">=": _compare(np.greater_equal)}
 
 
 @dataclass(frozen=True, eq=False)
@@ -312,6 +332,7 @@ _FUNCS = {
     "min": lambda v, args: np.minimum(v[0], v[1]),
     "max": lambda v, args: np.maximum(v[0], v[1]),
     "pow": lambda v, args: np.power(v[0], v[1]),
+    "conditional": lambda v, args: np.where(v[0] != 0.0, v[1], v[2]),
     "gaussian": _gaussian,
     "exponential": lambda v, args: np.exp(-v[0] * (1.0 / args[1].v)),
     "gaussian2D": _gaussian2d,
@@ -344,6 +365,27 @@ def max(x, value):  # noqa: A001
 
 def pow(x, exponent):  # noqa: A001
     return _Func("pow", (_param(x, "nx.spatial.pow"), _param(exponent, "nx.spatial.pow")))
+
+
+def conditional(condition, param_if_true, param_if_false):
+    """``param_if_true`` where ``condition`` is non-zero, else ``param_if_false``, per connection or node
+    (NEST's ``nest.logic.conditional``). The condition is a comparison (``nx.spatial.distance < 0.3``,
+    ``nx.random.uniform() < 0.2``) or any parameter; the branches are numbers, ``nx.random``
+    distributions or spatial parameters. Both branches are evaluated (a random branch draws for every
+    connection). Without a spatial term the result is an ``nx.random`` distribution, usable on nodes
+    and connections without positions."""
+    parts = (condition, param_if_true, param_if_false)
+    if not any(isinstance(x, Parameter) for x in parts):
+        return _random_conditional(*parts)
+    if not isinstance(condition, (Parameter, Distribution)):
+        raise BadParameterError(f"nx.spatial.conditional: condition {condition!r} is invalid; expected a comparison "
+                                "of parameters (nx.spatial.distance < 0.5, nx.random.uniform() < 0.2, ...).")
+    return _Func("conditional", tuple(_param(x, "nx.spatial.conditional") for x in parts))
+
+
+def _random_conditional(condition, if_true, if_false):
+    from .random import conditional as rc
+    return rc(condition, if_true, if_false)
 
 
 def _number(v, where, name, positive=False):

@@ -13,7 +13,7 @@ settings accepted and reported), GetDefaults / SetDefaults / CopyModel, node_mod
 GetStatus / SetStatus, GetConnections (a SynapseCollection with get / set), NodeCollection get / set
 and attributes, ``nest.raster_plot`` and ``nest.voltage_trace``, and the spatial layer (Create with
 positions=nest.spatial.grid / free, masks and spatial parameters in Connect, nest.spatial,
-nest.spatial_distributions, nest.math, CreateMask, GetPosition, Displacement, Distance,
+nest.spatial_distributions, nest.math, nest.logic.conditional, CreateMask, GetPosition, Displacement, Distance,
 FindNearestElement, FindCenterElement, PlotLayer, PlotTargets). Any other PyNEST name raises
 NotImplementedError naming the nearest supported call.
 """
@@ -30,7 +30,7 @@ from ..errors import BadParameterError, did_you_mean
 from ..models.registry import models as _models
 from ..network import connections as netconns
 from . import random  # noqa: F401  (nest.random.uniform, ...)
-from . import math, spatial, spatial_distributions  # noqa: F401  (NEST's spatial layer)
+from . import logic, math, spatial, spatial_distributions  # noqa: F401  (NEST's spatial layer)
 from ._collections import NodeCollection, SynapseCollection
 from ._parameters import CreateParameter
 from ._kernel import KERNEL, has_delay, plain
@@ -544,7 +544,6 @@ _ATTRS = ("resolution", "rng_seed", "biological_time", "local_num_threads", "tot
 
 #: PyNEST 3.10 names nestax does not provide yet, with the supported call closest to each
 _NOT_YET = {
-    "logic": "numbers computed in Python (or nest.math.min / max)",
     "Install": "the models nestax ships",
     "GetNodes": "the NodeCollections from nest.Create",
     "PlotSources": "nest.PlotTargets", "PlotProbabilityParameter": "nest.PlotLayer",
@@ -568,7 +567,7 @@ _PUBLIC = ("CreateParameter", "ResetKernel", "SetKernelStatus", "GetKernelStatus
            "SetStatus", "Simulate", "Run", "Prepare", "Cleanup", "RunManager", "NodeCollection",
            "SynapseCollection", "VerbosityLevel", "random", "Rank", "NumProcesses", "GetLocalNodeCollection",
            "message", "raster_plot", "voltage_trace", "node_models",
-           "synapse_models", "verbosity", "spatial", "spatial_distributions", "math", "CreateMask", "GetPosition",
+           "synapse_models", "verbosity", "spatial", "spatial_distributions", "math", "logic", "CreateMask", "GetPosition",
            "Displacement", "Distance", "FindNearestElement", "FindCenterElement", "PlotLayer",
            "PlotTargets", "kernel_status", "CollocatedSynapses", "Disconnect") + _ATTRS
 
