@@ -153,6 +153,8 @@ class Batch:
         low = self._variants.low
         low.chunk = max(1, low.chunk // min(int(group), K))  # the recording budget is shared by the group
         self._runner = eb.BatchRunner(self._variants, int(group), capacity)
+        if low.chunk < sim.max_chunk:  # the estimate limits the chunk: measure (packed spike flags are 1/32)
+            low.chunk = int(max(1, min(sim.max_chunk, sim.chunk_bytes // max(1, self._runner.step_bytes()))))
         self._pending = [dict(sim._session.pending_row0) for _ in range(K)]
         self._built = (net.version, len(net.blocks), len(net.conns))
         self._broken = None

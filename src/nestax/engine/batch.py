@@ -26,7 +26,7 @@ import numpy as np
 
 from . import precise as ps
 from .lower import initial_run_state, lower
-from .run import Runner, _interrupts_deferred, make_chunk_fn
+from .run import Runner, _interrupts_deferred, make_chunk_fn, recorded_bytes_per_step
 from .session import same_plan
 from ..errors import NestaxError
 
@@ -349,6 +349,11 @@ class BatchRunner:
         if self.resident:
             g = self.groups[0]
             g[1], g[3] = jax.device_put(g[1]), jax.device_put(g[3])
+
+    def step_bytes(self) -> int:
+        """Host bytes one step's recordings of a whole group take (traced)."""
+        _, arrays, axes, state = self.groups[0]
+        return recorded_bytes_per_step(self.low.plan, self.low.models, arrays, state, axes)
 
     def _fn(self, n_valid, axes):
         chunk = self.low.chunk

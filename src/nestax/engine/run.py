@@ -537,6 +537,18 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True, exchange=
     return jax.jit(chunk_fn)
 
 
+def recorded_bytes_per_step(plan, models, arrays, state, axes=None) -> int:
+    """Host bytes one step's recordings take, from the traced step (nothing runs): exact where the
+    lowering's estimate is not (spike flags recorded as packed bits). ``axes``: the variant axes of
+    ``arrays`` under ``jax.vmap`` (a batch), whose leading axis ``state`` then has too."""
+    fn = make_chunk_fn(plan, models, 1, masked=False)
+    inner = getattr(fn, "__wrapped__", fn)
+    if axes is not None:
+        inner = jax.vmap(inner, in_axes=(axes, 0, None, None))
+    out = jax.eval_shape(inner, arrays, state, jnp.int32(0), jnp.int32(1))[1]
+    return sum(int(np.prod(x.shape)) * np.dtype(x.dtype).itemsize for x in jax.tree.leaves(out))
+
+
 @contextlib.contextmanager
 def _interrupts_deferred():
     """Hold back Ctrl-C (SIGINT) while a completed chunk is committed; raise it right after."""
