@@ -572,7 +572,7 @@ def _interrupts_deferred():
 def run_chunk(fn, arrays, state, k, n_valid):
     """One compiled chunk from step ``k``: (its final carry, its recordings on the host, seconds taken)."""
     t0 = _time.perf_counter()
-    carry, out = fn(arrays, state, jnp.asarray(k, jnp.int32), jnp.asarray(n_valid, jnp.int32))
+    carry, out = fn(arrays, state, np.int32(k), np.int32(n_valid))
     out = jax.device_get(out)
     carry = jax.block_until_ready(carry)
     return carry, out, _time.perf_counter() - t0
@@ -605,7 +605,55 @@ class Runner:
     def run(self, k, n_steps, on_chunk, bar=None):
         """Run ``n_steps`` from step ``k``; ``on_chunk(out, k, n_valid)`` receives each chunk's
         recordings (host arrays) right after the chunk's state has been kept. An exception or an
-        interrupt inside a chunk leaves the state of the last completed chunk."""
+        interrupt inside a chunk leaves the state of the last completed chunk.
+
+        The next chunk is started before this one's recordings are read, so the host's work between
+        chunks (reading the recordings, dispatching) overlaps the computation. Not with fixed-capacity
+        delivery, whose capacity check after a chunk decides how the next one runs."""
+        if any(pp.capacity for pp in self.low.plan.projections):
+            return self._run_serial(k, n_steps, on_chunk, bar)
+        end, timing = k + n_steps, [0.0, 0.0]
+        chunk = self.low.chunk
+
+        def start(k0, state):
+            n_valid = min(chunk, end - k0)
+            fn, warm = self._fn(n_valid)
+            t0 = _time.perf_counter()
+            carry, out = fn(self.low.arrays, state, np.int32(k0), np.int32(n_valid))
+            return k0, n_valid, carry, out, warm, t0
+
+        nxt = start(k, self.state)
+        t_prev = nxt[5]
+        while nxt is not None:
+            k0, n_valid, carry, out, warm, t0 = nxt
+            # an interrupt or error while the next chunk starts: this one is still kept, then it is raised
+            # (later, while this chunk is awaited: the state of the last kept chunk; a started one is dropped)
+            nxt, raised = None, None
+            if k0 + n_valid < end:
+                try:
+                    nxt = start(k0 + n_valid, carry)
+                except BaseException as e:  # noqa: B036 (KeyboardInterrupt included, raised below)
+                    raised = e
+            out = jax.device_get(out)
+            carry = jax.block_until_ready(carry)
+            t_done = _time.perf_counter()
+            timing[1 if warm else 0] += t_done - max(t0, t_prev)
+            t_prev = t_done
+            error = ps.check_capacity(self.low.plan, carry)  # precise input beyond its capacity: refused
+            if error is not None:
+                raise error
+            with _interrupts_deferred():  # the state, the time and the recordings move together
+                self.state = carry
+                on_chunk(out, k0, n_valid)
+            if bar is not None:
+                bar.update(n_valid)
+            self.timings.update(first_chunk_s=timing[0], run_s=timing[1])
+            if raised is not None:
+                raise raised
+        return end
+
+    def _run_serial(self, k, n_steps, on_chunk, bar=None):
+        """:meth:`run` one chunk after the other (fixed-capacity delivery)."""
         done = 0
         timing = [0.0, 0.0]
         while done < n_steps:
