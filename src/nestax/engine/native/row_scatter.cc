@@ -28,6 +28,8 @@
 #include <cstdint>
 #include <cstring>
 #include <thread>
+#include <type_traits>
+#include <vector>
 
 #include "xla/ffi/api/ffi.h"
 
@@ -68,17 +70,39 @@ int64_t variants(const ffi::AnyBuffer& ring) {
 // Adds the rows of the spiking sources; with Ranged, only the entries whose target offset t lies in
 // [lo, hi) (the part of the slot one thread owns: each address still receives its additions in the
 // same order, so the sums are those of the single-threaded loop).
+// The sources with a non-zero count, in ascending order, into ``idx``. Spikes are sparse: eight counts
+// at a time are tested through their bit patterns (all +0.0: none spiked), then one by one (so -0.0
+// still counts as no spike).
+template <typename T>
+void spiking_sources(const T* cnt, int64_t n, std::vector<int64_t>& idx) {
+  using U = typename std::conditional<sizeof(T) == 8, uint64_t, uint32_t>::type;
+  idx.clear();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    U any = 0;
+    for (int j = 0; j < 8; ++j) {
+      U u;
+      std::memcpy(&u, cnt + i + j, sizeof(U));
+      any |= u;
+    }
+    if (any == 0) continue;
+    for (int j = 0; j < 8; ++j)
+      if (cnt[i + j] != T(0)) idx.push_back(i + j);
+  }
+  for (; i < n; ++i)
+    if (cnt[i] != T(0)) idx.push_back(i);
+}
+
 template <typename T, bool Ranged>
-void scatter_rows(const T* cnt, int64_t n_pre, const int32_t* tgt, int64_t row_len, const T* w, bool const_w,
-                  const int32_t* d, bool const_d, const int32_t* deg, int64_t k, int64_t D, int64_t slot,
-                  bool counts, T* out, int32_t lo = 0, int32_t hi = 0) {
+void scatter_rows(const T* cnt, const std::vector<int64_t>& idx, const int32_t* tgt, int64_t row_len, const T* w,
+                  bool const_w, const int32_t* d, bool const_d, const int32_t* deg, int64_t k, int64_t D,
+                  int64_t slot, bool counts, T* out, int32_t lo = 0, int32_t hi = 0) {
   const int64_t d0 = const_d ? d[0] : 0;
   const T w0 = const_w ? w[0] : T(0);
   const uint32_t span = static_cast<uint32_t>(hi - lo);
   auto in = [&](int32_t t) { return !Ranged || static_cast<uint32_t>(t - lo) < span; };
-  for (int64_t i = 0; i < n_pre; ++i) {
+  for (const int64_t i : idx) {
     const T c = cnt[i];
-    if (c == T(0)) continue;
     const int64_t base = i * row_len;
     const int32_t* t = tgt + base;
     const int64_t n = deg[i];
@@ -114,20 +138,22 @@ template <typename T>
 void scatter_rows_parallel(ffi::ThreadPool& pool, const T* cnt, int64_t n_pre, const int32_t* tgt, int64_t row_len,
                            const T* w, bool const_w, const int32_t* d, bool const_d, const int32_t* deg, int64_t k,
                            int64_t D, int64_t slot, bool counts, T* out, int64_t t_lo, int64_t t_hi) {
+  thread_local std::vector<int64_t> buffer;  // reused between calls
+  std::vector<int64_t>& idx = buffer;        // (the worker threads read this thread's list)
+  spiking_sources(cnt, n_pre, idx);
   int64_t work = 0;
-  for (int64_t i = 0; i < n_pre; ++i)
-    if (cnt[i] != T(0)) work += deg[i];
+  for (const int64_t i : idx) work += deg[i];
   int64_t P = work >= kParallelMin && t_hi > t_lo + 1 ? pool.num_threads() : 1;
   if (P > 4) P = 4;
   if (P < 2) {
-    scatter_rows<T, false>(cnt, n_pre, tgt, row_len, w, const_w, d, const_d, deg, k, D, slot, counts, out);
+    scatter_rows<T, false>(cnt, idx, tgt, row_len, w, const_w, d, const_d, deg, k, D, slot, counts, out);
     return;
   }
   std::atomic<int64_t> done{0};
   auto part = [&](int64_t p) {
     const int32_t lo = static_cast<int32_t>(t_lo + (t_hi - t_lo) * p / P);
     const int32_t hi = static_cast<int32_t>(t_lo + (t_hi - t_lo) * (p + 1) / P);
-    scatter_rows<T, true>(cnt, n_pre, tgt, row_len, w, const_w, d, const_d, deg, k, D, slot, counts, out, lo, hi);
+    scatter_rows<T, true>(cnt, idx, tgt, row_len, w, const_w, d, const_d, deg, k, D, slot, counts, out, lo, hi);
   };
   for (int64_t p = 1; p < P; ++p) {
     pool.Schedule([&part, &done, p] {
