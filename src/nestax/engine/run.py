@@ -170,6 +170,8 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True, exchange=
     """
     D, S, dt = plan.D, plan.S, plan.dt
     by_block = {nb.block: i for i, nb in enumerate(plan.neurons)}
+    # the next step's input leaves the ring through one native kernel that also zeroes its slot
+    take = bool(plan.native) and D * S > SMALL_RING
 
     def add_at(ring, k, d, flat_tgt, val):
         if plan.native:
@@ -258,7 +260,9 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True, exchange=
         # it can take the input of step k + D (no delivery of this step targets it: 1 <= d < D)
         # (a scatter of zeros: XLA turns a dynamic-update-slice of a constant into a select over the
         # whole ring, whose cost grows with the longest delay)
-        if D * S <= SMALL_RING:  # a few cache lines: the select XLA makes of it costs less than a scatter
+        if take:  # already zeroed when it was taken out
+            pass
+        elif D * S <= SMALL_RING:  # a few cache lines: the select XLA makes of it costs less than a scatter
             ring = jax.lax.dynamic_update_slice(ring, jnp.zeros((S,), ring.dtype), ((k % D) * S,))
         elif plan.native:  # a memset
             ring = native.ring_clear(ring, k, D, S)
@@ -466,10 +470,13 @@ def make_chunk_fn(plan, models: dict, chunk: int, masked: bool = True, exchange=
         else:
             mod = carry["mod"]
         # 5. advance ring: the input of step k + 1 is read out of the ring
-        nxt = ((k + 1) % D) * S
-        # (its slot is cleared at the start of step k + 1: a slot read and then cleared in the same
-        # step makes XLA copy the whole ring every step, a cost that grows with the longest delay)
-        cur = jax.lax.dynamic_slice(ring, (nxt,), (S,))
+        if take:  # moved out and zeroed by one native kernel
+            # after every reader of this step's input (the updates), so that XLA needs no copy of it
+            ring, cur = native.ring_take(ring, k + 1, D, S, after=jax.tree.leaves(new_states))
+        else:
+            # (its slot is cleared at the start of step k + 1: a slot read and then cleared in the same
+            # step makes XLA copy the whole ring every step, a cost that grows with the longest delay)
+            cur = jax.lax.dynamic_slice(ring, (((k + 1) % D) * S,), (S,))
         # 6. record (state after this step = values stamped k + 1)
         out = {"spk": {}, "mm": {}, "I": {}, "dev": out_dev, "wr": w_log}
         for i, nb in enumerate(plan.neurons):

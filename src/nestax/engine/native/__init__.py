@@ -28,7 +28,8 @@ from pathlib import Path
 
 _SOURCE = Path(__file__).with_name("row_scatter.cc")
 TARGET = "nestax_row_scatter"
-TARGETS = {TARGET: "NestaxRowScatter", "nestax_dense_add": "NestaxDenseAdd", "nestax_ring_clear": "NestaxRingClear"}
+TARGETS = {TARGET: "NestaxRowScatter", "nestax_dense_add": "NestaxDenseAdd", "nestax_ring_clear": "NestaxRingClear",
+           "nestax_ring_take": "NestaxRingTake"}
 _state: dict = {}
 
 
@@ -169,6 +170,19 @@ def dense_add(ring, k, d, flat_tgt, val, D: int, slot: int):
 def ring_clear(ring, k, D: int, slot: int):
     """``ring`` with slot k mod D zeroed."""
     return _call("nestax_ring_clear", ring, _step(k), D=D, slot=slot)
+
+
+def ring_take(ring, k, D: int, slot: int, after=()):
+    """(``ring`` with slot k mod D zeroed, that slot's values): the next step's input taken out.
+    ``after``: arrays the kernel does not read but runs after (everything computed from the input it
+    replaces, so that XLA can write the new input over the old one instead of copying the old)."""
+    import jax
+    import numpy as np
+
+    call = jax.ffi.ffi_call("nestax_ring_take", (jax.ShapeDtypeStruct(ring.shape, ring.dtype),
+                                                 jax.ShapeDtypeStruct((slot,), ring.dtype)),
+                            input_output_aliases={0: 0}, vmap_method="expand_dims")
+    return call(ring, _step(k), *after, D=np.int64(D), slot=np.int64(slot))
 
 
 class suspended:

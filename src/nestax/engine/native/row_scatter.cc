@@ -17,7 +17,7 @@
 //
 // NestaxDenseAdd: ring[((k + d[i]) mod D) * slot + tgt[i]] += val[i] for every i in order (the
 // order of XLA's scatter-add), d and val of one element being constants.
-// NestaxRingClear: zeroes slot k mod D of the ring.
+// NestaxRingClear: zeroes slot k mod D of the ring. NestaxRingTake: copies slot k mod D out and zeroes it.
 //
 // Batches (jax.vmap with vmap_method="expand_dims"): every operand may carry leading batch
 // dimensions in front of its own shape (ring (L,), cnt (n,), tgt (rows, row_len), w and d
@@ -279,7 +279,40 @@ ffi::Error RingClearImpl(ffi::AnyBuffer ring, ffi::Buffer<ffi::S32> k, ffi::Resu
   return ffi::Error::Success();
 }
 
+// Moves slot k mod D of the ring out into ``cur`` and zeroes it there (the next step's input leaves
+// the ring in one pass; a separate read and clear of the slot made XLA copy the carried input).
+ffi::Error RingTakeImpl(ffi::AnyBuffer ring, ffi::Buffer<ffi::S32> k, ffi::RemainingArgs, ffi::Result<ffi::AnyBuffer> out,
+                        ffi::Result<ffi::AnyBuffer> cur, int64_t D, int64_t slot) {
+  if (out->untyped_data() != ring.untyped_data()) {
+    std::memcpy(out->untyped_data(), ring.untyped_data(), ring.size_bytes());
+  }
+  const int64_t width = ffi::ByteWidth(ring.element_type());
+  const int64_t B = variants(ring);
+  const int64_t L = ring.dimensions().back();
+  if (cur->dimensions().back() != slot || cur->element_count() != B * slot)
+    return ffi::Error::InvalidArgument("ring_take: cur must hold one slot per variant");
+  const Lead lk = lead_of(k, 1, B);
+  if (!lk.ok) return ffi::Error::InvalidArgument("ring_take: k's batch dimensions do not match the ring's");
+  for (int64_t b = 0; b < B; ++b) {
+    char* src = static_cast<char*>(out->untyped_data()) + (b * L + (k.typed_data()[b * lk.stride] % D) * slot) * width;
+    std::memcpy(static_cast<char*>(cur->untyped_data()) + b * slot * width, src, slot * width);
+    std::memset(src, 0, slot * width);
+  }
+  return ffi::Error::Success();
+}
+
 }  // namespace
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(NestaxRingTake, RingTakeImpl,
+                              ffi::Ffi::Bind()
+                                  .Arg<ffi::AnyBuffer>()           // ring (aliased with the first result)
+                                  .Arg<ffi::Buffer<ffi::S32>>()    // k: slot k mod D is taken out
+                                  .RemainingArgs()                 // not read: values computed from the
+                                                                   // slot taken last step (run after them)
+                                  .Ret<ffi::AnyBuffer>()           // the ring, that slot zeroed
+                                  .Ret<ffi::AnyBuffer>()           // the slot's values
+                                  .Attr<int64_t>("D")
+                                  .Attr<int64_t>("slot"));
 
 XLA_FFI_DEFINE_HANDLER_SYMBOL(NestaxDenseAdd, DenseAddImpl,
                               ffi::Ffi::Bind()
