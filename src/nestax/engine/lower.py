@@ -25,6 +25,7 @@ from ..network.records import gather
 from ..network.kernel import values as kernel_values
 
 UNROLL_MAX_NEURONS = 64  # networks up to this size run their scan unrolled 4x (measured crossover: 50-100)
+UNROLL2_MIN_NEURONS = 10_000  # networks from this size run two steps per scan iteration
 
 
 @dataclass
@@ -274,10 +275,13 @@ def lower(net, dtype, seed: int, chunk_bytes: int, max_chunk: int, capacity: dic
         D = max(D, gap_plan.m + 1)
     n_total = sum(nb.n for nb in neurons)
     # unrolling amortises the per-iteration overhead of tiny networks (one neuron: 1.4 -> 0.4 us per
-    # step) but slows larger ones (CUBA, 4,000 neurons: 153 -> 86 us per step recording every spike)
+    # step). Large ones run two steps per iteration: XLA then copies the carried state (the neurons'
+    # variables, which several fusions read before one writes them) once per two steps (Brunel 12,500:
+    # 2.25 -> 1.85 s per simulated s; 4x is slower again). In between (CUBA, Brunel 2,500) two steps
+    # gain 5-10 % but compile 0.1-0.5 s longer, more than a simulated second of them saves.
     plan = Plan(dt, D, S, neurons, source_plans, projections, rec_dev, post_blocks=post_blocks,
                 tics_per_step=net.tics_per_step, rate_projections=rate_plans,
-                unroll=4 if n_total <= UNROLL_MAX_NEURONS else 1, pad_index=pad_index,
+                unroll=4 if n_total <= UNROLL_MAX_NEURONS else 2 if n_total >= UNROLL2_MIN_NEURONS else 1, pad_index=pad_index,
                 mod_blocks=mod_blocks, slice_steps=slice_steps, native=native.enabled())
     plan.gap = gap_plan
     plan.precise = precise_plan
