@@ -18,6 +18,7 @@ Recording never changes what a test asserts.
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 
@@ -84,10 +85,14 @@ def write(path, failed=()):
     recorded several times) into the JSON file ``path``, replacing the file's records of the same cases."""
     failed = set(failed)
     new = [{k: v for k, v in r.items() if k != "nodeid"} for r in worst_per_case(RECORDS) if r["nodeid"] not in failed]
-    old = []
-    if os.path.exists(path):
-        with open(path) as f:
-            old = json.load(f)
-    with open(path, "w") as f:
+    # pytest-xdist workers each write their own records at their session's end: a lock on the file keeps
+    # their read-merge-write steps apart, so that none loses another's records
+    with open(path, "a+") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        f.seek(0)
+        text = f.read()
+        old = json.loads(text) if text.strip() else []
+        f.seek(0)
+        f.truncate()
         json.dump(merge(old, new), f, indent=1, sort_keys=True)
         f.write("\n")
