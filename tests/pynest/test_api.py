@@ -114,7 +114,7 @@ def test_nested_compartment_parameters():
 
 def test_unsupported_calls_say_so_and_name_the_nearest():
     with pytest.raises(NotImplementedError, match="nearest supported"):
-        nest.GetNodes
+        nest.TripartiteConnect
     with pytest.raises(AttributeError, match="Did you mean 'Simulate'"):
         nest.Simulat(10.0)
     with pytest.raises(Exception, match="did you mean|Did you mean"):

@@ -646,18 +646,22 @@ class Runner:
             t_done = _time.perf_counter()
             timing[1 if warm else 0] += t_done - max(t0, t_prev)
             t_prev = t_done
-            error = ps.check_capacity(self.low.plan, carry)  # precise input beyond its capacity: refused
-            if error is not None:
-                raise error
-            with _interrupts_deferred():  # the state, the time and the recordings move together
-                self.state = carry
-                on_chunk(out, k0, n_valid)
-            if bar is not None:
-                bar.update(n_valid)
-            self.timings.update(first_chunk_s=timing[0], run_s=timing[1])
+            self._commit(carry, out, k0, n_valid, on_chunk, bar, timing)
             if raised is not None:
                 raise raised
         return end
+
+    def _commit(self, carry, out, k, n_valid, on_chunk, bar, timing):
+        """Keep a finished chunk: its state, time and recordings together (an interrupt waits)."""
+        error = ps.check_capacity(self.low.plan, carry)  # precise input beyond its capacity: refused
+        if error is not None:
+            raise error
+        with _interrupts_deferred():  # the state, the time and the recordings move together
+            self.state = carry
+            on_chunk(out, k, n_valid)
+        if bar is not None:
+            bar.update(n_valid)
+        self.timings.update(first_chunk_s=timing[0], run_s=timing[1])
 
     def _run_serial(self, k, n_steps, on_chunk, bar=None):
         """:meth:`run` one chunk after the other (fixed-capacity delivery)."""
@@ -667,17 +671,9 @@ class Runner:
             n_valid = min(self.low.chunk, n_steps - done)
             carry, out = self._run_fitting(lambda: (*self._fn(n_valid), self.low.arrays, self.state), k, n_valid,
                                            timing)
-            error = ps.check_capacity(self.low.plan, carry)  # precise input beyond its capacity: refused
-            if error is not None:
-                raise error
-            with _interrupts_deferred():  # the state, the time and the recordings move together
-                self.state = carry
-                on_chunk(out, k, n_valid)
+            self._commit(carry, out, k, n_valid, on_chunk, bar, timing)
             k += n_valid
             done += n_valid
-            if bar is not None:
-                bar.update(n_valid)
-            self.timings.update(first_chunk_s=timing[0], run_s=timing[1])
         return k
 
     def _run_fitting(self, make, k, n_valid, timing):

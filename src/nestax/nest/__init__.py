@@ -34,6 +34,8 @@ from . import logic, math, spatial, spatial_distributions  # noqa: F401  (NEST's
 from ._collections import NodeCollection, SynapseCollection
 from ._parameters import CreateParameter
 from ._kernel import KERNEL, has_delay, plain
+from ._spatial_queries import (DumpLayerConnections, DumpLayerNodes, GetNodes, GetSourceNodes,  # noqa: F401
+                               GetSourcePositions, GetTargetNodes, GetTargetPositions, SelectNodesByMask)
 
 __version__ = "3.10 (nestax)"
 
@@ -545,12 +547,7 @@ _ATTRS = ("resolution", "rng_seed", "biological_time", "local_num_threads", "tot
 #: PyNEST 3.10 names nestax does not provide yet, with the supported call closest to each
 _NOT_YET = {
     "Install": "the models nestax ships",
-    "GetNodes": "the NodeCollections from nest.Create",
     "PlotSources": "nest.PlotTargets", "PlotProbabilityParameter": "nest.PlotLayer",
-    "SelectNodesByMask": "nest.FindNearestElement", "GetTargetNodes": "nest.GetConnections",
-    "GetSourceNodes": "nest.GetConnections", "GetTargetPositions": "nest.GetConnections and nest.GetPosition",
-    "GetSourcePositions": "nest.GetConnections and nest.GetPosition", "DumpLayerNodes": "nest.GetPosition",
-    "DumpLayerConnections": "nest.GetConnections",
     "SetStructuralPlasticityStatus": "plastic synapses (nestax.synapse models)",
     "EnableStructuralPlasticity": "plastic synapses (nestax.synapse models)",
     "DisableStructuralPlasticity": "plastic synapses (nestax.synapse models)",
@@ -569,7 +566,9 @@ _PUBLIC = ("CreateParameter", "ResetKernel", "SetKernelStatus", "GetKernelStatus
            "message", "raster_plot", "voltage_trace", "node_models",
            "synapse_models", "verbosity", "spatial", "spatial_distributions", "math", "logic", "CreateMask", "GetPosition",
            "Displacement", "Distance", "FindNearestElement", "FindCenterElement", "PlotLayer",
-           "PlotTargets", "kernel_status", "CollocatedSynapses", "Disconnect") + _ATTRS
+           "PlotTargets", "kernel_status", "CollocatedSynapses", "Disconnect", "GetTargetNodes", "GetSourceNodes",
+           "GetTargetPositions", "GetSourcePositions", "SelectNodesByMask", "DumpLayerNodes", "DumpLayerConnections",
+           "GetNodes") + _ATTRS
 
 
 class _NestModule(types.ModuleType):
