@@ -161,8 +161,8 @@ def test_nest_module_spatial():
     assert nest.GetPosition(lay[0]) == [-0.375, 0.375]
     with pytest.raises(TypeError, match="nest.spatial.free or a nest.spatial.grid"):
         nest.Create("iaf_psc_alpha", positions=[[0.0, 0.0]])
-    with pytest.raises(NotImplementedError, match="PlotSources"):
-        nest.PlotSources
+    with pytest.raises(NotImplementedError, match="TripartiteConnect"):
+        nest.TripartiteConnect
 
 
 def test_plots():

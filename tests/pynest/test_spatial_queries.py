@@ -142,3 +142,60 @@ def test_queries_refuse_bad_input():
     with pytest.raises(BadParameterError):
         nxn.SelectNodesByMask(plain_nodes, [0.0, 0.0], nxn.CreateMask("circular", {"radius": 0.3}))
     nxn.ResetKernel()
+
+
+def _offsets(fig, color):
+    """The points matplotlib drew in ``color`` on the figure's axes, sorted."""
+    import matplotlib.colors as mcolors
+    want = mcolors.to_rgba(color)
+    pts = []
+    for coll in fig.gca().collections:
+        fc = coll.get_facecolors()
+        if len(fc) and np.allclose(fc[0], want) and len(coll.get_offsets()):
+            pts += [tuple(p) for p in np.asarray(coll.get_offsets())]
+    return sorted(pts)
+
+
+def test_plot_sources_and_targets_draw_nests_points(both):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    nest, nxn = both
+    g0, f0, _ = _build(nest)
+    g1, f1, _ = _build(nxn)
+    for k in (0, 3, 6):
+        a = nest.PlotSources(g0, f0[k], src_color="blue", tgt_color="red")
+        b = nxn.PlotSources(g1, f1[k], src_color="blue", tgt_color="red",
+                            mask={"circular": {"radius": 0.45}}, probability_parameter=0.5)
+        assert len(_offsets(b, "blue")) == len(nest.GetSourceNodes(g0, f0[k])[0])
+        np.testing.assert_allclose(_offsets(b, "blue"), _offsets(a, "blue"), rtol=0, atol=1e-12)
+        assert _offsets(b, "red") == [tuple(nxn.GetPosition(f1[k]))]  # NEST draws the node as a line marker
+        a = nest.PlotTargets(g0[k], f0, tgt_color="blue", src_color="red")
+        b = nxn.PlotTargets(g1[k], f1, tgt_color="blue", src_color="red")
+        np.testing.assert_allclose(_offsets(b, "blue"), _offsets(a, "blue"), rtol=0, atol=1e-12)
+        plt.close("all")
+
+
+def test_plot_probability_parameter_image_equals_nests(both):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    nest, nxn = both
+    g0, _, _ = _build(nest)
+    g1, _, _ = _build(nxn)
+    for sim, g, out in ((nest, g0, []), (nxn, g1, [])):
+        p = sim.spatial_distributions.gaussian(sim.spatial.distance, std=0.25) * 1.2
+        fig, ax = plt.subplots()
+        sim.PlotProbabilityParameter(g[5], p, mask={"circular": {"radius": 0.4}}, edges=[-0.6, 0.6, -0.45, 0.45],
+                                     shape=[30, 20], ax=ax)
+        out.append(np.asarray(ax.images[0].get_array(), float))
+        if sim is nest:
+            want = out[0]
+        else:
+            got = out[0]
+        plt.close("all")
+    assert got.shape == want.shape == (20, 30)
+    assert want.max() == 1.0 and want.min() < 0.05  # clipped at 1 near the source, as NEST clips
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+    with pytest.raises(BadParameterError, match="parameter, a mask or both"):
+        nxn.PlotProbabilityParameter(g1[0])

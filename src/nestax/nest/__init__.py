@@ -14,7 +14,9 @@ GetStatus / SetStatus, GetConnections (a SynapseCollection with get / set), Node
 and attributes, ``nest.raster_plot`` and ``nest.voltage_trace``, and the spatial layer (Create with
 positions=nest.spatial.grid / free, masks and spatial parameters in Connect, nest.spatial,
 nest.spatial_distributions, nest.math, nest.logic.conditional, CreateMask, GetPosition, Displacement, Distance,
-FindNearestElement, FindCenterElement, PlotLayer, PlotTargets). Any other PyNEST name raises
+FindNearestElement, FindCenterElement, PlotLayer, PlotTargets, PlotSources, PlotProbabilityParameter,
+GetTargetNodes, GetSourceNodes, GetTargetPositions, GetSourcePositions, SelectNodesByMask, DumpLayerNodes,
+DumpLayerConnections), GetNodes. Any other PyNEST name raises
 NotImplementedError naming the nearest supported call.
 """
 from __future__ import annotations
@@ -504,7 +506,28 @@ def PlotTargets(src_nrn, tgt_layer, syn_type=None, fig=None, mask=None, probabil
     from .. import spatial_plot
     return spatial_plot.plot_targets(_nodes(src_nrn, "PlotTargets", "src_nrn"),
                                      _nodes(tgt_layer, "PlotTargets", "tgt_layer"), syn_type, fig, mask,
-                                     src_color, src_size, tgt_color, tgt_size, mask_color)
+                                     src_color, src_size, tgt_color, tgt_size, mask_color, probability_parameter,
+                                     probability_cmap)
+
+
+def PlotSources(src_layer, tgt_nrn, syn_type=None, fig=None, mask=None, probability_parameter=None,
+                tgt_color="red", tgt_size=50, src_color="blue", src_size=20, mask_color="yellow",
+                probability_cmap="Greens"):
+    """Plot the sources in ``src_layer`` (2-D) of the single node ``tgt_nrn``, with the mask outline."""
+    from .. import spatial_plot
+    return spatial_plot.plot_sources(_nodes(tgt_nrn, "PlotSources", "tgt_nrn"),
+                                     _nodes(src_layer, "PlotSources", "src_layer"), syn_type, fig, mask,
+                                     tgt_color, tgt_size, src_color, src_size, mask_color, probability_parameter,
+                                     probability_cmap)
+
+
+def PlotProbabilityParameter(source, parameter=None, mask=None, edges=(-0.5, 0.5, -0.5, 0.5), shape=(100, 100),
+                             ax=None, prob_cmap="Greens", mask_color="yellow"):
+    """Image of ``parameter`` (clipped to [0, 1]) for connections from the single node ``source`` to
+    the points of a ``shape`` grid over ``edges`` = [x_min, x_max, y_min, y_max], and/or ``mask``."""
+    from .. import spatial_plot
+    return spatial_plot.plot_probability_parameter(_nodes(source, "PlotProbabilityParameter", "source"), parameter,
+                                                   mask, edges, shape, ax, prob_cmap, mask_color)
 
 
 # ---------------------------------------------------------------------- simulation
@@ -547,7 +570,6 @@ _ATTRS = ("resolution", "rng_seed", "biological_time", "local_num_threads", "tot
 #: PyNEST 3.10 names nestax does not provide yet, with the supported call closest to each
 _NOT_YET = {
     "Install": "the models nestax ships",
-    "PlotSources": "nest.PlotTargets", "PlotProbabilityParameter": "nest.PlotLayer",
     "SetStructuralPlasticityStatus": "plastic synapses (nestax.synapse models)",
     "EnableStructuralPlasticity": "plastic synapses (nestax.synapse models)",
     "DisableStructuralPlasticity": "plastic synapses (nestax.synapse models)",
@@ -568,7 +590,7 @@ _PUBLIC = ("CreateParameter", "ResetKernel", "SetKernelStatus", "GetKernelStatus
            "Displacement", "Distance", "FindNearestElement", "FindCenterElement", "PlotLayer",
            "PlotTargets", "kernel_status", "CollocatedSynapses", "Disconnect", "GetTargetNodes", "GetSourceNodes",
            "GetTargetPositions", "GetSourcePositions", "SelectNodesByMask", "DumpLayerNodes", "DumpLayerConnections",
-           "GetNodes") + _ATTRS
+           "GetNodes", "PlotSources", "PlotProbabilityParameter") + _ATTRS
 
 
 class _NestModule(types.ModuleType):
