@@ -44,6 +44,9 @@ def run_example(name: str, which: str, subs=()) -> dict:
     cwd = os.getcwd()
     tmp = tempfile.TemporaryDirectory()
     os.chdir(tmp.name)  # the files an example writes (record_to 'ascii') go to a scratch directory
+    # NEST's ResetKernel keeps data_path and data_prefix (and ignores data_path = ""): a test that set them
+    # earlier in this process, its directory gone since, would make the example's file recorders fail
+    kernel.SetKernelStatus({"data_path": tmp.name, "data_prefix": ""})
     try:
         exec(compile(src, f"{name}[{which}]", "exec"), g)
         # what the script drew: per figure, per axes (lines, images, collections, patches)
