@@ -33,7 +33,7 @@ from ..models.registry import models as _models
 from ..network import connections as netconns
 from . import random  # noqa: F401  (nest.random.uniform, ...)
 from . import logic, math, spatial, spatial_distributions  # noqa: F401  (NEST's spatial layer)
-from ._collections import NodeCollection, SynapseCollection
+from ._collections import NodeCollection, SynapseCollection, _nodes
 from ._parameters import CreateParameter
 from ._kernel import KERNEL, has_delay, plain
 from ._spatial_queries import (DumpLayerConnections, DumpLayerNodes, GetNodes, GetSourceNodes,  # noqa: F401
@@ -57,15 +57,6 @@ class VerbosityLevel(enum.IntEnum):
 
 def _sim():
     return KERNEL.sim
-
-
-def _nodes(x, call, what="nodes"):
-    if isinstance(x, NodeCollection):
-        return x
-    from ..nodes import NodeCollection as _Base
-    if isinstance(x, _Base):
-        return NodeCollection(x._sim, x._gids)
-    raise TypeError(f"nest.{call}: {what} must be a NodeCollection (what nest.Create returned), got {x!r}.")
 
 
 # ---------------------------------------------------------------------- kernel

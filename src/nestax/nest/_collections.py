@@ -164,6 +164,15 @@ _LIST_PARAMS = {"record_from", "spike_times", "spike_weights", "spike_multiplici
                 "tau_syn", "E_rev", "tau_rise", "tau_decay", "weights", "delays", "compartments", "receptors"}
 
 
+def _nodes(x, call, what="nodes"):
+    """``x`` as this module's NodeCollection (nestax's own collections are wrapped); anything else is refused."""
+    if isinstance(x, NodeCollection):
+        return x
+    if isinstance(x, _Nodes):
+        return NodeCollection(x._sim, x._gids)
+    raise TypeError(f"nest.{call}: {what} must be a NodeCollection (what nest.Create returned), got {x!r}.")
+
+
 class SynapseCollection:
     """PyNEST's SynapseCollection (``nest.GetConnections``): ``len``, ``get``, ``set`` and attributes."""
 

@@ -17,20 +17,13 @@ Semantics as NEST 3.10 defines them (tests/pynest/test_spatial_queries.py compar
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from ..errors import BadParameterError, did_you_mean
-from ._collections import NodeCollection
+from ._collections import NodeCollection, _nodes
 from ._kernel import KERNEL, plain
-
-
-def _nc(x, call, what):
-    from ..nodes import NodeCollection as _Base
-    if isinstance(x, NodeCollection):
-        return x
-    if isinstance(x, _Base):
-        return NodeCollection(x._sim, x._gids)
-    raise TypeError(f"nest.{call}: {what} must be a NodeCollection (what nest.Create returned), got {x!r}.")
 
 
 def _conns(src, tgt, syn_model):
@@ -44,7 +37,7 @@ def _conns(src, tgt, syn_model):
 
 def _layer(nodes, call, what):
     from .. import spatial as _sp
-    return _sp.layer_of(_nc(nodes, call, what), f"nest.{call} ({what})")
+    return _sp.layer_of(_nodes(nodes, call, what), f"nest.{call} ({what})")
 
 
 def _grouped(keys, values, order_ids):
@@ -59,7 +52,7 @@ def _other_ends(call, nodes, layer, nodes_are_sources, syn_model, positions):
     """Per node of ``nodes``: the other ends of its connections to (from) ``layer``, as a NodeCollection
     of distinct IDs, or (``positions``) the other end's position, one per connection."""
     names = ("sources", "tgt_layer") if nodes_are_sources else ("targets", "src_layer")
-    nodes, layer = _nc(nodes, call, names[0]), _nc(layer, call, names[1])
+    nodes, layer = _nodes(nodes, call, names[0]), _nodes(layer, call, names[1])
     s, t, _ = _conns(nodes, layer, syn_model) if nodes_are_sources else _conns(layer, nodes, syn_model)
     own, other = (s, t) if nodes_are_sources else (t, s)
     m = _grouped(own, _positions_of(layer, other, call, names[1]) if positions else other.tolist(), nodes._gids)
@@ -102,7 +95,7 @@ def SelectNodesByMask(layer, anchor, mask_obj):
     SelectNodesByMask): a NodeCollection, ascending IDs."""
     from .. import spatial as _sp
     from ..network.spatial import _candidates, _check_mask
-    layer = _nc(layer, "SelectNodesByMask", "layer")
+    layer = _nodes(layer, "SelectNodesByMask", "layer")
     lay, idx = _layer(layer, "SelectNodesByMask", "layer")
     a = np.asarray(anchor, float)
     if a.shape != (lay.ndim,) or not np.all(np.isfinite(a)):
@@ -123,18 +116,13 @@ def _fmt(x) -> str:
     return "0" if x == 0 else f"{x:g}"
 
 
-def _out_path(outname):
-    import os
-    return os.fspath(outname)
-
-
 def DumpLayerNodes(layer, outname):
     """Write ``id x y [z]`` for each node of the spatial ``layer`` to the file ``outname``."""
-    layer = _nc(layer, "DumpLayerNodes", "layer")
+    layer = _nodes(layer, "DumpLayerNodes", "layer")
     lay, idx = _layer(layer, "DumpLayerNodes", "layer")
     pos = lay.positions[idx]
     lines = [" ".join([str(int(g))] + [_fmt(v) for v in p]) for g, p in zip(np.asarray(layer._gids), pos)]
-    with open(_out_path(outname), "w") as f:
+    with open(os.fspath(outname), "w") as f:
         f.write("".join(line + "\n" for line in lines))
 
 
@@ -142,10 +130,10 @@ def DumpLayerConnections(source_layer, target_layer, synapse_model, outname):
     """Write ``source target weight delay dx dy [dz]`` for each ``synapse_model`` connection from
     ``source_layer`` to ``target_layer`` to the file ``outname`` (displacement target - source in the
     target layer, periodic where it wraps)."""
-    source_layer = _nc(source_layer, "DumpLayerConnections", "source_layer")
-    target_layer = _nc(target_layer, "DumpLayerConnections", "target_layer")
-    slay, sidx = _layer(source_layer, "DumpLayerConnections", "source_layer")
-    tlay, tidx = _layer(target_layer, "DumpLayerConnections", "target_layer")
+    source_layer = _nodes(source_layer, "DumpLayerConnections", "source_layer")
+    target_layer = _nodes(target_layer, "DumpLayerConnections", "target_layer")
+    _layer(source_layer, "DumpLayerConnections", "source_layer")  # refused without positions, connected or not
+    tlay, _ = _layer(target_layer, "DumpLayerConnections", "target_layer")
     s, t, c = _conns(source_layer, target_layer, synapse_model)
     lines = []
     if len(s):
@@ -155,15 +143,13 @@ def DumpLayerConnections(source_layer, target_layer, synapse_model, outname):
         d = np.asarray(plain(c._conns.get("delay")), float).reshape(-1)
         w = np.broadcast_to(w, order.shape)[order]
         d = np.broadcast_to(d, order.shape)[order]
-        spos = {int(g): p for g, p in zip(np.asarray(source_layer._gids), slay.positions[sidx])}
-        tpos = {int(g): p for g, p in zip(np.asarray(target_layer._gids), tlay.positions[tidx])}
-        a = np.array([spos[int(g)] for g in s])
-        b = np.array([tpos[int(g)] for g in t])
+        a = np.array(_positions_of(source_layer, s, "DumpLayerConnections", "source_layer"))
+        b = np.array(_positions_of(target_layer, t, "DumpLayerConnections", "target_layer"))
         disp = tlay.query_displacement(a, b)
         for i in range(len(s)):
             lines.append(" ".join([str(int(s[i])), str(int(t[i])), _fmt(w[i]), _fmt(d[i])]
                                   + [_fmt(v) for v in disp[i]]))
-    with open(_out_path(outname), "w") as f:
+    with open(os.fspath(outname), "w") as f:
         f.write("".join(line + "\n" for line in lines))
 
 
